@@ -1,0 +1,288 @@
+"""The ``replywatch`` command line (Typer).
+
+Every command that fails on purpose prints one line naming the problem and exits non-zero
+without a traceback: 2 for bad configuration or input, 1 for a runtime failure (database
+unreachable, a source down). Nothing here prints a secret.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.table import Table
+
+from monitor.errors import ConfigError, ReplywatchError
+from monitor.settings import Settings, load_settings
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="replywatch",
+    help="Hear every mention, route every complaint, keep every clock.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="Settings file (YAML).", show_default=False)
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Overrides database_url and REPLYWATCH_DATABASE_URL."),
+]
+
+
+@contextmanager
+def failures() -> Iterator[None]:
+    """Turn expected errors into one line and an exit code."""
+    try:
+        yield
+    except ConfigError as exc:
+        err.print(f"[bold red]config error:[/] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except ReplywatchError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+
+
+def _settings(config: Path, database_url: str | None = None) -> Settings:
+    return load_settings(config, database_url=database_url)
+
+
+def _logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(
+        level=level,
+        format="%(name)s: %(message)s",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+        force=True,
+    )
+
+
+Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output.")]
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
+        "replywatch.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config to edit."""
+    if path.exists() and not force:
+        err.print(f"[bold red]error:[/] {escape(str(path))} exists; use --force to overwrite it")
+        raise typer.Exit(2)
+    text = resources.files("monitor").joinpath("starter.yaml").read_text(encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
+    out.print(
+        f"wrote {escape(str(path))}; check it with: replywatch check-config -c {escape(str(path))}"
+    )
+
+
+@app.command("check-config")
+def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> None:
+    """Validate a settings file and summarise what it watches."""
+    from monitor.db import safe_url
+
+    with failures():
+        settings = _settings(config, database_url)
+    table = Table(title=f"{config}: OK", show_header=True)
+    table.add_column("section")
+    table.add_column("contents")
+    table.add_row("database", safe_url(settings.database_url))
+    table.add_row(
+        "entities",
+        ", ".join(
+            f"{e.name} ({e.kind}, {len(e.terms)} terms -> {e.team})" for e in settings.entities
+        ),
+    )
+    table.add_row(
+        "sources",
+        ", ".join(f"{s.name} ({s.type}, every {s.poll_interval})" for s in settings.sources),
+    )
+    table.add_row("teams", ", ".join(f"{n} {t.slack_channel}" for n, t in settings.teams.items()))
+    table.add_row(
+        "brand accounts",
+        ", ".join(f"{p}:@{a.handle}" for p, accs in settings.brand_accounts.items() for a in accs)
+        or "none",
+    )
+    out.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption, database_url: DatabaseOption = None) -> None:
+    """Apply database migrations (also done on every start)."""
+    from monitor import db
+
+    with failures():
+        settings = _settings(config, database_url)
+        engine = db.make_engine(settings.database_url)
+        db.upgrade(engine)
+        revision = db.current_revision(engine)
+        out.print(f"database at revision {revision} ({db.safe_url(settings.database_url)})")
+        engine.dispose()
+
+
+@app.command()
+def poll(
+    config: ConfigOption,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one cycle of every source and exit.")
+    ] = False,
+    database_url: DatabaseOption = None,
+    verbose: Verbose = 0,
+) -> None:
+    """Poll every source once, process, deliver alerts, and exit."""
+    from monitor.app import App
+
+    if not once:
+        err.print("[bold red]error:[/] poll runs one cycle; pass --once (or use `replywatch run`)")
+        raise typer.Exit(2)
+    _logging(verbose)
+    with failures():
+        application = App.build(_settings(config, database_url))
+        try:
+            reports = application.poll_all()
+            delivered = application.deliver()
+        finally:
+            application.close()
+    table = Table(title="poll --once")
+    for column in (
+        "source",
+        "batches",
+        "fetched",
+        "stored",
+        "responses",
+        "cases",
+        "skipped",
+        "error",
+    ):
+        table.add_column(column)
+    for r in reports:
+        res = r.result
+        skipped = res.repeats + res.unmatched + res.language_filtered + r.skipped_malformed
+        table.add_row(
+            r.source,
+            str(r.batches),
+            str(res.fetched),
+            str(res.stored),
+            str(res.responses),
+            str(res.cases_opened),
+            str(skipped),
+            escape(r.error or ""),
+        )
+    err.print(table)
+    d = delivered
+    err.print(f"alerts delivered: {d.sent}, retrying: {d.retried}, failed: {d.failed}")
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(config: ConfigOption, database_url: DatabaseOption = None, verbose: Verbose = 1) -> None:
+    """Run the daemon: poll every source on its schedule until SIGTERM or Ctrl-C."""
+    from monitor.app import App
+    from monitor.daemon import run_daemon
+
+    _logging(verbose)
+    with failures():
+        application = App.build(_settings(config, database_url))
+        try:
+            code = run_daemon(application)
+        finally:
+            application.close()
+    raise typer.Exit(code)
+
+
+@app.command()
+def cases(
+    config: ConfigOption,
+    status: Annotated[str, typer.Option(help="open, all, or one status.")] = "open",
+    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    database_url: DatabaseOption = None,
+) -> None:
+    """List cases."""
+    from sqlalchemy import select
+
+    from monitor import db
+    from monitor.models import Case, CaseStatus
+
+    with failures():
+        settings = _settings(config, database_url)
+        engine = db.make_engine(settings.database_url)
+        db.upgrade(engine)
+        with db.make_sessionmaker(engine)() as session:
+            query = select(Case).order_by(Case.opened_at)
+            if status == "open":
+                query = query.where(Case.status.not_in([CaseStatus.RESOLVED, CaseStatus.DISMISSED]))
+            elif status != "all":
+                query = query.where(Case.status == status)
+            rows = list(session.scalars(query))
+        engine.dispose()
+    if fmt == "json":
+        for c in rows:
+            sys.stdout.write(
+                json.dumps(
+                    {
+                        "id": c.id,
+                        "status": c.status,
+                        "team": c.team,
+                        "entity": c.entity_id,
+                        "severity": c.severity,
+                        "platform": c.post.platform,
+                        "post": c.post.native_id,
+                        "opened_at": c.opened_at.isoformat(),
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
+        return
+    table = Table(title=f"{len(rows)} case(s)")
+    for column in ("id", "status", "severity", "team", "entity", "platform", "author", "text"):
+        table.add_column(column, overflow="fold")
+    for c in rows:
+        table.add_row(
+            str(c.id),
+            c.status,
+            c.severity,
+            c.team,
+            c.entity_id,
+            c.post.platform,
+            escape("@" + c.post.author.handle),
+            escape(c.post.text[:80]),
+        )
+    out.print(table)
+
+
+def _register_optional() -> None:
+    try:
+        from monitor.cli_classify import register
+    except ImportError:  # pragma: no cover - only while that module is being written
+        return
+    register(app)
+
+
+_register_optional()
+
+
+def main() -> None:
+    app()

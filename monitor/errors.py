@@ -1,0 +1,102 @@
+"""One error tree for replywatch.
+
+Every error the product raises on purpose descends from :class:`ReplywatchError`, so a loop
+can tell "expected, log at info and back off" from "a bug, log the traceback and skip":
+
+    ReplywatchError
+    ├── ConfigError(field, value, expected)      a bad settings file or environment
+    ├── StorageError                             database unreachable or schema out of date
+    ├── SourceError(source)                      a platform failed; the cursor stays put
+    │   ├── RateLimited(retry_after_s)           429 or an exhausted budget: wait, then resume
+    │   ├── SourceUnavailable                    5xx, timeouts, connection errors: back off
+    │   ├── MalformedResponse                    a body we cannot parse: log, skip, keep cursor
+    │   └── AuthError                            expired or revoked credentials: a person must act
+    ├── ClassifierError                          a model could not be loaded or run
+    ├── DeliveryError(outbox_key)                an outward effect (Slack, a public reply) failed
+    └── SkipPost                                 a pipeline hook vetoes one post (not a failure)
+
+Library errors (praw, tweepy, slack-sdk, SQLAlchemy) are translated where they are caught,
+with ``raise ... from exc`` so the cause survives in the log. Messages never carry secrets.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "ClassifierError",
+    "ConfigError",
+    "DeliveryError",
+    "MalformedResponse",
+    "RateLimited",
+    "ReplywatchError",
+    "SkipPost",
+    "SourceError",
+    "SourceUnavailable",
+    "StorageError",
+]
+
+
+class ReplywatchError(Exception):
+    """Root of every error replywatch raises on purpose."""
+
+
+class ConfigError(ReplywatchError):
+    """A settings file or environment value is wrong.
+
+    ``field`` is the dotted path to the bad value (``teams.support.slack_channel``), so the
+    message can say exactly where to look and what to write instead.
+    """
+
+    def __init__(self, field: str, message: str, *, value: object = None) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class StorageError(ReplywatchError):
+    """The database cannot be reached, or its schema is not what this version expects."""
+
+
+class SourceError(ReplywatchError):
+    """A source failed to fetch. The cursor is never moved when this is raised."""
+
+    def __init__(self, source: str, message: str) -> None:
+        self.source = source
+        super().__init__(f"source {source!r}: {message}")
+
+
+class RateLimited(SourceError):
+    """The platform asked us to wait (HTTP 429 or an exhausted budget)."""
+
+    def __init__(self, source: str, retry_after_s: float, message: str = "rate limited") -> None:
+        self.retry_after_s = max(0.0, float(retry_after_s))
+        super().__init__(source, f"{message}; retry in {self.retry_after_s:.0f}s")
+
+
+class SourceUnavailable(SourceError):
+    """5xx, a timeout or a dropped connection: transient, back off with jitter."""
+
+
+class MalformedResponse(SourceError):
+    """A body that does not parse or lacks required fields: logged and skipped."""
+
+
+class AuthError(SourceError):
+    """Credentials are missing, expired or revoked: retrying will not help."""
+
+
+class ClassifierError(ReplywatchError):
+    """A classifier backend could not be loaded or failed on a batch."""
+
+
+class DeliveryError(ReplywatchError):
+    """Delivering one outbox row failed; the row stays unconfirmed and is retried."""
+
+    def __init__(self, outbox_key: str, message: str, *, retryable: bool = True) -> None:
+        self.outbox_key = outbox_key
+        self.retryable = retryable
+        super().__init__(f"outbox {outbox_key}: {message}")
+
+
+class SkipPost(ReplywatchError):
+    """Raised by a pipeline hook to drop one post on purpose."""

@@ -1,0 +1,444 @@
+"""Watchlist matching: which entities a post mentions, and where.
+
+A :class:`Watchlist` is compiled once from the configured :class:`~monitor.settings.Entity`
+list; :meth:`Watchlist.match` then costs one translate and one regex scan per post, however
+many terms there are. Every decision below is deliberate; change them here and in
+``tests/test_matching.py`` together.
+
+Normalisation (:func:`normalize`, applied to terms, exclusions and posts alike)
+    * Per character: NFKC, then case folding (``ß`` -> ``ss``, fullwidth -> ASCII).
+    * Accents on Latin letters are folded (``café`` = ``cafe``); other scripts keep theirs
+      (Cyrillic ``й`` stays ``й``). A lone combining accent U+0300-U+036F is dropped.
+    * Arabic script: ``ي ى ئ`` -> ``ی``, ``ك`` -> ``ک``, ``أ إ آ ٱ`` -> ``ا``, ``ؤ`` -> ``و``,
+      ``ة ۀ ە ہ`` -> ``ه``. Tashkeel (U+064B-U+065F, U+0670 and the other Arabic-block
+      combining marks) and tatweel (U+0640) are removed.
+    * Every format character (category Cf: ZWNJ, ZWJ, U+200B, U+2060, U+FEFF, LRM/RLM,
+      U+202A-E, U+2066-9, soft hyphen) and variation selectors are removed, so ``نوا‌برو``
+      (with ZWNJ) and ``نوابرو`` are the same word.
+    * Any decimal digit (Persian ``۲``, Arabic-Indic ``٢``, Devanagari...) becomes ASCII.
+    * Typographic apostrophes become ``'`` and Unicode dashes become ``-``.
+    Normalisation is per character, so a post's offsets map back exactly: the quirk is that
+    decomposed input (``e`` + U+0301) is folded like precomposed input only for Latin.
+
+Whole words, by script of the term's first and last letter
+    * Latin and other spaced alphabets (Cyrillic, Greek, Devanagari...): the neighbour must
+      not be a letter, digit or ``_`` of such a script. Digits are word characters, so
+      ``NovaBrew2`` and ``#NovaBrew2026`` do not mention ``NovaBrew`` (``X2`` is not ``X``).
+      Punctuation, emoji, spaces, Arabic and CJK letters are boundaries: ``NovaBrew!!``,
+      ``😡NovaBrew``, ``NovaBrew's``, ``我爱NovaBrew`` all match. No stemming: ``NovaBrews``
+      and ``novabrewing`` do not match ``NovaBrew``.
+    * Tagalog/Taglish needs nothing special: linkers and affixes are separate words or
+      hyphenated (``sa NovaBrew``, ``ng NovaBrew``, ``NovaBrew-ng``, ``mag-NovaBrew``); the
+      unhyphenated ``NovaBrewng`` does not match.
+    * Arabic script: before the term, optional attached proclitics ``و``/``ف``, then
+      ``ب``/``ل``/``ک`` and/or the article ``ال`` (``لل`` for ``ل`` + ``ال``): ``والنوابرو``,
+      ``بنوابرو``. After it, optional attached suffixes (:data:`_ARABIC_SUFFIXES`: Persian
+      ``ها های هایی ی ای یی را ش م ت مان تان شان ست ...``, Arabic ``ه ها هم هن کم نا ان ین
+      ون ات``), including after a ZWNJ (``نوابرو‌ها``). Anything else attached is another
+      word: ``نوابروخانه`` does not match.
+    * CJK, kana, Hangul, Thai, Lao, Khmer, Myanmar and Tibetan terms match as substrings
+      (no spaces between words, particles attach in Korean).
+    * Words of a multi-word term are separated by any run of spaces or hyphens
+      (``nova brew`` = ``Nova-Brew`` = ``nova  brew``). Between two Arabic-script or CJK words
+      the space is optional, so the term ``نوا برو`` also matches ``نوابرو`` and ``نوا‌برو``
+      (the reverse, a one-word term matching a spaced post, is not attempted).
+
+Handles and hashtags
+    * A ``#tag`` or ``@handle`` term matches only that tag or handle: not preceded by a word
+      character (so ``info@novabrew.com`` is not ``@novabrew``) and not followed by one (so
+      ``#NovaBrew2026`` is not ``#novabrew``).
+    * A plain term also matches the body of a tag or handle (``#NovaBrew``, ``@NovaBrew``): people
+      tag the brand to mean the brand. ``@NovaBrew_help`` does not match ``novabrew``.
+
+Exclusions
+    A phrase in ``exclude`` is matched like a term; a match whose span lies inside an
+    exclusion's span is cancelled (``nova`` inside ``Nova Scotia``), and the entity's next
+    occurrence is used instead.
+
+Results
+    At most one :class:`Match` per entity: its first occurrence in the post (the longest term
+    where several start at the same place). Matches are in text order. ``start``/``end`` index
+    the original post and cover the term itself: not attached proclitics or suffixes, not the
+    ``#``/``@`` of a tag matched by a plain term, but including tashkeel, tatweel and ZWNJ
+    inside it. ``Entity.languages`` is not applied here (that needs language detection).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor.errors import ConfigError
+from monitor.settings import Entity
+
+__all__ = ["Match", "Watchlist", "normalize"]
+
+# ------------------------------------------------------------------------------ normalisation
+
+_ARABIC_LETTERS = {
+    "ي": "ی",  # U+064A Arabic yeh
+    "ى": "ی",  # U+0649 alef maksura
+    "ئ": "ی",  # U+0626 yeh with hamza (usually decomposed away first)
+    "ك": "ک",  # U+0643 Arabic kaf
+    "أ": "ا",
+    "إ": "ا",
+    "آ": "ا",
+    "ٱ": "ا",  # U+0671 alef wasla
+    "ؤ": "و",
+    "ة": "ه",  # U+0629 teh marbuta
+    "ۀ": "ه",  # U+06C0 heh with yeh above (Persian ezafe)
+    "ە": "ه",  # U+06D5 ae
+    "ہ": "ه",  # U+06C1 heh goal
+    "ے": "ی",  # U+06D2 yeh barree
+}
+_PUNCTUATION = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u02bc": "'",
+    "\u2032": "'",
+    **{chr(cp): "-" for cp in (0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015, 0x2212)},
+}
+
+
+def _is_arabic_block(cp: int) -> bool:
+    return 0x0600 <= cp <= 0x06FF or 0x0750 <= cp <= 0x077F or 0x08A0 <= cp <= 0x08FF
+
+
+def _dropped(ch: str) -> bool:
+    """Characters that vanish: format characters, tatweel, Arabic marks, variation selectors."""
+    cp = ord(ch)
+    category = unicodedata.category(ch)
+    if category == "Cf" or cp == 0x0640:
+        return True
+    if category == "Mn" and (_is_arabic_block(cp) or 0xFE00 <= cp <= 0xFE0F):
+        return True
+    return 0x0300 <= cp <= 0x036F  # a lone Latin accent (attached ones are handled below)
+
+
+def _fold_char(ch: str) -> str:
+    if _dropped(ch):
+        return ""
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    kept: list[str] = []
+    base_latin = False
+    for c in unicodedata.normalize("NFKD", folded):
+        if unicodedata.combining(c):
+            if (0x0300 <= ord(c) <= 0x036F and base_latin) or _dropped(c):
+                continue
+        else:
+            base_latin = ord(c) < 0x0250 or 0x1E00 <= ord(c) <= 0x1EFF
+        kept.append(c)
+    out = []
+    for c in unicodedata.normalize("NFKC", "".join(kept)):
+        if _dropped(c):
+            continue
+        if c in _ARABIC_LETTERS:
+            c = _ARABIC_LETTERS[c]
+        elif c in _PUNCTUATION:
+            c = _PUNCTUATION[c]
+        elif unicodedata.category(c) == "Nd":
+            c = str(unicodedata.decimal(c))
+        out.append(c)
+    return "".join(out)
+
+
+class _FoldTable(dict[int, str]):
+    """``str.translate`` table filled on first sight of each code point (at most ~150k)."""
+
+    def __missing__(self, cp: int) -> str:
+        value = _fold_char(chr(cp))
+        self[cp] = value
+        return value
+
+
+_TABLE = _FoldTable()
+
+
+def normalize(text: str) -> str:
+    """Fold ``text`` the way terms and posts are compared (see the module docstring)."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_TABLE)
+
+
+def _offsets(text: str) -> list[int]:
+    """For each character of ``normalize(text)``, the index of the original character."""
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        n = len(_TABLE[ord(ch)])
+        if n == 1:
+            index.append(i)
+        elif n:
+            index.extend([i] * n)
+    return index
+
+
+def _trails(ch: str) -> bool:
+    """A removed character that belongs to the letter before it (a mark or tatweel)."""
+    return ch == "\u0640" or (unicodedata.combining(ch) != 0 and not _TABLE[ord(ch)])
+
+
+# -------------------------------------------------------------------------- character classes
+
+_ARABIC = (
+    "\u0620-\u064a\u066e-\u06d3\u06d5\u06ee-\u06ff\u0750-\u077f\u08a0-\u08ff"
+    "\ufb50-\ufdff\ufe70-\ufefc"
+)
+_NOSPACE = (
+    "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff"
+    "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff"
+    "\uf900-\ufaff\U00020000-\U0003134f"
+)
+#: A letter, digit or ``_`` of a spaced script other than Arabic (Indic marks included).
+_LATIN_WORD = f"(?:[^\\W{_ARABIC}{_NOSPACE}]|[\u0900-\u0dff])"
+#: A letter of the Arabic script, or a digit or ``_``.
+_ARABIC_WORD = f"[{_ARABIC}0-9_]"
+
+_IS_LATIN_WORD = re.compile(_LATIN_WORD)
+_IS_ARABIC_WORD = re.compile(_ARABIC_WORD)
+_IS_WORD = re.compile(r"\w")
+_IS_NOSPACE = re.compile(f"[{_NOSPACE}]")
+
+_PROCLITICS = sorted(
+    {c + p for c in ("", "و", "ف") for p in ("", "ب", "ل", "ک", "ال", "بال", "کال", "لل")},
+    key=len,
+)
+#: Attached suffixes allowed after an Arabic-script term (normalised spelling).
+_ARABIC_SUFFIXES = (
+    # Persian: plural, indefinite/ezafe yeh, object marker, possessive clitics, copula.
+    "ها", "های", "هایی", "هایم", "هایت", "هایش", "ی", "ای", "یی", "را", "ست",
+    "م", "ت", "ش", "مان", "تان", "شان", "مون", "تون", "شون",
+    # Arabic: possessive/object pronouns, dual and plural endings.
+    "ه", "هم", "هما", "هن", "ک", "کم", "کن", "نا", "ان", "ین", "ون", "ات",
+)  # fmt: skip
+_SUFFIX = "(?:" + "|".join(sorted(set(_ARABIC_SUFFIXES), key=len, reverse=True)) + ")"
+_PROCLITIC = "(?:" + "|".join(reversed(_PROCLITICS[1:])) + ")"
+
+_LATIN, _ARABIC_SCRIPT, _NOSPACE_SCRIPT, _SIGIL, _OTHER = range(5)
+
+
+def _script(ch: str) -> int:
+    if ch in "#@":
+        return _SIGIL
+    if _IS_NOSPACE.match(ch):
+        return _NOSPACE_SCRIPT
+    if _IS_ARABIC_WORD.match(ch) and not ch.isascii():
+        return _ARABIC_SCRIPT
+    if _IS_LATIN_WORD.match(ch):
+        return _LATIN
+    return _OTHER
+
+
+def _left_ok(kind: int, norm: str, pos: int) -> bool:
+    """Whether a term whose first character is of ``kind`` may start at ``norm[pos]``."""
+    if pos == 0 or kind in (_NOSPACE_SCRIPT, _OTHER):
+        return True
+    if kind == _LATIN:
+        return _IS_LATIN_WORD.match(norm, pos - 1) is None
+    if kind == _SIGIL:
+        return _IS_WORD.match(norm, pos - 1) is None
+    for clitic in _PROCLITICS:  # Arabic script: "" first, then attached proclitics
+        start = pos - len(clitic)
+        if start < 0:
+            break
+        if norm.startswith(clitic, start) and (
+            start == 0 or _IS_ARABIC_WORD.match(norm, start - 1) is None
+        ):
+            return True
+    return False
+
+
+_LEFT = {
+    _LATIN: f"(?<!{_LATIN_WORD})",
+    _SIGIL: r"(?<!\w)",
+    _ARABIC_SCRIPT: f"(?<!{_ARABIC_WORD}){_PROCLITIC}?",
+    _NOSPACE_SCRIPT: "",
+    _OTHER: "",
+}
+_RIGHT = {
+    _LATIN: f"(?!{_LATIN_WORD})",
+    _SIGIL: r"(?!\w)",
+    _ARABIC_SCRIPT: f"{_SUFFIX}?(?!{_ARABIC_WORD})",
+    _NOSPACE_SCRIPT: "",
+    _OTHER: "",
+}
+_SPACED_SEP = r"[\s\-]+"
+_TIGHT_SEP = r"\s*"
+_SPLIT = re.compile(r"\s+|(?<=\w)-+(?=\w)")
+
+# ------------------------------------------------------------------------------------ terms
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    """One distinct normalised term and everyone who configured it."""
+
+    atoms: tuple[str, ...]  # single characters, or a separator regex
+    right: str  # regex that must follow the term
+    pattern: re.Pattern[str]  # atoms + right, the atoms in group 1
+    owners: tuple[tuple[int, int, str], ...]  # (entity index, term index, term as written)
+
+
+def _compile_term(term: str, field: str) -> tuple[tuple[str, ...], int, str]:
+    """Atoms, left kind and right-boundary regex of ``term``; raises if nothing is left."""
+    words = [w for w in _SPLIT.split(normalize(term).strip()) if w]
+    if not words:
+        raise ConfigError(field, "is empty once invisible characters and marks are removed")
+    atoms: list[str] = []
+    for word in words:
+        if atoms:
+            before, after = _script(atoms[-1]), _script(word[0])
+            tight = {before, after} <= {_ARABIC_SCRIPT, _NOSPACE_SCRIPT}
+            atoms.append(_TIGHT_SEP if tight else _SPACED_SEP)
+        atoms.extend(word)
+    first = _script(atoms[0])
+    right = _RIGHT[_SIGIL if first == _SIGIL else _script(atoms[-1])]
+    return tuple(atoms), first, right
+
+
+def _atom_regex(atom: str) -> str:
+    return atom if atom in (_SPACED_SEP, _TIGHT_SEP) else re.escape(atom)
+
+
+def _trie_regex(terms: Sequence[_Term]) -> str:
+    """One alternation shaped like a trie, so the engine branches once per character."""
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    for term in terms:
+        node = root
+        for atom in term.atoms:
+            node = node.setdefault(atom, {})
+        node[""] = {term.right: {}}  # "" marks the end; its only key is the boundary
+
+    def render(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+        alts = [
+            next(iter(child)) if atom == "" else _atom_regex(atom) + render(child)
+            for atom, child in sorted(node.items(), key=lambda kv: kv[0] == "")
+        ]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return render(root)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One entity mentioned in one post.
+
+    ``term`` is the configured term as written; ``text[start:end]`` is the matched surface in
+    the original post (see the module docstring for what it includes).
+    """
+
+    entity_id: str
+    term: str
+    start: int
+    end: int
+
+
+class Watchlist:
+    """Every entity's terms compiled into one regex; build once, match many posts.
+
+    Raises :class:`ConfigError` for a term or exclusion that normalises to nothing (only
+    tatweel or marks, say). Safe to share between threads: matching keeps no state.
+    """
+
+    def __init__(self, entities: Sequence[Entity]) -> None:
+        self._ids = tuple(e.id for e in entities)
+        found: dict[tuple[str, ...], tuple[int, str, list[tuple[int, int, str]]]] = {}
+        exclusions: dict[int, re.Pattern[str]] = {}
+        for i, entity in enumerate(entities):
+            for j, raw in enumerate(entity.terms):
+                atoms, kind, right = _compile_term(raw, f"entities.{i}.terms.{j}")
+                found.setdefault(atoms, (kind, right, []))[2].append((i, j, raw))
+            phrases = []
+            for j, raw in enumerate(entity.exclude):
+                atoms, kind, right = _compile_term(raw, f"entities.{i}.exclude.{j}")
+                core = "".join(_atom_regex(a) for a in atoms)
+                phrases.append(f"{_LEFT[kind]}({core}){right}")
+            if phrases:
+                exclusions[i] = re.compile("|".join(f"(?:{p})" for p in phrases))
+        self._exclusions = exclusions
+        terms: list[_Term] = []
+        buckets: dict[str, list[_Term]] = {}
+        self._kinds: dict[str, int] = {}
+        for atoms, (kind, right, owners) in found.items():
+            core = "".join(_atom_regex(a) for a in atoms)
+            firsts = {i: (j, raw) for i, j, raw in reversed(owners)}  # first spelling wins
+            unique = tuple((i, j, raw) for i, (j, raw) in sorted(firsts.items()))
+            term = _Term(atoms, right, re.compile(f"({core}){right}"), unique)
+            terms.append(term)
+            buckets.setdefault(atoms[0], []).append(term)
+            self._kinds[atoms[0]] = kind
+        self._buckets = {k: tuple(v) for k, v in buckets.items()}
+        self._scan = re.compile(_trie_regex(terms)) if terms else None
+
+    def match(self, text: str) -> list[Match]:
+        """Entities mentioned in ``text``: the first occurrence of each, in text order."""
+        scan = self._scan
+        if scan is None:
+            return []
+        norm = normalize(text)
+        m = scan.search(norm)
+        if m is None:
+            return []
+        found: dict[int, tuple[str, int, int]] = {}
+        excluded: dict[int, list[tuple[int, int]]] = {}
+        while m is not None:
+            pos = m.start()
+            first = norm[pos]
+            if _left_ok(self._kinds[first], norm, pos):
+                hits: list[tuple[int, int, int, str]] = []
+                for term in self._buckets[first]:
+                    tm = term.pattern.match(norm, pos)
+                    if tm is not None:
+                        end = tm.end(1)
+                        hits.extend(
+                            (-end, j, i, raw) for i, j, raw in term.owners if i not in found
+                        )
+                hits.sort()  # the longest surface first, then the earliest configured term
+                for neg_end, _, i, raw in hits:
+                    if i not in found and not self._excluded(i, norm, pos, -neg_end, excluded):
+                        found[i] = (raw, pos, -neg_end)
+            if len(found) == len(self._ids):
+                break
+            m = scan.search(norm, pos + 1)
+        if not found:
+            return []
+        return self._to_matches(text, norm, found)
+
+    def match_many(self, texts: Sequence[str]) -> list[list[Match]]:
+        """:meth:`match` for each text, in order."""
+        match = self.match
+        return [match(text) for text in texts]
+
+    def _excluded(
+        self, i: int, norm: str, start: int, end: int, cache: dict[int, list[tuple[int, int]]]
+    ) -> bool:
+        pattern = self._exclusions.get(i)
+        if pattern is None:
+            return False
+        spans = cache.get(i)
+        if spans is None:
+            spans = []
+            m = pattern.search(norm)
+            while m is not None:
+                group = next(g for g in range(1, len(m.groups()) + 1) if m.start(g) >= 0)
+                spans.append((m.start(group), m.end(group)))
+                m = pattern.search(norm, m.start() + 1)
+            cache[i] = spans
+        return any(s <= start and end <= e for s, e in spans)
+
+    def _to_matches(
+        self, text: str, norm: str, found: dict[int, tuple[str, int, int]]
+    ) -> list[Match]:
+        identity = text.isascii()
+        index = None if identity else _offsets(text)
+        out = []
+        for i, (raw, start, end) in found.items():
+            if index is not None:
+                start, end = index[start], index[end - 1] + 1
+                while end < len(text) and _trails(text[end]):
+                    end += 1
+            out.append(Match(self._ids[i], raw, start, end))
+        out.sort(key=lambda m: m.start)
+        return out

@@ -1,0 +1,255 @@
+"""The pipeline: one batch of posts in, stored posts, cases and outbox rows out.
+
+    drop repeats -> brand's own posts become responses -> match entities (no match: dropped)
+    -> classify -> language filter -> store -> open a case per complaint -> enqueue its alert
+
+:meth:`Pipeline.process` runs inside the caller's transaction and never commits, so the poller
+commits a batch's posts, cases, outbox rows and the source's cursor together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from classifiers.base import Classifier, Verdict
+from monitor import store
+from monitor.cases import cases_answered_by, open_case, record_response
+from monitor.matching import Match, Watchlist
+from monitor.models import BrandAccount, EntityMatch, Post
+from monitor.notify import enqueue_case_alert
+from monitor.settings import Entity, Settings
+from sources.base import SourcePost
+
+__all__ = ["BatchResult", "Pipeline"]
+
+log = logging.getLogger(__name__)
+
+#: When several entities match, the case goes to the most specific one.
+_KIND_PRIORITY = {"staff": 0, "product": 1, "brand": 2}
+
+
+@dataclass
+class BatchResult:
+    """What one batch did; the counts feed logs, metrics and tests."""
+
+    fetched: int = 0
+    repeats: int = 0
+    responses: int = 0
+    unmatched: int = 0
+    language_filtered: int = 0
+    reposts: int = 0
+    stored: int = 0
+    cases_opened: int = 0
+    case_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        for name in (
+            "fetched",
+            "repeats",
+            "responses",
+            "unmatched",
+            "language_filtered",
+            "reposts",
+            "stored",
+            "cases_opened",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.case_ids.extend(other.case_ids)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, classifier: Classifier) -> None:
+        self.settings = settings
+        self.classifier = classifier
+        self.watchlist = Watchlist(settings.entities)
+        self._entities = {e.id: e for e in settings.entities}
+        self.brand_handles: set[tuple[str, str]] = {
+            (platform, account.handle.lower())
+            for platform, accounts in settings.brand_accounts.items()
+            for account in accounts
+        }
+        self.brand_ids: set[tuple[str, str]] = {
+            (platform, account.native_id)
+            for platform, accounts in settings.brand_accounts.items()
+            for account in accounts
+            if account.native_id
+        }
+
+    def is_brand(self, post: SourcePost) -> bool:
+        return (post.platform, post.author.handle.lower()) in self.brand_handles or (
+            post.platform,
+            post.author.native_id,
+        ) in self.brand_ids
+
+    def process(
+        self, session: Session, source: str, posts: Sequence[SourcePost], *, now: datetime
+    ) -> BatchResult:
+        result = BatchResult(fetched=len(posts))
+        unique = list({(p.platform, p.native_id): p for p in posts}.values())
+        seen = store.seen_keys(session, ((p.platform, p.native_id) for p in unique))
+        fresh = [p for p in unique if (p.platform, p.native_id) not in seen]
+        result.repeats = len(posts) - len(fresh)
+
+        own = [p for p in fresh if self.is_brand(p)]
+        others = [p for p in fresh if not self.is_brand(p)]
+        matches = self.watchlist.match_many([p.text for p in others])
+        candidates = [(p, m) for p, m in zip(others, matches, strict=True) if m]
+        result.unmatched = len(others) - len(candidates)
+        verdicts = self.classifier.classify([p.text for p, _ in candidates]) if candidates else []
+
+        kept: list[tuple[SourcePost, list[Match], Verdict]] = []
+        for (post, found), verdict in zip(candidates, verdicts, strict=True):
+            allowed = [m for m in found if self._language_allowed(m.entity_id, verdict.language)]
+            if allowed:
+                kept.append((post, allowed, verdict))
+            else:
+                result.language_filtered += 1
+
+        authors = store.get_or_create_authors(
+            session, own + [p for p, _, _ in kept], brand=self.brand_handles, now=now
+        )
+        stored: dict[tuple[str, str], Post] = {}
+        for post, found, verdict in kept:
+            row = self._post_row(post, source, authors, now=now)
+            row.language = verdict.language
+            row.sentiment = str(verdict.sentiment)
+            row.sentiment_scores = {
+                k: round(float(v), 4) for k, v in verdict.sentiment_scores.items()
+            }
+            row.complaint = round(float(verdict.complaint), 4)
+            row.severity = str(verdict.severity)
+            row.severity_reasons = [str(r) for r in verdict.reasons]
+            row.classifier = verdict.model
+            row.matches = [EntityMatch(entity_id=m.entity_id, term=m.term) for m in found]
+            session.add(row)
+            stored[(post.platform, post.native_id)] = row
+        for post in own:
+            row = self._post_row(post, source, authors, now=now)
+            row.is_brand_response = True
+            session.add(row)
+        result.stored = len(kept)
+        result.responses = len(own)
+        session.flush()
+
+        for post, found, verdict in kept:
+            if post.repost_of is not None:
+                result.reposts += 1  # amplification, stored for volume; never a new case
+                continue
+            if not verdict.is_complaint:
+                continue
+            entity = self._primary(found)
+            row = stored[(post.platform, post.native_id)]
+            case = open_case(
+                session,
+                row,
+                entity_id=entity.id,
+                team=entity.team,
+                severity=str(verdict.severity),
+                now=now,
+            )
+            session.flush()
+            enqueue_case_alert(session, case, self.settings, now=now)
+            result.cases_opened += 1
+            result.case_ids.append(case.id)
+
+        self._apply_responses(session, own, now=now)
+        self._answer_new_cases_from_earlier_replies(session, kept, now=now)
+        return result
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _language_allowed(self, entity_id: str, language: str) -> bool:
+        wanted = self._entities[entity_id].languages
+        return not wanted or language in wanted or language == "und"
+
+    def _primary(self, found: list[Match]) -> Entity:
+        entities = [self._entities[m.entity_id] for m in found]
+        return min(entities, key=lambda e: _KIND_PRIORITY[e.kind])
+
+    @staticmethod
+    def _post_row(post: SourcePost, source: str, authors: dict, *, now: datetime) -> Post:
+        return Post(
+            platform=post.platform,
+            native_id=post.native_id,
+            source=source,
+            author=authors[(post.platform, post.author.native_id)],
+            text=post.text,
+            url=post.url,
+            kind="repost" if post.repost_of else post.kind,
+            in_reply_to=post.in_reply_to,
+            repost_of=post.repost_of,
+            conversation_id=post.conversation_id,
+            created_at=post.created_at,
+            fetched_at=now,
+            language=post.lang,
+        )
+
+    def _apply_responses(self, session: Session, own: list[SourcePost], *, now: datetime) -> None:
+        """The brand's replies stop the clocks of the cases they answer."""
+        if not own:
+            return
+        accounts = {(a.platform, a.handle): a for a in session.scalars(select(BrandAccount))}
+        by_platform: dict[str, list[SourcePost]] = {}
+        for post in own:
+            by_platform.setdefault(post.platform, []).append(post)
+            account = accounts.get((post.platform, post.author.handle.lower()))
+            if account is not None and (
+                account.last_reply_at is None or post.created_at > account.last_reply_at
+            ):
+                account.last_reply_at = post.created_at
+        for platform, replies in by_platform.items():
+            targets = [p.in_reply_to for p in replies if p.in_reply_to]
+            cases = cases_answered_by(session, platform, targets)
+            for reply in sorted(replies, key=lambda p: p.created_at):
+                case = cases.get(reply.in_reply_to or "")
+                if case is not None:
+                    record_response(
+                        session,
+                        case,
+                        at=reply.created_at,
+                        actor=f"@{reply.author.handle}",
+                        now=now,
+                        via=f"{platform}:{reply.native_id}",
+                    )
+
+    def _answer_new_cases_from_earlier_replies(
+        self,
+        session: Session,
+        kept: list[tuple[SourcePost, list[Match], Verdict]],
+        *,
+        now: datetime,
+    ) -> None:
+        """A brand reply stored before the complaint it answers (other source, earlier batch)."""
+        new = [(p.platform, p.native_id) for p, _, v in kept if v.is_complaint and not p.repost_of]
+        if not new:
+            return
+        for platform in {p for p, _ in new}:
+            ids = [n for p, n in new if p == platform]
+            replies = session.scalars(
+                select(Post).where(
+                    Post.platform == platform,
+                    Post.is_brand_response.is_(True),
+                    Post.in_reply_to.in_(ids),
+                )
+            ).all()
+            if not replies:
+                continue
+            cases = cases_answered_by(
+                session, platform, [r.in_reply_to for r in replies if r.in_reply_to]
+            )
+            for reply in sorted(replies, key=lambda r: r.created_at):
+                case = cases.get(reply.in_reply_to or "")
+                if case is not None and case.first_response_at is None:
+                    record_response(
+                        session,
+                        case,
+                        at=reply.created_at,
+                        actor=f"@{reply.author.handle}",
+                        now=now,
+                        via=f"{platform}:{reply.native_id}",
+                    )

@@ -1,0 +1,166 @@
+"""Polling one source: fetch, store and advance the cursor together, survive every failure.
+
+A poll loops ``fetch -> process -> commit`` while the source says it has more, so a backlog of
+pages is drained in one cycle, each page committed with the cursor that covers it. Failures are
+decisions, taken here as pure functions of ``now`` and kept in :class:`SourceState`:
+
+* :class:`~monitor.errors.RateLimited`: wait until the platform's reset, then resume;
+* :class:`~monitor.errors.SourceUnavailable` and malformed bodies: back off with jitter;
+* :class:`~monitor.errors.AuthError`: log loudly naming the source, retry slowly (a person
+  must fix the credentials);
+* anything else is a bug: logged with its traceback, the cursor kept, the loop alive.
+
+In every case nothing is stored and the cursor stays where the last commit left it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import store
+from monitor.errors import AuthError, MalformedResponse, RateLimited, SourceError
+from monitor.outbox import compute_backoff
+from monitor.pipeline import BatchResult, Pipeline
+from sources.base import Source
+
+__all__ = ["PollReport", "Poller", "SourceState", "next_attempt"]
+
+log = logging.getLogger(__name__)
+
+#: Upper bound on pages drained in one poll, so one firehose cannot starve the others.
+MAX_BATCHES_PER_POLL = 200
+AUTH_RETRY = timedelta(minutes=15)
+
+
+@dataclass
+class SourceState:
+    """What the poller remembers about a source between polls (in memory, per process)."""
+
+    not_before: datetime | None = None
+    failures: int = 0
+    last_error: str | None = None
+    last_success: datetime | None = None
+
+
+@dataclass
+class PollReport:
+    source: str
+    batches: int = 0
+    result: BatchResult = field(default_factory=BatchResult)
+    skipped_malformed: int = 0
+    error: str | None = None
+    waiting_until: datetime | None = None
+
+
+def next_attempt(
+    error: SourceError, state: SourceState, *, now: datetime, rng: random.Random | None = None
+) -> datetime:
+    """When to try a failed source again (pure: a function of the error, state and ``now``)."""
+    if isinstance(error, RateLimited):
+        return now + timedelta(seconds=error.retry_after_s)
+    if isinstance(error, AuthError):
+        return now + AUTH_RETRY
+    return now + timedelta(
+        seconds=compute_backoff(state.failures, base_s=2.0, cap_s=600.0, rng=rng)
+    )
+
+
+class Poller:
+    """Polls sources into the store. ``clock`` returns an aware UTC ``now`` (tests control it)."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        pipeline: Pipeline,
+        *,
+        clock: Callable[[], datetime],
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.pipeline = pipeline
+        self.clock = clock
+        self.stop = stop or threading.Event()
+        self.rng = rng
+        self.states: dict[str, SourceState] = {}
+
+    def state(self, source: Source) -> SourceState:
+        return self.states.setdefault(source.name, SourceState())
+
+    def poll(self, source: Source) -> PollReport:
+        """One poll of ``source``: drain what it has, committing page by page."""
+        state = self.state(source)
+        report = PollReport(source=source.name)
+        now = self.clock()
+        if state.not_before is not None and now < state.not_before:
+            report.waiting_until = state.not_before
+            return report
+        while report.batches < MAX_BATCHES_PER_POLL and not self.stop.is_set():
+            with self.sessions() as session:
+                cursor = store.load_cursor(session, source.name)
+            try:
+                batch = source.fetch(cursor)
+            except SourceError as exc:
+                self._failed(source, state, exc, report)
+                return report
+            except Exception as exc:  # a bug in a source: keep the daemon and the cursor
+                log.exception("source %s crashed while fetching", source.name)
+                wrapped = SourceError(source.name, f"{type(exc).__name__}: {exc}")
+                self._failed(source, state, wrapped, report)
+                return report
+            now = self.clock()
+            with self.sessions.begin() as session:
+                result = self.pipeline.process(session, source.name, batch.posts, now=now)
+                store.save_cursor(session, source.name, batch.cursor, now=now)
+            report.batches += 1
+            report.result.add(result)
+            report.skipped_malformed += batch.skipped
+            state.failures = 0
+            state.last_error = None
+            state.last_success = now
+            state.not_before = (
+                now + timedelta(seconds=batch.next_poll_after_s)
+                if batch.next_poll_after_s
+                else None
+            )
+            if result.stored or result.responses or batch.skipped:
+                log.info(
+                    "%s: %d fetched, %d stored, %d responses, %d cases, %d skipped",
+                    source.name,
+                    result.fetched,
+                    result.stored,
+                    result.responses,
+                    result.cases_opened,
+                    batch.skipped,
+                )
+            if not batch.more:
+                break
+        return report
+
+    def _failed(
+        self, source: Source, state: SourceState, error: SourceError, report: PollReport
+    ) -> None:
+        now = self.clock()
+        state.failures += 1
+        state.last_error = str(error)
+        state.not_before = next_attempt(error, state, now=now, rng=self.rng)
+        report.error = str(error)
+        report.waiting_until = state.not_before
+        if isinstance(error, AuthError):
+            log.error("%s (fix the credentials named in the config)", error)
+        elif isinstance(error, RateLimited | MalformedResponse):
+            log.info("%s; next try at %s", error, state.not_before.isoformat())
+        else:
+            log.warning(
+                "%s; attempt %d, next try at %s",
+                error,
+                state.failures,
+                state.not_before.isoformat(),
+            )

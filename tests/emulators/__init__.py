@@ -1,0 +1,1 @@
+"""Local HTTP emulators of the platforms' APIs, driven by the real client libraries."""

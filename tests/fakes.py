@@ -1,0 +1,74 @@
+"""Fakes for tests: a controllable clock and a deterministic classifier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from classifiers.base import Sentiment, Severity, Verdict
+from sources.base import Author, SourcePost
+
+
+class FakeClock:
+    """A clock the test moves by hand; always aware UTC."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta | float) -> datetime:
+        self.now += delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+        return self.now
+
+
+class KeywordClassifier:
+    """Complaint iff the text contains one of ``words``: verdicts a test can predict exactly."""
+
+    name = "keyword-fake"
+
+    def __init__(self, words: Sequence[str] = ("broken", "refund", "worst", "خراب", "سيء")) -> None:
+        self.words = tuple(w.casefold() for w in words)
+        self.calls = 0
+
+    def classify(self, texts: Sequence[str]) -> list[Verdict]:
+        self.calls += 1
+        verdicts = []
+        for text in texts:
+            hit = any(w in text.casefold() for w in self.words)
+            verdicts.append(
+                Verdict(
+                    language="en",
+                    sentiment=Sentiment.NEGATIVE if hit else Sentiment.POSITIVE,
+                    sentiment_scores={
+                        "negative": 0.9 if hit else 0.1,
+                        "neutral": 0.0,
+                        "positive": 0.1 if hit else 0.9,
+                    },
+                    complaint=0.9 if hit else 0.1,
+                    is_complaint=hit,
+                    severity=Severity.NORMAL if hit else Severity.LOW,
+                    model="keyword-fake@1",
+                )
+            )
+        return verdicts
+
+
+def make_post(
+    native_id: str,
+    text: str,
+    *,
+    platform: str = "x",
+    handle: str = "customer",
+    minutes: int = 0,
+    **kw: object,
+) -> SourcePost:
+    return SourcePost(
+        platform=platform,
+        native_id=native_id,
+        text=text,
+        author=Author(native_id=f"id-{handle}", handle=handle, followers=10),
+        created_at=datetime(2026, 11, 20, 8, 0, tzinfo=UTC) + timedelta(minutes=minutes),
+        **kw,  # type: ignore[arg-type]
+    )

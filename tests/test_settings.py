@@ -1,0 +1,230 @@
+"""Settings: a good file loads; each bad one gives one clear line naming the field, exit 2."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.errors import ConfigError
+from monitor.settings import load_settings, parse_duration
+
+BASE: dict[str, Any] = {
+    "database_url": "sqlite:///x.db",
+    "brand_accounts": {"x": [{"handle": "@NovaBrew", "team": "support"}]},
+    "entities": [
+        {
+            "id": "novabrew",
+            "kind": "brand",
+            "name": "NovaBrew",
+            "terms": ["NovaBrew"],
+            "team": "support",
+        }
+    ],
+    "sources": [{"name": "demo", "type": "jsonl", "path": "posts.jsonl", "poll_interval": "30s"}],
+    "teams": {"support": {"slack_channel": "#support"}},
+}
+
+
+def write(tmp_path: Path, data: Any) -> Path:
+    path = tmp_path / "replywatch.yaml"
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def mutate(change: Any) -> dict[str, Any]:
+    data = copy.deepcopy(BASE)
+    change(data)
+    return data
+
+
+def test_good_config_loads_with_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, BASE), environ={})
+    assert settings.brand_accounts["x"][0].handle == "NovaBrew"  # "@" stripped
+    assert settings.sources[0].path == tmp_path / "posts.jsonl"  # relative to the file
+    assert settings.sources[0].poll_interval.total_seconds() == 30
+    assert (
+        settings.service_standards["default"].first_response["critical"].within.total_seconds()
+        == 900
+    )
+    assert settings.default_team == "support"
+
+
+def test_database_url_precedence(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE)
+    env = {"REPLYWATCH_DATABASE_URL": "sqlite:///from-env.db"}
+    assert load_settings(path, environ=env).database_url == "sqlite:///from-env.db"
+    chosen = load_settings(path, environ=env, database_url="sqlite:///cli.db")
+    assert chosen.database_url == "sqlite:///cli.db"
+
+
+def test_secrets_come_from_the_environment_and_never_print(tmp_path: Path) -> None:
+    data = mutate(
+        lambda d: d["sources"].append({"name": "x", "type": "x", "bearer_token": "env:XTOK"})
+    )
+    settings = load_settings(write(tmp_path, data), environ={"XTOK": "s3cr3t-token"})
+    source = settings.sources[1]
+    assert source.bearer_token.get_secret_value() == "s3cr3t-token"
+    assert "s3cr3t" not in repr(settings) and "s3cr3t" not in str(source)
+
+
+BAD = [
+    # (id, config or mutation, field named, words the message must contain)
+    ("not-yaml", "entities: [\n  - id: x\n  bad", "", "not valid YAML at line"),
+    ("not-a-mapping", "- just\n- a list\n", "", "must be a mapping"),
+    ("empty", "", "entities", "required"),
+    ("unknown-top-key", mutate(lambda d: d.update(databse_url="x")), "databse_url", "unknown key"),
+    (
+        "unknown-entity-key",
+        mutate(lambda d: d["entities"][0].update(term=["x"])),
+        "entities.0.term",
+        "allowed keys here",
+    ),
+    (
+        "bad-entity-kind",
+        mutate(lambda d: d["entities"][0].update(kind="company")),
+        "entities.0.kind",
+        "'brand', 'product' or 'staff'",
+    ),
+    (
+        "no-terms",
+        mutate(lambda d: d["entities"][0].update(terms=[])),
+        "entities.0.terms",
+        "at least 1",
+    ),
+    (
+        "entity-team-undefined",
+        mutate(lambda d: d["entities"][0].update(team="sales")),
+        "entities.0.team",
+        "one of the teams ['support']",
+    ),
+    (
+        "bad-duration",
+        mutate(lambda d: d["sources"][0].update(poll_interval="soon")),
+        "sources.0.poll_interval",
+        "duration such as",
+    ),
+    (
+        "negative-duration",
+        mutate(lambda d: d["sources"][0].update(poll_interval=-5)),
+        "sources.0.poll_interval",
+        "greater than zero",
+    ),
+    (
+        "unknown-source-type",
+        mutate(lambda d: d["sources"][0].update(type="myspace")),
+        "sources.0",
+        "unknown type 'myspace'; expected one of jsonl, reddit, x, rss",
+    ),
+    (
+        "literal-secret",
+        mutate(
+            lambda d: d["sources"].append(
+                {"name": "x", "type": "x", "bearer_token": "AAAA-literal"}
+            )
+        ),
+        "sources.1.bearer_token",
+        "write env:NAME",
+    ),
+    (
+        "missing-env-secret",
+        mutate(
+            lambda d: d["sources"].append(
+                {"name": "x", "type": "x", "bearer_token": "env:NOPE_TOKEN"}
+            )
+        ),
+        "sources.1.bearer_token",
+        "NOPE_TOKEN is not set",
+    ),
+    (
+        "bad-timezone",
+        mutate(lambda d: d["teams"]["support"].update(business_hours={"timezone": "Mars/Olympus"})),
+        "teams.support.business_hours.timezone",
+        "IANA time zone",
+    ),
+    (
+        "hours-backwards",
+        mutate(
+            lambda d: d["teams"]["support"].update(
+                business_hours={"start": "18:00", "end": "09:00"}
+            )
+        ),
+        "teams.support.business_hours",
+        "end must be later than start",
+    ),
+    (
+        "bad-slack-channel",
+        mutate(lambda d: d["teams"]["support"].update(slack_channel="support team")),
+        "teams.support.slack_channel",
+        "like #support",
+    ),
+    (
+        "duplicate-source-name",
+        mutate(lambda d: d["sources"].append(dict(d["sources"][0]))),
+        "sources.1.name",
+        "'demo' is repeated",
+    ),
+    (
+        "standards-undefined",
+        mutate(lambda d: d["teams"]["support"].update(standards="gold")),
+        "teams.support.standards",
+        "one of the service_standards ['default']",
+    ),
+    (
+        "bad-platform-for-accounts",
+        mutate(lambda d: d["brand_accounts"].update(myspace=[{"handle": "x"}])),
+        "brand_accounts.myspace",
+        "'reddit', 'x'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "field", "words"), BAD, ids=[b[0] for b in BAD])
+def test_bad_config_is_one_clear_line_and_exit_2(
+    tmp_path: Path, name: str, data: Any, field: str, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NOPE_TOKEN", raising=False)
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.field == field
+    assert words in str(caught.value)
+    assert "AAAA-literal" not in str(caught.value)  # a secret written in the file is never echoed
+
+    result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2, result.output
+    output = " ".join(result.output.split())
+    assert "config error:" in output
+    assert words in output
+    assert "Traceback" not in result.output
+
+
+def test_missing_file_names_the_fix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["check-config", "-c", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "replywatch init" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("90s", 90), ("15m", 900), ("4h", 14400), ("3d", 259200), ("1w", 604800), (45, 45)],
+)
+def test_durations(text: object, seconds: float) -> None:
+    assert parse_duration(text).total_seconds() == seconds
+
+
+def test_init_writes_a_config_that_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    (tmp_path / "posts.jsonl").write_text("", encoding="utf-8")
+    result = runner.invoke(app, ["check-config", "-c", "replywatch.yaml"])
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 2 and "--force" in again.output
