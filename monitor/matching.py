@@ -69,6 +69,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from monitor.errors import ConfigError
 from monitor.settings import Entity
@@ -112,23 +113,24 @@ def _dropped(ch: str) -> bool:
     category = unicodedata.category(ch)
     if category == "Cf" or cp == 0x0640:
         return True
-    if category == "Mn" and (_is_arabic_block(cp) or 0xFE00 <= cp <= 0xFE0F):
-        return True
-    return 0x0300 <= cp <= 0x036F  # a lone Latin accent (attached ones are handled below)
+    return category == "Mn" and (_is_arabic_block(cp) or 0xFE00 <= cp <= 0xFE0F)
+
+
+def _is_latin(cp: int) -> bool:
+    return cp < 0x0250 or 0x1E00 <= cp <= 0x1EFF
 
 
 def _fold_char(ch: str) -> str:
-    if _dropped(ch):
+    """What one character of a post becomes (possibly nothing, possibly several characters)."""
+    if _dropped(ch) or 0x0300 <= ord(ch) <= 0x036F:  # a lone accent goes too
         return ""
-    folded = unicodedata.normalize("NFKC", ch).casefold()
     kept: list[str] = []
     base_latin = False
-    for c in unicodedata.normalize("NFKD", folded):
-        if unicodedata.combining(c):
-            if (0x0300 <= ord(c) <= 0x036F and base_latin) or _dropped(c):
-                continue
-        else:
-            base_latin = ord(c) < 0x0250 or 0x1E00 <= ord(c) <= 0x1EFF
+    for c in unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", ch).casefold()):
+        if not unicodedata.combining(c):
+            base_latin = _is_latin(ord(c))
+        elif _dropped(c) or (base_latin and 0x0300 <= ord(c) <= 0x036F):
+            continue
         kept.append(c)
     out = []
     for c in unicodedata.normalize("NFKC", "".join(kept)):
@@ -182,10 +184,8 @@ def _trails(ch: str) -> bool:
 
 # -------------------------------------------------------------------------- character classes
 
-_ARABIC = (
-    "\u0620-\u064a\u066e-\u06d3\u06d5\u06ee-\u06ff\u0750-\u077f\u08a0-\u08ff"
-    "\ufb50-\ufdff\ufe70-\ufefc"
-)
+#: Arabic-script letters left after NFKC (which maps the presentation forms FB50-FEFC away).
+_ARABIC = "\u0620-\u064a\u066e-\u06d3\u06d5\u06ee-\u06ff\u0750-\u077f\u08a0-\u08ff"
 _NOSPACE = (
     "\u0e00-\u0eff\u0f00-\u0fff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff"
     "\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff"
@@ -250,72 +250,104 @@ def _left_ok(kind: int, norm: str, pos: int) -> bool:
     return False
 
 
-_LEFT = {
-    _LATIN: f"(?<!{_LATIN_WORD})",
-    _SIGIL: r"(?<!\w)",
-    _ARABIC_SCRIPT: f"(?<!{_ARABIC_WORD}){_PROCLITIC}?",
-    _NOSPACE_SCRIPT: "",
-    _OTHER: "",
-}
+def _right_ok(kind: int, norm: str, pos: int) -> bool:
+    """Whether a term whose boundary is of ``kind`` may end at ``norm[pos]``."""
+    return _RIGHT[kind].match(norm, pos) is not None
+
+
 _RIGHT = {
-    _LATIN: f"(?!{_LATIN_WORD})",
-    _SIGIL: r"(?!\w)",
-    _ARABIC_SCRIPT: f"{_SUFFIX}?(?!{_ARABIC_WORD})",
+    _LATIN: re.compile(f"(?!{_LATIN_WORD})"),
+    _SIGIL: re.compile(r"(?!\w)"),
+    _ARABIC_SCRIPT: re.compile(f"{_SUFFIX}?(?!{_ARABIC_WORD})"),
+    _NOSPACE_SCRIPT: re.compile(""),
+    _OTHER: re.compile(""),
+}
+#: Cheaper boundaries for the combined scan, each accepting everything the exact one accepts
+#: (big Unicode classes repeated at every leaf would make compiling take seconds).
+_LOOSE_RIGHT = {
+    _LATIN: "(?![a-z0-9_])",
+    _SIGIL: "(?![a-z0-9_])",
+    _ARABIC_SCRIPT: f"{_SUFFIX}?(?![\u0620-\u064a\u066e-\u06d3\u06d5\u06ee-\u06ff0-9_])",
     _NOSPACE_SCRIPT: "",
     _OTHER: "",
 }
 _SPACED_SEP = r"[\s\-]+"
 _TIGHT_SEP = r"\s*"
+_SEPARATORS = (_SPACED_SEP, _TIGHT_SEP)
 _SPLIT = re.compile(r"\s+|(?<=\w)-+(?=\w)")
 
-# ------------------------------------------------------------------------------------ terms
+# ----------------------------------------------------------------------------------- phrases
 
 
 @dataclass(frozen=True, slots=True)
-class _Term:
-    """One distinct normalised term and everyone who configured it."""
+class _Phrase:
+    """A normalised term or exclusion: its characters and separators, and its boundaries."""
 
-    atoms: tuple[str, ...]  # single characters, or a separator regex
-    right: str  # regex that must follow the term
-    pattern: re.Pattern[str]  # atoms + right, the atoms in group 1
-    owners: tuple[tuple[int, int, str], ...]  # (entity index, term index, term as written)
+    atoms: tuple[str, ...]  # single characters, or a separator regex from _SEPARATORS
+    left: int  # script class of the first character
+    right: int  # script class that decides what may follow
+    core: re.Pattern[str]  # the atoms alone (no boundaries: cheap to compile)
+
+    def end_at(self, norm: str, pos: int) -> int:
+        """End of this phrase if it occurs at ``pos`` (left boundary already checked), or -1."""
+        m = self.core.match(norm, pos)
+        return m.end() if m is not None and _right_ok(self.right, norm, m.end()) else -1
+
+    def spans(self, norm: str) -> list[tuple[int, int]]:
+        """Every whole-word occurrence, overlapping ones included."""
+        out = []
+        m = self.core.search(norm)
+        while m is not None:
+            start, end = m.span()
+            if _left_ok(self.left, norm, start) and _right_ok(self.right, norm, end):
+                out.append((start, end))
+            m = self.core.search(norm, start + 1)
+        return out
 
 
-def _compile_term(term: str, field: str) -> tuple[tuple[str, ...], int, str]:
-    """Atoms, left kind and right-boundary regex of ``term``; raises if nothing is left."""
-    words = [w for w in _SPLIT.split(normalize(term).strip()) if w]
+def _phrase(text: str, field: str) -> _Phrase:
+    """Compile one term or exclusion; raises :class:`ConfigError` if nothing is left of it."""
+    words = [w for w in _SPLIT.split(normalize(text).strip()) if w]
     if not words:
         raise ConfigError(field, "is empty once invisible characters and marks are removed")
     atoms: list[str] = []
     for word in words:
         if atoms:
-            before, after = _script(atoms[-1]), _script(word[0])
-            tight = {before, after} <= {_ARABIC_SCRIPT, _NOSPACE_SCRIPT}
+            tight = {_script(atoms[-1]), _script(word[0])} <= {_ARABIC_SCRIPT, _NOSPACE_SCRIPT}
             atoms.append(_TIGHT_SEP if tight else _SPACED_SEP)
         atoms.extend(word)
-    first = _script(atoms[0])
-    right = _RIGHT[_SIGIL if first == _SIGIL else _script(atoms[-1])]
-    return tuple(atoms), first, right
+    left = _script(atoms[0])
+    right = _SIGIL if left == _SIGIL else _script(atoms[-1])
+    core = re.compile("".join(_atom_regex(a) for a in atoms))
+    return _Phrase(tuple(atoms), left, right, core)
 
 
 def _atom_regex(atom: str) -> str:
-    return atom if atom in (_SPACED_SEP, _TIGHT_SEP) else re.escape(atom)
+    return atom if atom in _SEPARATORS else re.escape(atom)
 
 
-def _trie_regex(terms: Sequence[_Term]) -> str:
-    """One alternation shaped like a trie, so the engine branches once per character."""
-    root: dict[str, dict] = {}  # type: ignore[type-arg]
-    for term in terms:
+_Trie: TypeAlias = "dict[str, _Trie]"
+
+
+def _trie_regex(phrases: Sequence[_Phrase]) -> str:
+    """One alternation shaped like a trie, so the engine branches once per character.
+
+    It finds every position where some term may start; :meth:`Watchlist.match` then checks the
+    exact boundaries of the few terms that begin with that character.
+    """
+    root: _Trie = {}
+    for phrase in phrases:
         node = root
-        for atom in term.atoms:
+        for atom in phrase.atoms:
             node = node.setdefault(atom, {})
-        node[""] = {term.right: {}}  # "" marks the end; its only key is the boundary
+        node[""] = {_LOOSE_RIGHT[phrase.right]: {}}  # "" marks an end; its key is the boundary
 
-    def render(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+    def render(node: _Trie) -> str:
         alts = [
             next(iter(child)) if atom == "" else _atom_regex(atom) + render(child)
             for atom, child in sorted(node.items(), key=lambda kv: kv[0] == "")
         ]
+        alts = list(dict.fromkeys(alts))
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
 
     return render(root)
@@ -344,33 +376,26 @@ class Watchlist:
 
     def __init__(self, entities: Sequence[Entity]) -> None:
         self._ids = tuple(e.id for e in entities)
-        found: dict[tuple[str, ...], tuple[int, str, list[tuple[int, int, str]]]] = {}
-        exclusions: dict[int, re.Pattern[str]] = {}
+        owners: dict[tuple[str, ...], dict[int, tuple[int, str]]] = {}
+        phrases: dict[tuple[str, ...], _Phrase] = {}
+        self._exclusions: dict[int, tuple[_Phrase, ...]] = {}
         for i, entity in enumerate(entities):
             for j, raw in enumerate(entity.terms):
-                atoms, kind, right = _compile_term(raw, f"entities.{i}.terms.{j}")
-                found.setdefault(atoms, (kind, right, []))[2].append((i, j, raw))
-            phrases = []
-            for j, raw in enumerate(entity.exclude):
-                atoms, kind, right = _compile_term(raw, f"entities.{i}.exclude.{j}")
-                core = "".join(_atom_regex(a) for a in atoms)
-                phrases.append(f"{_LEFT[kind]}({core}){right}")
-            if phrases:
-                exclusions[i] = re.compile("|".join(f"(?:{p})" for p in phrases))
-        self._exclusions = exclusions
-        terms: list[_Term] = []
-        buckets: dict[str, list[_Term]] = {}
-        self._kinds: dict[str, int] = {}
-        for atoms, (kind, right, owners) in found.items():
-            core = "".join(_atom_regex(a) for a in atoms)
-            firsts = {i: (j, raw) for i, j, raw in reversed(owners)}  # first spelling wins
-            unique = tuple((i, j, raw) for i, (j, raw) in sorted(firsts.items()))
-            term = _Term(atoms, right, re.compile(f"({core}){right}"), unique)
-            terms.append(term)
-            buckets.setdefault(atoms[0], []).append(term)
-            self._kinds[atoms[0]] = kind
-        self._buckets = {k: tuple(v) for k, v in buckets.items()}
-        self._scan = re.compile(_trie_regex(terms)) if terms else None
+                phrase = _phrase(raw, f"entities.{i}.terms.{j}")
+                phrases.setdefault(phrase.atoms, phrase)
+                owners.setdefault(phrase.atoms, {}).setdefault(i, (j, raw))  # first spelling
+            excludes = [
+                _phrase(raw, f"entities.{i}.exclude.{j}") for j, raw in enumerate(entity.exclude)
+            ]
+            if excludes:
+                self._exclusions[i] = tuple(excludes)
+        buckets: dict[str, list[tuple[_Phrase, tuple[tuple[int, int, str], ...]]]] = {}
+        for atoms, phrase in phrases.items():
+            who = tuple((i, j, raw) for i, (j, raw) in owners[atoms].items())
+            buckets.setdefault(atoms[0], []).append((phrase, who))
+        self._buckets = {first: tuple(terms) for first, terms in buckets.items()}
+        self._kinds = {first: terms[0][0].left for first, terms in buckets.items()}
+        self._scan = re.compile(_trie_regex(list(phrases.values()))) if phrases else None
 
     def match(self, text: str) -> list[Match]:
         """Entities mentioned in ``text``: the first occurrence of each, in text order."""
@@ -388,13 +413,10 @@ class Watchlist:
             first = norm[pos]
             if _left_ok(self._kinds[first], norm, pos):
                 hits: list[tuple[int, int, int, str]] = []
-                for term in self._buckets[first]:
-                    tm = term.pattern.match(norm, pos)
-                    if tm is not None:
-                        end = tm.end(1)
-                        hits.extend(
-                            (-end, j, i, raw) for i, j, raw in term.owners if i not in found
-                        )
+                for phrase, who in self._buckets[first]:
+                    end = phrase.end_at(norm, pos)
+                    if end >= 0:
+                        hits.extend((-end, j, i, raw) for i, j, raw in who if i not in found)
                 hits.sort()  # the longest surface first, then the earliest configured term
                 for neg_end, _, i, raw in hits:
                     if i not in found and not self._excluded(i, norm, pos, -neg_end, excluded):
@@ -402,9 +424,7 @@ class Watchlist:
             if len(found) == len(self._ids):
                 break
             m = scan.search(norm, pos + 1)
-        if not found:
-            return []
-        return self._to_matches(text, norm, found)
+        return self._to_matches(text, found) if found else []
 
     def match_many(self, texts: Sequence[str]) -> list[list[Match]]:
         """:meth:`match` for each text, in order."""
@@ -414,25 +434,18 @@ class Watchlist:
     def _excluded(
         self, i: int, norm: str, start: int, end: int, cache: dict[int, list[tuple[int, int]]]
     ) -> bool:
-        pattern = self._exclusions.get(i)
-        if pattern is None:
+        """Whether an exclusion of entity ``i`` covers ``norm[start:end]``."""
+        phrases = self._exclusions.get(i)
+        if phrases is None:
             return False
         spans = cache.get(i)
         if spans is None:
-            spans = []
-            m = pattern.search(norm)
-            while m is not None:
-                group = next(g for g in range(1, len(m.groups()) + 1) if m.start(g) >= 0)
-                spans.append((m.start(group), m.end(group)))
-                m = pattern.search(norm, m.start() + 1)
-            cache[i] = spans
+            spans = cache[i] = [span for phrase in phrases for span in phrase.spans(norm)]
         return any(s <= start and end <= e for s, e in spans)
 
-    def _to_matches(
-        self, text: str, norm: str, found: dict[int, tuple[str, int, int]]
-    ) -> list[Match]:
-        identity = text.isascii()
-        index = None if identity else _offsets(text)
+    def _to_matches(self, text: str, found: dict[int, tuple[str, int, int]]) -> list[Match]:
+        """Matches in original offsets, in text order."""
+        index = None if text.isascii() else _offsets(text)
         out = []
         for i, (raw, start, end) in found.items():
             if index is not None:

@@ -112,6 +112,7 @@ def deliver_due(
     report = DeliveryReport()
     with sessions.begin() as session:
         rows = claim(session, worker=worker, now=now, limit=limit)
+        session.flush()
         session.expunge_all()
     for row in rows:
         sender = senders.get(row.kind)

@@ -42,8 +42,13 @@ __all__ = [
     "JsonlSourceSettings",
     "Member",
     "RedditSourceSettings",
+    "AcknowledgementSettings",
+    "AlertsSettings",
+    "QuietSettings",
+    "RoutingRule",
     "RssSourceSettings",
     "Settings",
+    "SlackSettings",
     "SourceSettings",
     "Standard",
     "StandardsSettings",
@@ -342,8 +347,68 @@ class ConsoleAlertSettings(_Model):
     enabled: bool = True
 
 
+class SlackSettings(_Model):
+    """Slack delivery and interactivity. Without this section alerts go to the console."""
+
+    bot_token: Secret
+    #: Verifies requests in HTTP mode.
+    signing_secret: Secret | None = None
+    #: App-level token (xapp-...) for Socket Mode.
+    app_token: Secret | None = None
+    mode: Literal["socket", "http"] = "socket"
+    http_port: int = Field(default=3000, ge=1, le=65535)
+    #: Base URL of the Web API (a proxy, or a local emulator in tests).
+    api_url: str | None = None
+    timeout: Duration = timedelta(seconds=15)
+    #: Slack allows about one message per second per channel.
+    per_channel_interval: Duration = timedelta(seconds=1)
+    #: A channel with more undelivered alerts than this gets one digest message instead.
+    digest_after: int = Field(default=10, ge=2, le=1000)
+
+
 class AlertsSettings(_Model):
     console: ConsoleAlertSettings = ConsoleAlertSettings()
+    slack: SlackSettings | None = None
+    #: Channel told about critical cases and negative-volume spikes.
+    pr_channel: str | None = None
+
+
+class RoutingRule(_Model):
+    """First matching rule wins; an empty condition matches anything."""
+
+    team: str
+    entities: tuple[str, ...] = ()
+    entity_kinds: tuple[Literal["brand", "product", "staff"], ...] = ()
+    platforms: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    severities: tuple[Severity, ...] = ()
+    #: Words or phrases in the post (normalised, whole words).
+    keywords: tuple[str, ...] = ()
+
+
+AckMode = Literal["off", "dry-run", "approval", "auto"]
+
+
+class AcknowledgementSettings(_Model):
+    """Templated public replies. Off unless a platform is turned on here."""
+
+    #: Per platform: off (default), dry-run (log what would be sent), approval (send on the
+    #: Slack button only), auto (send when the case opens).
+    modes: dict[str, AckMode] = Field(default_factory=dict)
+    #: Directory of reply templates per language and severity; relative to the config file.
+    templates: Path | None = None
+    per_author_per_day: int = Field(default=1, ge=1, le=100)
+    per_account_per_hour: int = Field(default=30, ge=1, le=10_000)
+    #: Wait this long after a case opens before auto-acknowledging (a person may answer first).
+    delay: Duration = timedelta(minutes=2)
+
+
+class QuietSettings(_Model):
+    """When a brand account counts as gone quiet while cases wait."""
+
+    #: No reply from the account for this long while its team has open cases.
+    no_reply_for: Duration = timedelta(hours=4)
+    check_every: Duration = timedelta(minutes=5)
 
 
 # ------------------------------------------------------------------------------------- root
@@ -361,6 +426,9 @@ class Settings(_Model):
         default_factory=lambda: {"default": StandardsSettings()}
     )
     fallback_team: str | None = None
+    routing: tuple[RoutingRule, ...] = ()
+    acknowledgements: AcknowledgementSettings = AcknowledgementSettings()
+    quiet: QuietSettings = QuietSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     alerts: AlertsSettings = AlertsSettings()
 
@@ -385,6 +453,13 @@ class Settings(_Model):
                     team.standards,
                     f"one of the service_standards {sorted(self.service_standards)}",
                 )
+        for i, rule in enumerate(self.routing):
+            if rule.team not in self.teams:
+                raise _CrossRef(f"routing.{i}.team", rule.team, f"one of the teams {teams}")
+            known = {e.id for e in self.entities}
+            for entity_id in rule.entities:
+                if entity_id not in known:
+                    raise _CrossRef(f"routing.{i}.entities", entity_id, f"one of {sorted(known)}")
         _unique("entities", [e.id for e in self.entities], "id")
         _unique("sources", [s.name for s in self.sources], "name")
         return self
@@ -479,6 +554,13 @@ def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
                 item = {**item, "path": str(p if p.is_absolute() else base / p)}
             fixed.append(item)
         data = {**data, "sources": fixed}
+    acks = data.get("acknowledgements")
+    if isinstance(acks, dict) and isinstance(acks.get("templates"), str):
+        p = Path(acks["templates"]).expanduser()
+        data = {
+            **data,
+            "acknowledgements": {**acks, "templates": str(p if p.is_absolute() else base / p)},
+        }
     return data
 
 

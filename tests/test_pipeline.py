@@ -1,0 +1,233 @@
+"""The pipeline and poller on the in-memory source, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from alerts.console import ConsoleSink
+from monitor.app import App
+from monitor.errors import MalformedResponse, RateLimited, SourceUnavailable
+from monitor.models import Case, CaseEvent, CaseStatus, EntityMatch, Outbox, Post, SourceCursor
+from monitor.settings import Settings
+from sources.memory import MemorySource
+from tests.fakes import FakeClock, KeywordClassifier, make_post
+
+SETTINGS = {
+    "brand_accounts": {"x": [{"handle": "NovaBrew", "team": "support"}]},
+    "entities": [
+        {
+            "id": "novabrew",
+            "kind": "brand",
+            "name": "NovaBrew",
+            "terms": ["NovaBrew"],
+            "team": "support",
+        },
+        {"id": "pod", "kind": "product", "name": "Pod X2", "terms": ["Pod X2"], "team": "devices"},
+    ],
+    "sources": [{"name": "mem", "type": "jsonl", "path": "/dev/null"}],
+    "teams": {"support": {"slack_channel": "#support"}, "devices": {"slack_channel": "#devices"}},
+}
+
+
+@pytest.fixture
+def source() -> MemorySource:
+    return MemorySource("mem", platform="x", page_size=3)
+
+
+@pytest.fixture
+def app(database_url: str, clock: FakeClock, source: MemorySource) -> Iterator[App]:
+    settings = Settings.model_validate({**SETTINGS, "database_url": database_url})
+    application = App.build(
+        settings, clock=clock, sink=ConsoleSink(), sources=[source], classifier=KeywordClassifier()
+    )
+    yield application
+    application.close()
+
+
+def count(app: App, model: type, *where: object) -> int:
+    with app.sessions() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def test_matched_posts_stored_once_unmatched_dropped(app: App, source: MemorySource) -> None:
+    source.add(
+        make_post("1", "my NovaBrew machine is broken", minutes=1),
+        make_post("2", "lovely weather today", minutes=2),
+        make_post("3", "the Pod X2 is great", minutes=3),
+        make_post("1", "my NovaBrew machine is broken", minutes=1),  # repeated in the feed
+        make_post("4", "NovaBrew Pod X2 arrived broken", minutes=4),
+    )
+    report = app.poll(source)
+    assert report.batches == 2  # page size 3: two pages drained in one poll
+    assert count(app, Post) == 3
+    assert report.result.unmatched == 1 and report.result.repeats == 1
+    assert count(app, Case) == 2
+    with app.sessions() as s:
+        product_case = s.scalar(select(Case).join(Case.post).where(Post.native_id == "4"))
+        assert product_case is not None
+        assert (product_case.entity_id, product_case.team) == ("pod", "devices")  # most specific
+        assert {
+            m.entity_id
+            for m in s.scalars(
+                select(EntityMatch).where(EntityMatch.post_id == product_case.post_id)
+            )
+        } == {"novabrew", "pod"}
+    # a second poll adds nothing
+    again = app.poll(source)
+    assert again.result.stored == 0 and count(app, Post) == 3 and count(app, Outbox) == 2
+
+
+def test_brand_replies_are_responses_that_stop_clocks(
+    app: App, source: MemorySource, clock: FakeClock
+) -> None:
+    source.add(make_post("10", "NovaBrew refund please, it's broken", minutes=1))
+    app.poll(source)
+    source.add(
+        make_post(
+            "11", "Sorry! DM us", handle="NovaBrew", minutes=9, in_reply_to="10", kind="reply"
+        ),
+        make_post("12", "NovaBrew is the worst", handle="novabrew", minutes=10),  # brand, any case
+    )
+    clock.advance(600)
+    report = app.poll(source)
+    assert report.result.responses == 2 and report.result.cases_opened == 0
+    with app.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.status == CaseStatus.RESPONDED
+        assert case.first_response_at == make_post("x", "", minutes=9).created_at
+        kinds = [e.kind for e in s.scalars(select(CaseEvent).order_by(CaseEvent.id))]
+        assert kinds == ["opened", "responded"]
+        assert s.scalar(select(func.count()).select_from(Post).where(Post.is_brand_response)) == 2
+
+
+def test_reply_seen_before_its_complaint_still_stops_the_clock(
+    app: App, source: MemorySource
+) -> None:
+    source.add(make_post("21", "We're on it", handle="NovaBrew", minutes=5, in_reply_to="20"))
+    app.poll(source)
+    source.add(make_post("20", "NovaBrew broken again", minutes=1))
+    app.poll(source)
+    with app.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.first_response_at is not None and case.status == CaseStatus.RESPONDED
+
+
+def test_reposts_are_stored_but_never_cases(app: App, source: MemorySource) -> None:
+    source.add(
+        make_post("30", "NovaBrew broken", minutes=1),
+        make_post("31", "RT @customer: NovaBrew broken", handle="fan", minutes=2, repost_of="30"),
+    )
+    report = app.poll(source)
+    assert report.result.reposts == 1 and count(app, Case) == 1 and count(app, Post) == 2
+
+
+def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
+    app: App, source: MemorySource
+) -> None:
+    source.add(*(make_post(str(i), f"NovaBrew broken {i}", minutes=i) for i in range(5)))
+    source.fail_next(SourceUnavailable("mem", "503"))
+    report = app.poll(source)
+    assert report.error and count(app, Post) == 0 and count(app, SourceCursor) == 0
+
+    # the classifier blows up half-way through the second page: that page rolls back whole
+    app.poller.states.clear()
+    original = app.pipeline.classifier.classify
+    calls = {"n": 0}
+
+    def flaky(texts: list[str]) -> object:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("model crashed")
+        return original(texts)
+
+    app.pipeline.classifier.classify = flaky  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        app.poll(source)
+    assert count(app, Post) == 3 and count(app, Case) == 3 and count(app, Outbox) == 3
+    with app.sessions() as s:
+        assert s.get(SourceCursor, "mem").cursor == {"index": 3}
+    app.poll(source)
+    assert count(app, Post) == 5 and count(app, Case) == 5 and count(app, Outbox) == 5
+
+
+def test_rate_limit_waits_for_the_reset_then_resumes(
+    app: App, source: MemorySource, clock: FakeClock
+) -> None:
+    source.add(make_post("40", "NovaBrew broken", minutes=1))
+    source.fail_next(RateLimited("mem", retry_after_s=120))
+    first = app.poll(source)
+    assert first.waiting_until == clock.now + timedelta(seconds=120)
+    clock.advance(60)
+    assert app.poll(source).waiting_until is not None and source.fetches == 1  # still waiting
+    clock.advance(61)
+    assert app.poll(source).result.stored == 1 and source.fetches == 2
+
+
+def test_transient_failures_back_off_and_malformed_keeps_cursor(
+    app: App, source: MemorySource, clock: FakeClock
+) -> None:
+    source.add(make_post("50", "NovaBrew broken", minutes=1))
+    source.fail_next(SourceUnavailable("mem", "timeout"))
+    source.fail_next(MalformedResponse("mem", "truncated JSON"))
+    first = app.poll(source)
+    assert first.waiting_until is not None and first.waiting_until > clock.now
+    clock.now = first.waiting_until
+    second = app.poll(source)
+    assert second.error and "truncated" in second.error and count(app, SourceCursor) == 0
+    clock.now = second.waiting_until
+    assert app.poll(source).result.stored == 1
+
+
+def test_alerts_delivered_once_and_retried_after_failure(
+    app: App, source: MemorySource, clock: FakeClock
+) -> None:
+    source.add(make_post("60", "NovaBrew broken <!channel> [bold]x[/bold]", minutes=1))
+    app.poll(source)
+    sent: list[str] = []
+
+    def failing(row: Outbox) -> None:
+        raise ConnectionError("slack down")
+
+    app.senders = {"alert": failing}
+    report = app.deliver()
+    assert report.retried == 1
+    with app.sessions() as s:
+        row = s.scalars(select(Outbox)).one()
+        assert (
+            row.status == "pending" and row.attempts == 1 and "slack down" in (row.last_error or "")
+        )
+        due = row.due_at
+    app.senders = {"alert": lambda row: sent.append(row.key) or {"ts": "1.0"}}
+    assert app.deliver().sent == 0  # not due yet
+    clock.now = due
+    assert app.deliver().sent == 1 and app.deliver().sent == 0
+    assert sent == ["alert:x:60"]
+
+
+def test_an_expired_claim_is_sent_again(app: App, source: MemorySource, clock: FakeClock) -> None:
+    from monitor.outbox import claim
+
+    source.add(make_post("70", "NovaBrew broken", minutes=1))
+    app.poll(source)
+    with app.sessions.begin() as s:
+        assert len(claim(s, worker="dead-worker", now=clock.now)) == 1
+    assert app.deliver().sent == 0  # leased to a worker that died
+    clock.advance(timedelta(minutes=3))
+    assert app.deliver().sent == 1
+
+
+def test_one_leader_at_a_time(app: App, clock: FakeClock) -> None:
+    from monitor.leader import try_lead
+
+    ttl = timedelta(minutes=5)
+    with app.sessions.begin() as s:
+        assert try_lead(s, name="scheduler", holder="a", now=clock.now, ttl=ttl)
+    with app.sessions.begin() as s:
+        assert not try_lead(s, name="scheduler", holder="b", now=clock.now, ttl=ttl)
+    clock.advance(timedelta(minutes=6))
+    with app.sessions.begin() as s:
+        assert try_lead(s, name="scheduler", holder="b", now=clock.now, ttl=ttl)
