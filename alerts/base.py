@@ -40,6 +40,12 @@ class Receipt:
 
 @runtime_checkable
 class Sink(Protocol):
+    """Delivers alerts. ``deliver`` posts a new message (a thread reply when
+    ``alert.thread_ts`` is set); ``update`` rewrites a message it posted before.
+    Both raise :class:`monitor.errors.DeliveryError` on failure."""
+
     name: str
 
     def deliver(self, alert: Alert) -> Receipt: ...
+
+    def update(self, alert: Alert, message_id: str) -> Receipt: ...

@@ -52,3 +52,7 @@ class ConsoleSink:
         log.info("alert %s -> %s: %s", alert.key, alert.channel, alert.title)
         self.delivered.append(alert)
         return Receipt(channel=alert.channel, message_id=alert.key)
+
+    def update(self, alert: Alert, message_id: str) -> Receipt:
+        """A terminal cannot edit what it printed: print the new state as a new panel."""
+        return self.deliver(alert)
