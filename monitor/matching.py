@@ -38,10 +38,11 @@ Whole words, by script of the term's first and last letter
       word: ``نوابروخانه`` does not match.
     * CJK, kana, Hangul, Thai, Lao, Khmer, Myanmar and Tibetan terms match as substrings
       (no spaces between words, particles attach in Korean).
-    * Words of a multi-word term are separated by any run of spaces or hyphens
-      (``nova brew`` = ``Nova-Brew`` = ``nova  brew``). Between two Arabic-script or CJK words
-      the space is optional, so the term ``نوا برو`` also matches ``نوابرو`` and ``نوا‌برو``
-      (the reverse, a one-word term matching a spaced post, is not attempted).
+    * Words of a multi-word term match across any run of spaces or hyphens (``nova brew`` =
+      ``Nova-Brew`` = ``nova  brew``); a hyphen between letters in a term separates words
+      too. Between two Arabic-script or CJK words the space is optional, so the term
+      ``نوا برو`` also matches ``نوابرو`` and ``نوا‌برو`` (the reverse, a one-word term
+      matching a spaced post, is not attempted).
 
 Handles and hashtags
     * A ``#tag`` or ``@handle`` term matches only that tag or handle: not preceded by a word
@@ -56,19 +57,23 @@ Exclusions
     occurrence is used instead.
 
 Results
-    At most one :class:`Match` per entity: its first occurrence in the post (the longest term
-    where several start at the same place). Matches are in text order. ``start``/``end`` index
-    the original post and cover the term itself: not attached proclitics or suffixes, not the
-    ``#``/``@`` of a tag matched by a plain term, but including tashkeel, tatweel and ZWNJ
-    inside it. ``Entity.languages`` is not applied here (that needs language detection).
+    At most one :class:`Match` per entity: its first occurrence in the post (where several of
+    its terms start at the same place, the longest, then the first configured). Matches are in
+    text order; entities starting at the same place come in configuration order.
+    ``start``/``end`` index the original post and cover the term itself: not attached
+    proclitics or suffixes, not the ``#``/``@`` of a tag matched by a plain term, but
+    including tashkeel, tatweel and ZWNJ inside it. ``Entity.languages`` is not applied here
+    (that needs language detection).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import TypeAlias
 
 from monitor.errors import ConfigError
@@ -208,13 +213,13 @@ _PROCLITICS = sorted(
 #: Attached suffixes allowed after an Arabic-script term (normalised spelling).
 _ARABIC_SUFFIXES = (
     # Persian: plural, indefinite/ezafe yeh, object marker, possessive clitics, copula.
-    "ها", "های", "هایی", "هایم", "هایت", "هایش", "ی", "ای", "یی", "را", "ست",
+    "ها", "های", "هایی", "هایم", "هایت", "هایش", "هایمان", "هایتان", "هایشان",
+    "ی", "ای", "یی", "را", "ست",
     "م", "ت", "ش", "مان", "تان", "شان", "مون", "تون", "شون",
     # Arabic: possessive/object pronouns, dual and plural endings.
     "ه", "هم", "هما", "هن", "ک", "کم", "کن", "نا", "ان", "ین", "ون", "ات",
 )  # fmt: skip
 _SUFFIX = "(?:" + "|".join(sorted(set(_ARABIC_SUFFIXES), key=len, reverse=True)) + ")"
-_PROCLITIC = "(?:" + "|".join(reversed(_PROCLITICS[1:])) + ")"
 
 _LATIN, _ARABIC_SCRIPT, _NOSPACE_SCRIPT, _SIGIL, _OTHER = range(5)
 
@@ -367,6 +372,10 @@ class Match:
     end: int
 
 
+#: Per post, per entity: exclusion starts (sorted) and the furthest end among those so far.
+_SpanCache: TypeAlias = dict[int, tuple[list[int], list[int]]]
+
+
 class Watchlist:
     """Every entity's terms compiled into one regex; build once, match many posts.
 
@@ -407,7 +416,7 @@ class Watchlist:
         if m is None:
             return []
         found: dict[int, tuple[str, int, int]] = {}
-        excluded: dict[int, list[tuple[int, int]]] = {}
+        excluded: _SpanCache = {}
         while m is not None:
             pos = m.start()
             first = norm[pos]
@@ -431,27 +440,32 @@ class Watchlist:
         match = self.match
         return [match(text) for text in texts]
 
-    def _excluded(
-        self, i: int, norm: str, start: int, end: int, cache: dict[int, list[tuple[int, int]]]
-    ) -> bool:
-        """Whether an exclusion of entity ``i`` covers ``norm[start:end]``."""
+    def _excluded(self, i: int, norm: str, start: int, end: int, cache: _SpanCache) -> bool:
+        """Whether an exclusion of entity ``i`` covers ``norm[start:end]``.
+
+        The exclusions are found once per post; each test is then a binary search, so a post
+        repeating an excluded phrase thousands of times stays fast.
+        """
         phrases = self._exclusions.get(i)
         if phrases is None:
             return False
         spans = cache.get(i)
         if spans is None:
-            spans = cache[i] = [span for phrase in phrases for span in phrase.spans(norm)]
-        return any(s <= start and end <= e for s, e in spans)
+            found = sorted(span for phrase in phrases for span in phrase.spans(norm))
+            spans = cache[i] = ([s for s, _ in found], list(accumulate((e for _, e in found), max)))
+        starts, furthest_ends = spans
+        k = bisect_right(starts, start)  # exclusions starting at or before the match
+        return k > 0 and furthest_ends[k - 1] >= end
 
     def _to_matches(self, text: str, found: dict[int, tuple[str, int, int]]) -> list[Match]:
         """Matches in original offsets, in text order."""
         index = None if text.isascii() else _offsets(text)
-        out = []
+        out: list[tuple[int, int, Match]] = []
         for i, (raw, start, end) in found.items():
             if index is not None:
                 start, end = index[start], index[end - 1] + 1
                 while end < len(text) and _trails(text[end]):
                     end += 1
-            out.append(Match(self._ids[i], raw, start, end))
-        out.sort(key=lambda m: m.start)
-        return out
+            out.append((start, i, Match(self._ids[i], raw, start, end)))
+        out.sort(key=lambda item: item[:2])  # text order; entities starting together: config order
+        return [match for _, _, match in out]
