@@ -57,6 +57,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("connect_args", {"timeout": 30})
     elif parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_driver_name() == "psycopg":
+            kwargs.setdefault("connect_args", {"connect_timeout": 10})
     try:
         engine = create_engine(parsed, **kwargs)
     except Exception as exc:  # missing driver and the like
