@@ -304,6 +304,8 @@ class RedditSourceSettings(_SourceBase):
     password: Secret | None = None
     subreddits: tuple[str, ...] = ()
     search: bool = True
+    #: With subreddits set: also search all of Reddit (not only those subreddits).
+    search_all: bool = False
     api_url: str | None = None
     auth_url: str | None = None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -140,6 +141,11 @@ class Emulator:
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                # Without this each small answer waits ~40 ms for Nagle's algorithm.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
@@ -150,7 +156,9 @@ class Emulator:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -207,6 +215,9 @@ class Emulator:
         try:
             http.send_response(response.status)
             headers = {"Content-Type": "application/json; charset=utf-8", **response.headers}
+            if request.headers.get("connection", "").lower() == "close":
+                headers["Connection"] = "close"
+                http.close_connection = True
             for name, value in headers.items():
                 http.send_header(name, value)
             http.send_header("Content-Length", str(len(payload)))

@@ -1,0 +1,713 @@
+"""Reddit through praw: watch-term search, subreddit listings, the brand's inbox and comments.
+
+This is the only module that imports praw and prawcore; their quirks stay here.
+
+**What one poll reads** (each a *stream*, one listing sorted newest first):
+
+* ``search``: the watch terms OR-combined into as few queries as Reddit's 512-character
+  ``q`` limit allows, over ``r/a+b`` (``restrict_sr``) or ``r/all``; submissions only.
+  With subreddits set, a restricted search only repeats what ``new`` returns (the watchlist
+  filters anyway): ``search_all=True`` searches all of Reddit while listing the subreddits;
+* ``new`` and ``comments`` of the configured subreddits (everything posted there);
+* ``mentions``: ``/message/mentions`` of the brand account (needs its password: script auth);
+* ``own``: ``/user/<brand>/comments``, the brand's replies. They come back like any post,
+  with ``author.handle`` equal to the brand; the pipeline turns them into responses.
+
+Reads use app-only auth (client credentials); the brand's inbox and replies use a second
+praw instance with script (password) auth.
+
+**One HTTP request per fetch.** A poll cycle visits each stream in turn; every ``fetch``
+reads one page of one stream and returns it as its own :class:`Batch` with ``more=True``
+until the cycle is through, so each page is committed with the cursor that covers it and a
+failure costs at most the one request that failed.
+
+**Cursor** (JSON, versioned)::
+
+    {"v": 1,
+     "pending": ["search:1f3a…", "comments:acme"],   # streams left in this cycle
+     "streams": {key: {"hwm": 1700000000.0,          # newest created_utc covered
+                       "scan": {"after": "t3_x",     # paging in progress, if any
+                                "hwm": 1700000300.0, "started": …, "pages": 2}}},
+     "seen": {"t3_x": 1700000300.0, …}}              # recently returned fullnames
+
+A stream pages back (``after``) from the newest item until it meets an item older than
+``hwm - overlap_s``; each page is returned as it arrives and the in-progress ``scan`` (the
+``after`` token and the pending high-water mark) rides in the cursor, so a failure mid-paging
+leaves a valid cursor and the next fetch continues from the last committed page. The new
+``hwm`` (the newest item seen, or the time the scan began if that is later: the first page
+showed everything visible then) is committed only with the page that ends the scan. Items
+inside the overlap window (search results indexed late, equal timestamps, clock skew) are
+checked against ``seen``, which keeps every fullname some stream could still meet (above the
+lowest ``hwm - overlap_s``), so nothing is returned twice, across polls or across streams,
+and ``seen`` stays as small as the overlap window. We do not use Reddit's ``before=`` anchor:
+if the anchor item is deleted, Reddit answers an empty page forever. A stream with no cursor
+reads ``backfill_pages`` pages (default one page of ``page_size``) and starts from there.
+Reddit serves at most about 1000 items of a listing; a longer gap is logged, not recoverable.
+
+A failed brand login (``invalid_grant``, a changed password) pauses only the ``mentions``
+stream for 15 minutes, logged as an error and put in ``Batch.extra["error"]``: listening goes
+on, and the stream catches up from its position once the password is fixed. App credentials
+that fail stop the whole source with :class:`AuthError`.
+
+**Rate limits.** Reddit allows 100 queries per minute per OAuth client id, averaged over a
+10-minute window, reported as ``x-ratelimit-remaining``/``-used``/``-reset``. prawcore would
+*sleep* inside the call (up to 10 s per request to pace, or the whole reset when exhausted)
+and retry 5xx and timeouts twice with sleeps, which also means re-POSTing a reply whose
+outcome is unknown: the double-reply risk. Both are switched off here: the rate limiter never
+sleeps; before each request we raise :class:`RateLimited` when the budget is spent (keeping
+``reserve_requests`` for replies) so the poller's controllable clock does the waiting, and a
+429 becomes :class:`RateLimited` with the reset header. When the budget runs low the last
+batch of a cycle sets ``next_poll_after_s`` to pace the rest of the window.
+
+**Native ids** are fullnames (``t3_abc`` submissions, ``t1_def`` comments) so the two never
+collide; ``in_reply_to`` is the parent's fullname, ``conversation_id`` the submission's,
+``repost_of`` the crosspost parent's. Reddit gives no follower count: ``followers`` is None.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import praw
+import praw.exceptions
+import prawcore
+from prawcore.rate_limit import RateLimiter
+from prawcore.sessions import RetryStrategy
+
+from monitor.errors import (
+    AuthError,
+    MalformedResponse,
+    RateLimited,
+    SourceError,
+    SourceUnavailable,
+)
+from sources.base import Author, Batch, Cursor, SourcePost
+
+__all__ = ["MAX_QUERY_CHARS", "RedditSource", "build_queries", "parse_thing"]
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "reddit"
+WEB_URL = "https://www.reddit.com"
+#: Reddit rejects (or silently truncates) search queries longer than this.
+MAX_QUERY_CHARS = 512
+CURSOR_VERSION = 1
+#: Upper bound on remembered fullnames; past it the oldest go (the store still dedups).
+MAX_SEEN = 5000
+DEFAULT_RETRY_AFTER_S = 60.0
+#: After a failed brand login, its streams pause this long (the rest keep listening).
+BRAND_RETRY_S = 900.0
+#: Reddit serves about this many items of a listing; paging past it returns nothing.
+LISTING_CAP = 1000
+_COMMENTS_PATH = re.compile(r"/comments/([a-z0-9]+)/")
+_RATELIMIT_MESSAGE = re.compile(r"(\d+)\s+(millisecond|second|minute)s?", re.IGNORECASE)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------------ queries
+
+
+def _quote(term: str) -> str:
+    """A term as one search clause: quoted if it has spaces, Reddit's own quotes dropped."""
+    term = " ".join(term.replace('"', " ").split())
+    return f'"{term}"' if " " in term or not term.isalnum() else term
+
+
+def build_queries(terms: Iterable[str], *, max_chars: int = MAX_QUERY_CHARS) -> list[str]:
+    """OR-combine ``terms`` into as few queries of at most ``max_chars`` characters as fit.
+
+    Order is kept and repeats (case-insensitive) dropped. A single term longer than the limit
+    cannot be searched for and raises ``ValueError`` (a config mistake, found at start-up).
+    """
+    queries: list[str] = []
+    current = ""
+    seen: set[str] = set()
+    for raw in terms:
+        clause = _quote(raw)
+        if not clause.strip('"') or clause.lower() in seen:
+            continue
+        seen.add(clause.lower())
+        if len(clause) > max_chars:
+            raise ValueError(f"watch term longer than {max_chars} characters: {raw[:40]!r}…")
+        candidate = f"{current} OR {clause}" if current else clause
+        if len(candidate) > max_chars:
+            queries.append(current)
+            candidate = clause
+        current = candidate
+    if current:
+        queries.append(current)
+    return queries
+
+
+# ------------------------------------------------------------------------------ parsing
+
+
+def _fullname(kind: str, data: Mapping[str, Any]) -> str:
+    name = data.get("name")
+    if isinstance(name, str) and name.startswith(f"{kind}_"):
+        return name
+    ident = data.get("id")
+    if not isinstance(ident, str) or not ident:
+        raise ValueError("no name or id")
+    return f"{kind}_{ident}"
+
+
+def _url(kind: str, data: Mapping[str, Any]) -> str | None:
+    link = data.get("permalink") or data.get("context")
+    if isinstance(link, str) and link:
+        link = link.split("?", 1)[0]
+        return link if link.startswith("http") else WEB_URL + link
+    sub, link_id = data.get("subreddit"), data.get("link_id")
+    if kind == "t1" and sub and isinstance(link_id, str):
+        return f"{WEB_URL}/r/{sub}/comments/{link_id.removeprefix('t3_')}/_/{data.get('id')}/"
+    return None
+
+
+def parse_thing(child: Mapping[str, Any]) -> SourcePost | None:
+    """One listing child as a :class:`SourcePost`; ``None`` for kinds we do not watch.
+
+    Raises ``ValueError`` (or ``KeyError``/``TypeError``) when a watched kind lacks its id
+    or creation time; the caller counts it as skipped.
+    """
+    kind = child.get("kind")
+    data = child.get("data")
+    if kind not in ("t1", "t3") or not isinstance(data, Mapping):
+        return None
+    native_id = _fullname(kind, data)
+    created_at = datetime.fromtimestamp(float(data["created_utc"]), UTC)
+    handle = data.get("author") or "[deleted]"
+    author = Author(native_id=str(data.get("author_fullname") or handle), handle=str(handle))
+    if kind == "t3":
+        title, body = str(data.get("title") or ""), str(data.get("selftext") or "")
+        return SourcePost(
+            platform=PLATFORM,
+            native_id=native_id,
+            text=f"{title}\n\n{body}" if body else title,
+            author=author,
+            created_at=created_at,
+            url=_url(kind, data),
+            kind="post",
+            repost_of=data.get("crosspost_parent") or None,
+            conversation_id=native_id,
+        )
+    return SourcePost(
+        platform=PLATFORM,
+        native_id=native_id,
+        text=str(data.get("body") or ""),
+        author=author,
+        created_at=created_at,
+        url=_url(kind, data),
+        kind="comment",
+        in_reply_to=data.get("parent_id") or None,
+        conversation_id=data.get("link_id") or _link_from_url(data),
+    )
+
+
+def _link_from_url(data: Mapping[str, Any]) -> str | None:
+    """The submission's fullname from a permalink or inbox ``context`` (mentions lack link_id)."""
+    match = _COMMENTS_PATH.search(str(data.get("permalink") or data.get("context") or ""))
+    return f"t3_{match.group(1)}" if match else None
+
+
+def _children(payload: object) -> tuple[list[Any], str | None]:
+    """The children and ``after`` token of a Listing, or ``ValueError`` if it is not one."""
+    if not isinstance(payload, Mapping) or payload.get("kind") != "Listing":
+        raise ValueError("not a Listing")
+    data = payload.get("data")
+    if not isinstance(data, Mapping) or not isinstance(data.get("children"), list):
+        raise ValueError("Listing without children")
+    after = data.get("after")
+    if after is not None and not isinstance(after, str):
+        raise ValueError("Listing with a bad after token")
+    return list(data["children"]), after
+
+
+# ------------------------------------------------------------------------------ prawcore
+
+
+@dataclass
+class _Budget:
+    """The ``x-ratelimit-*`` headers last seen, shared by both praw instances (one client id)."""
+
+    clock: Callable[[], datetime]
+    remaining: float | None = None
+    used: int | None = None
+    reset_at: datetime | None = None
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        try:
+            remaining = float(headers["x-ratelimit-remaining"])
+            used = int(float(headers["x-ratelimit-used"]))
+            reset_s = float(headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            if self.remaining is not None:  # no headers: count it as one request, like prawcore
+                self.remaining -= 1
+            return
+        self.remaining, self.used = remaining, used
+        self.reset_at = datetime.fromtimestamp(self.clock().timestamp() + reset_s, UTC)
+
+    def reset_in_s(self) -> float:
+        if self.reset_at is None:
+            return 0.0
+        return max(0.0, (self.reset_at - self.clock()).total_seconds())
+
+    def exhausted(self, reserve: int) -> bool:
+        """True while the window lasts and at most ``reserve`` requests are left."""
+        return self.remaining is not None and self.remaining <= reserve and self.reset_in_s() > 0
+
+
+class _PlannedRateLimiter(RateLimiter):
+    """prawcore's limiter without the sleeping: :class:`RedditSource` plans instead."""
+
+    def __init__(self, budget: _Budget) -> None:
+        super().__init__(window_size=600)
+        self._budget = budget
+
+    def delay(self) -> None:
+        return None
+
+    def update(self, *, response_headers: Mapping[str, str]) -> None:
+        self._budget.observe(response_headers)
+
+
+class _NoRetry(RetryStrategy):
+    """No retries inside a call: the poller backs off, and a POST is never sent twice."""
+
+    def _sleep_seconds(self) -> float | None:
+        return None
+
+    def consume_available_retry(self) -> _NoRetry:
+        return self
+
+    def should_retry_on_failure(self) -> bool:
+        return False
+
+
+class _Requestor(prawcore.Requestor):
+    """Applies our timeout to every call (prawcore passes its global 16 s to API calls)."""
+
+    def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        return super().request(*args, timeout=self.timeout, **kwargs)
+
+
+# ------------------------------------------------------------------------------ the source
+
+
+@dataclass(frozen=True)
+class _Stream:
+    key: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    #: Read with the brand's script auth instead of app-only.
+    as_brand: bool = False
+    #: How far below the high-water mark to keep looking (late indexing, equal timestamps).
+    overlap_s: float = 60.0
+
+
+class RedditSource:
+    """Reddit as a :class:`~sources.base.Source` and :class:`~sources.base.Replier`.
+
+    ``api_url`` and ``auth_url`` point praw at another host (praw's ``oauth_url`` and
+    ``reddit_url``); praw 8 takes them as keyword arguments without complaint and only warns
+    when a ``praw.ini`` in the working directory overrides them. Every credential is passed
+    explicitly so ``praw_*`` environment variables and ``praw.ini`` cannot change who we are.
+
+    ``brand_username`` alone reads the brand's public comments (responses); with ``password``
+    it also reads its inbox and can reply. ``page_size`` is Reddit's ``limit`` (at most 100);
+    ``search_lag_s`` is how far back search keeps looking for late-indexed posts;
+    ``reserve_requests`` are kept back from reads for replies. The constructor makes no
+    request. Changing the terms re-chunks the queries: new search streams start afresh.
+    """
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        client_id: str,
+        client_secret: str,
+        user_agent: str,
+        terms: Sequence[str],
+        subreddits: Sequence[str] = (),
+        search: bool = True,
+        search_all: bool = False,
+        brand_username: str | None = None,
+        password: str | None = None,
+        api_url: str | None = None,
+        auth_url: str | None = None,
+        timeout_s: float = 30.0,
+        page_size: int = 100,
+        backfill_pages: int = 1,
+        search_lag_s: float = 600.0,
+        reserve_requests: int = 5,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if not 1 <= page_size <= 100:
+            raise ValueError("page_size must be between 1 and 100 (Reddit's limit)")
+        self.name = name
+        self.brand_username = brand_username.removeprefix("u/") if brand_username else None
+        self.page_size = page_size
+        self.backfill_pages = max(1, backfill_pages)
+        self.reserve_requests = reserve_requests
+        self.clock = clock
+        self._budget = _Budget(clock)
+        self._brand_retry_at: datetime | None = None
+        #: The poller and the reply sender may share this object from two threads.
+        self._lock = threading.RLock()
+        common: dict[str, Any] = {
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "user_agent": user_agent,
+            "check_for_updates": False,
+            "ratelimit_seconds": 0,
+            "redirect_uri": None,
+            "refresh_token": None,
+            "requestor_class": _Requestor,
+            "requestor_kwargs": {"timeout": timeout_s},
+        }
+        if api_url:
+            common["oauth_url"] = api_url.rstrip("/")
+        if auth_url:
+            common["reddit_url"] = auth_url.rstrip("/")
+        self._reader = praw.Reddit(username=None, password=None, **common)
+        self._brand: praw.Reddit | None = None
+        if self.brand_username and password:
+            self._brand = praw.Reddit(username=self.brand_username, password=password, **common)
+        for reddit in (self._reader, self._brand):
+            for core in (reddit._read_only_core, reddit._authorized_core) if reddit else ():
+                if core is not None:  # private: prawcore offers no hook for these two
+                    core._rate_limiter = _PlannedRateLimiter(self._budget)
+                    core._retry_strategy_class = _NoRetry
+        self._streams = {
+            s.key: s
+            for s in self._plan_streams(terms, subreddits, search, search_all, search_lag_s)
+        }
+        if not self._streams:
+            raise ValueError(f"reddit source {name!r} has nothing to read: no terms or subreddits")
+
+    def _plan_streams(
+        self,
+        terms: Sequence[str],
+        subreddits: Sequence[str],
+        search: bool,
+        search_all: bool,
+        search_lag_s: float,
+    ) -> list[_Stream]:
+        subs = "+".join(s.removeprefix("r/") for s in subreddits)
+        scope = "" if search_all else subs
+        streams: list[_Stream] = []
+        if search:
+            for query in build_queries(terms):
+                digest = hashlib.sha1(f"{scope}|{query}".encode()).hexdigest()[:12]
+                params = {"q": query, "sort": "new", "t": "all", "type": "link"}
+                params["restrict_sr"] = "on" if scope else "off"
+                path = f"r/{scope or 'all'}/search/"
+                streams.append(_Stream(f"search:{digest}", path, params, overlap_s=search_lag_s))
+        if subs:
+            streams.append(_Stream(f"new:{subs}", f"r/{subs}/new/"))
+            streams.append(_Stream(f"comments:{subs}", f"r/{subs}/comments/"))
+        if self._brand is not None:
+            streams.append(_Stream("mentions", "message/mentions/", as_brand=True))
+        if self.brand_username:
+            path = f"user/{self.brand_username}/comments/"
+            streams.append(_Stream(f"own:{self.brand_username}", path, {"sort": "new"}))
+        return streams
+
+    @property
+    def stream_keys(self) -> list[str]:
+        return list(self._streams)
+
+    def close(self) -> None:
+        for reddit in (self._reader, self._brand):
+            if reddit is not None and reddit._core is not None:
+                reddit._core.close()
+
+    # -- fetching ---------------------------------------------------------------------------
+    def fetch(self, cursor: Cursor | None) -> Batch:
+        """One page of one stream (see the module docstring). Raises SourceError only."""
+        with self._lock:
+            return self._fetch(cursor)
+
+    def _fetch(self, cursor: Cursor | None) -> Batch:
+        state = self._load(cursor)
+        pending = [k for k in state["pending"] if k in self._streams] or list(self._streams)
+        key = pending[0]
+        stream = self._streams[key]
+        extra: dict[str, Any] = {"stream": key, "requests": 0}
+        posts: list[SourcePost] = []
+        skipped = 0
+        if stream.as_brand and self._brand_paused():
+            extra["paused"] = "brand login failed; retrying later"
+            done = True
+        else:
+            try:
+                posts, skipped, done = self._read_page(stream, state)
+                extra["requests"] = 1
+            except AuthError as exc:
+                if not stream.as_brand:
+                    raise
+                # A bad brand password must not silence the listening: skip this stream (its
+                # position stays, so it catches up once fixed) and try the login again later.
+                self._brand_retry_at = self.clock() + timedelta(seconds=BRAND_RETRY_S)
+                log.error("%s; its other streams go on, brand login retried in 15 min", exc)
+                extra["error"] = str(exc)
+                done = True
+        if done:
+            pending = pending[1:]
+        state["pending"] = pending
+        self._prune(state)
+        more = bool(pending)
+        extra["ratelimit_remaining"] = self._budget.remaining
+        return Batch(
+            posts=posts,
+            cursor=state,
+            more=more,
+            skipped=skipped,
+            next_poll_after_s=None if more else self._pace_s(),
+            extra=extra,
+        )
+
+    def _brand_paused(self) -> bool:
+        return self._brand_retry_at is not None and self.clock() < self._brand_retry_at
+
+    def _read_page(
+        self, stream: _Stream, state: dict[str, Any]
+    ) -> tuple[list[SourcePost], int, bool]:
+        """Read the stream's next page into ``state``: (new posts, skipped, stream done)."""
+        st = dict(state["streams"].get(stream.key) or {})
+        hwm = st.get("hwm")
+        scan = dict(st.get("scan") or {"after": None, "hwm": hwm, "pages": 0})
+        scan.setdefault("started", self.clock().timestamp())
+        params = {**stream.params, "limit": str(self.page_size)}
+        if scan["after"]:
+            params["after"] = scan["after"]
+        payload = self._request(stream, params)
+        try:
+            children, after = _children(payload)
+        except ValueError as exc:
+            raise MalformedResponse(self.name, f"{stream.key}: {exc}") from exc
+
+        seen: dict[str, float] = state["seen"]
+        floor = None if hwm is None else float(hwm) - stream.overlap_s
+        posts: list[SourcePost] = []
+        skipped, reached = 0, False
+        for child in children:
+            try:
+                post = parse_thing(child)
+            except (KeyError, TypeError, ValueError, OverflowError, AttributeError):
+                skipped += 1
+                log.warning("%s: skipped an unparseable item in %s", self.name, stream.key)
+                continue
+            if post is None:
+                continue
+            created = post.created_at.timestamp()
+            if floor is not None and created < floor:
+                reached = True
+                break
+            scan["hwm"] = created if scan["hwm"] is None else max(float(scan["hwm"]), created)
+            if post.native_id not in seen:
+                seen[post.native_id] = created
+                posts.append(post)
+        scan["pages"] = int(scan["pages"]) + 1
+        first_run = hwm is None
+        done = reached or not after or (first_run and scan["pages"] >= self.backfill_pages)
+        if not done:
+            st["scan"] = {**scan, "after": after}
+        else:
+            if not reached and not first_run and scan["pages"] * self.page_size >= LISTING_CAP:
+                log.warning("%s: %s ran out before the last position: gap", self.name, stream.key)
+            # The first page showed everything visible when the scan started: that much is
+            # covered even if nothing newer came (so quiet streams do not hold ``seen`` back).
+            newest = float(scan["hwm"]) if scan["hwm"] is not None else 0.0
+            st = {"hwm": max(newest, float(scan["started"]))}
+        state["streams"][stream.key] = st
+        return posts, skipped, done
+
+    def _load(self, cursor: Cursor | None) -> dict[str, Any]:
+        fresh: dict[str, Any] = {"v": CURSOR_VERSION, "pending": [], "streams": {}, "seen": {}}
+        if not cursor:
+            return fresh
+        if cursor.get("v") != CURSOR_VERSION:
+            log.warning("%s: cursor version %r unknown; starting over", self.name, cursor.get("v"))
+            return fresh
+        try:
+            streams = {str(k): dict(v) for k, v in cursor["streams"].items() if k in self._streams}
+            seen = {str(k): float(v) for k, v in cursor.get("seen", {}).items()}
+            pending = [str(k) for k in cursor.get("pending", [])]
+        except (AttributeError, KeyError, TypeError, ValueError):
+            log.warning("%s: unreadable cursor; starting over", self.name)
+            return fresh
+        return {"v": CURSOR_VERSION, "pending": pending, "streams": streams, "seen": seen}
+
+    def _prune(self, state: dict[str, Any]) -> None:
+        """Keep only fullnames some stream could still return (above the lowest floor)."""
+        floors = [
+            float(st["hwm"]) - self._streams[k].overlap_s
+            for k, st in state["streams"].items()
+            if st.get("hwm") is not None
+        ]
+        seen: dict[str, float] = state["seen"]
+        if floors:
+            lowest = min(floors)
+            seen = {k: v for k, v in seen.items() if v >= lowest}
+        if len(seen) > MAX_SEEN:
+            seen = dict(sorted(seen.items(), key=lambda kv: kv[1])[-MAX_SEEN:])
+        state["seen"] = seen
+
+    def _pace_s(self) -> float | None:
+        """Seconds until the next cycle when the budget would not last the window at full speed.
+
+        ``None`` while more than a quarter of the window's budget is left.
+        """
+        remaining, used = self._budget.remaining, self._budget.used or 0
+        reset_s = self._budget.reset_in_s()
+        if remaining is None or reset_s <= 0 or remaining > 0.25 * (remaining + used):
+            return None
+        usable = remaining - self.reserve_requests
+        cycles = usable / max(1, len(self._streams))
+        return reset_s if cycles < 1 else reset_s / cycles
+
+    # -- replying ---------------------------------------------------------------------------
+    def reply(self, in_reply_to: str, text: str) -> str:
+        """Post ``text`` under ``in_reply_to`` (a ``t1_``/``t3_`` fullname); its fullname back.
+
+        praw's ``reply`` can return ``None`` although the comment was posted (quarantined
+        subreddits): then we look for it in the brand's recent comments, and if it is not
+        there yet raise :class:`SourceUnavailable`; the sender must call :meth:`find_reply`
+        before any retry. prawcore's own retries are off, so one call is one POST.
+        """
+        brand = self._need_brand("reply")
+        kind, _, ident = in_reply_to.partition("_")
+        if kind not in ("t1", "t3") or not ident:
+            raise ValueError(f"not a comment or submission fullname: {in_reply_to!r}")
+        thing = brand.comment(ident) if kind == "t1" else brand.submission(ident)
+        self._check_budget(reserve=0)
+        created = self._guard("reply", lambda: thing.reply(text))
+        if created is not None:
+            return str(created.fullname)
+        found = self.find_reply(in_reply_to)
+        if found is None:
+            raise SourceUnavailable(self.name, f"reply to {in_reply_to} returned no id; unseen")
+        return found
+
+    def find_reply(self, in_reply_to: str) -> str | None:
+        """The brand's comment answering ``in_reply_to`` among its latest 100, if any."""
+        if not self.brand_username:
+            raise AuthError(self.name, "find_reply needs the brand account's username")
+        path = f"user/{self.brand_username}/comments/"
+        stream = _Stream("find_reply", path, as_brand=self._brand is not None)
+        self._check_budget(reserve=0)
+        payload = self._raw(stream, {"sort": "new", "limit": "100"})
+        try:
+            children, _ = _children(payload)
+        except ValueError as exc:
+            raise MalformedResponse(self.name, f"find_reply: {exc}") from exc
+        for child in children:
+            data = child.get("data") if isinstance(child, Mapping) else None
+            if isinstance(data, Mapping) and data.get("parent_id") == in_reply_to:
+                return _fullname("t1", data)
+        return None
+
+    def _need_brand(self, doing: str) -> praw.Reddit:
+        if self._brand is None:
+            raise AuthError(self.name, f"{doing} needs the brand account's username and password")
+        return self._brand
+
+    # -- the seam ---------------------------------------------------------------------------
+    def _check_budget(self, *, reserve: int) -> None:
+        if self._budget.exhausted(reserve):
+            wait_s = self._budget.reset_in_s()
+            raise RateLimited(self.name, wait_s, f"request budget spent ({self._budget.used} used)")
+
+    def _request(self, stream: _Stream, params: dict[str, str]) -> object:
+        self._check_budget(reserve=self.reserve_requests)
+        return self._raw(stream, params)
+
+    def _raw(self, stream: _Stream, params: dict[str, str]) -> object:
+        reddit = self._need_brand(stream.key) if stream.as_brand else self._reader
+
+        def get() -> object:
+            return reddit.request(method="GET", path=stream.path, params=dict(params))
+
+        try:
+            return self._guard(stream.key, get)
+        except AuthError as exc:
+            # prawcore has dropped the token after a 401; one fresh token, then give up.
+            if isinstance(exc.__cause__, prawcore.InvalidToken):
+                return self._guard(stream.key, get)
+            raise
+
+    def _guard(self, doing: str, call: Callable[[], Any]) -> Any:
+        try:
+            with self._lock:
+                return call()
+        except (praw.exceptions.PRAWException, prawcore.PrawcoreException) as exc:
+            raise self._translate(exc, doing) from exc
+        except (KeyError, ValueError, TypeError) as exc:  # token JSON praw did not check
+            raise MalformedResponse(self.name, f"{doing}: {type(exc).__name__}") from exc
+
+    def _translate(self, exc: Exception, doing: str) -> SourceError:
+        """One praw/prawcore exception as our error tree. Messages carry no secrets."""
+        name = self.name
+        if isinstance(exc, prawcore.ResponseException):
+            status = exc.response.status_code
+            token = "access_token" in (exc.response.url or "")
+            where = "token exchange" if token else doing
+            if status == 429:
+                return RateLimited(name, _retry_after_s(exc.response.headers), f"{where}: 429")
+            if isinstance(exc, prawcore.BadJSON):
+                return MalformedResponse(name, f"{where}: body is not JSON")
+            if status in (401, 403):
+                what = "credentials rejected" if token else "not authorized"
+                return AuthError(name, f"{where}: {what} (HTTP {status})")
+            if status >= 500:
+                return SourceUnavailable(name, f"{where}: HTTP {status}")
+            if isinstance(exc, prawcore.NotFound | prawcore.Redirect):
+                return SourceError(name, f"{where}: not found (HTTP {status}); check the names")
+            return SourceError(name, f"{where}: HTTP {status}")
+        if isinstance(exc, prawcore.OAuthException):
+            return AuthError(name, f"token exchange refused: {exc.error}")
+        if isinstance(exc, prawcore.RequestException):
+            original = type(exc.original_exception).__name__
+            return SourceUnavailable(name, f"{doing}: {original}")
+        if isinstance(exc, praw.exceptions.RedditAPIException):
+            for item in exc.items:
+                if item.error_type == "RATELIMIT":
+                    return RateLimited(name, _ratelimit_message_s(item.message), f"{doing}")
+            kinds = ", ".join(str(item.error_type) for item in exc.items)
+            return SourceError(name, f"{doing}: Reddit refused ({kinds})")
+        return SourceError(name, f"{doing}: {type(exc).__name__}")
+
+
+def _retry_after_s(headers: Mapping[str, str]) -> float:
+    for header in ("x-ratelimit-reset", "retry-after"):
+        try:
+            return max(0.0, float(headers[header]))
+        except (KeyError, ValueError):
+            continue
+    return DEFAULT_RETRY_AFTER_S
+
+
+def _ratelimit_message_s(message: str | None) -> float:
+    """Seconds from "Take a break for 5 minutes before trying again." style messages."""
+    match = _RATELIMIT_MESSAGE.search(message or "")
+    if not match:
+        return DEFAULT_RETRY_AFTER_S
+    amount, unit = int(match.group(1)), match.group(2).lower()
+    return (
+        math.ceil(amount / 1000)
+        if unit == "millisecond"
+        else amount * (60 if unit == "minute" else 1)
+    )
