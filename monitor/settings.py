@@ -320,6 +320,9 @@ class XSourceSettings(_SourceBase):
     access_token_secret: Secret | None = None
     include_retweets: bool = False
     languages: tuple[str, ...] = ()
+    #: 512 on Basic (recent search), 1,024 on Pro, 4,096 on Enterprise.
+    max_query_length: int = Field(default=512, ge=64, le=4096)
+    page_size: int = Field(default=100, ge=10, le=100)
     api_url: str | None = None
 
 

@@ -1,0 +1,538 @@
+"""X (Twitter) API v2 through tweepy: search, brand mentions, the brand's own tweets, replies.
+
+The only module that imports tweepy; the wire format it reads and writes (queries, tweets into
+posts, the cursor's shape) is in :mod:`sources.x_format`. One :meth:`XSource.fetch` makes
+exactly one API request (one page of one *stream*) and returns it as one batch, so a crash
+between pages loses nothing: the poller commits each page's posts with the cursor that
+covers them.
+
+Streams, polled round-robin once per poll *cycle*:
+
+* ``search:<hash>``: ``search_recent_tweets`` for one query. The watch terms are OR-combined
+  and split into several queries when one would pass X's query length limit (512 characters
+  on the Basic tier, 1,024 on Pro, 4,096 on Enterprise: ``max_query_length``).
+* ``mentions:<user id>``: ``get_users_mentions`` of each brand account.
+* ``tweets:<user id>``: ``get_users_tweets`` of each brand account (its own replies are
+  responses that stop the clocks, so they are stored like any post).
+
+Cursor (JSON)::
+
+    {"v": 1,
+     "streams": {"search:1a2b3c4d5e6f": {"since_id": "17...", "next_token": "b26v...",
+                                         "newest": "17..."}, ...},
+     "todo": ["search:1a2b3c4d5e6f", "mentions:783214", ...],
+     "recent": ["17...", ...]}
+
+``since_id`` is the committed high-water mark of a stream. X pages a result set newest first,
+so while a stream is paging the cursor keeps ``next_token`` and ``newest`` (``meta.newest_id``
+of the first page) and ``since_id`` moves to ``newest`` only with the last page. If a page fails,
+the saved cursor still holds the committed ``since_id`` and the ``next_token`` of the page that
+failed, so the retry resumes at that page. ``todo`` lists the streams left in the current cycle
+(``Batch.more`` is true until it is empty). ``recent`` is a bounded ring of ids already returned,
+so a tweet that matches a search *and* mentions the brand comes back once; the store's unique
+(platform, native id) key absorbs anything older than the ring.
+
+Quirks, where they bite:
+
+* tweepy hard-codes ``https://api.twitter.com`` and passes no timeout to requests; both are
+  fixed in :class:`_XSession`, the ``client.session`` tweepy sends every request through.
+* tweepy logs request headers, bearer token included, at DEBUG; :class:`_RedactBearer` masks it.
+* tweepy's ``wait_on_rate_limit`` would sleep inside ``fetch``; it stays off and a 429 becomes
+  :class:`RateLimited` with ``retry_after_s`` from ``x-rate-limit-reset`` (epoch seconds).
+* A ``next_token`` that X no longer accepts (400) restarts that stream from its committed
+  ``since_id``; a ``since_id`` older than the 7-day search window (400) is dropped, and the
+  gap is logged as a warning: those tweets can no longer be fetched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+
+from monitor.errors import (
+    AuthError,
+    ConfigError,
+    MalformedResponse,
+    RateLimited,
+    SourceError,
+    SourceUnavailable,
+)
+from sources.base import Author, Batch, Cursor, SourcePost
+from sources.x_format import (
+    EXPANSIONS,
+    TWEET_FIELDS,
+    USER_FIELDS,
+    build_queries,
+    compact,
+    first_error,
+    load_cursor,
+    snowflake_time,
+    tweet_to_post,
+    tweets_of,
+)
+
+__all__ = ["X_API_URL", "XSource", "build_queries", "snowflake_time"]
+
+log = logging.getLogger(__name__)
+
+X_API_URL = "https://api.twitter.com"
+#: Ids already returned that the cursor remembers (cross-stream de-duplication).
+RECENT_IDS = 1000
+#: Pages of the reply account's timeline :meth:`XSource.find_reply` reads at most.
+FIND_REPLY_PAGES = 32
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# ------------------------------------------------------------------------ tweepy plumbing
+
+
+class _XSession(requests.Session):
+    """The session tweepy sends everything through: rewrites the host, adds the timeout.
+
+    OAuth 1.0a signing happens inside ``super().request`` (at prepare time), so the signature
+    covers the rewritten URL, which is the one the server sees.
+    """
+
+    def __init__(self, api_url: str, timeout_s: float) -> None:
+        super().__init__()
+        self.api_url = api_url.rstrip("/")
+        self.timeout_s = timeout_s
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        if isinstance(url, str) and url.startswith(X_API_URL) and self.api_url != X_API_URL:
+            url = self.api_url + url[len(X_API_URL) :]
+        kwargs.setdefault("timeout", self.timeout_s)  # tweepy passes none: it would hang
+        return super().request(method, url, *args, **kwargs)
+
+
+class _RedactBearer(logging.Filter):
+    """tweepy logs ``Authorization: Bearer <token>`` at DEBUG; mask it before any handler."""
+
+    _pattern = re.compile(r"(Bearer\s+|oauth_signature=\"?)[^'\",\s}]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and ("Bearer" in record.msg or "oauth_" in record.msg):
+            record.msg = self._pattern.sub(r"\1***", record.msg)
+        return True
+
+
+if not any(isinstance(f, _RedactBearer) for f in logging.getLogger("tweepy.client").filters):
+    logging.getLogger("tweepy.client").addFilter(_RedactBearer())
+
+
+@dataclass
+class _Budget:
+    limit: int
+    remaining: int
+    reset_epoch: float
+
+
+@dataclass(frozen=True)
+class _Stream:
+    key: str
+    kind: str  # "search" | "mentions" | "tweets"
+    arg: str  # the query, or the brand user id
+
+
+class _Rejected(SourceError):
+    """HTTP 400: X refused the request itself (bad query, stale paging token, old since_id)."""
+
+
+# ---------------------------------------------------------------------------------- source
+
+
+class XSource:
+    """Search, mentions and brand timelines from X API v2; also the brand's :class:`Replier`.
+
+    Reads use the app's bearer token; :meth:`reply` and :meth:`find_reply` need the brand
+    account's OAuth 1.0a user-context keys. Nothing here reads settings or the environment.
+    """
+
+    platform = "x"
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        bearer_token: str,
+        terms: Sequence[str],
+        brand_handles: Sequence[str] = (),
+        brand_user_ids: Sequence[str] = (),
+        consumer_key: str | None = None,
+        consumer_secret: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str | None = None,
+        include_retweets: bool = False,
+        languages: Sequence[str] = (),
+        api_url: str | None = None,
+        timeout_s: float = 30.0,
+        max_query_length: int = 512,
+        page_size: int = 100,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if not 10 <= page_size <= 100:
+            raise ConfigError("page_size", "X pages hold 10 to 100 tweets")
+        self.name = name
+        self.queries = build_queries(
+            terms,
+            include_retweets=include_retweets,
+            languages=languages,
+            max_length=max_query_length,
+        )
+        self._handles = [h.strip().lstrip("@") for h in brand_handles if h.strip()]
+        self._given_ids = [str(i) for i in brand_user_ids]
+        if not self.queries and not self._handles and not self._given_ids:
+            raise ConfigError("terms", "an X source needs watch terms or brand accounts")
+        self._page_size = page_size
+        self._clock = clock
+        self._timeout_s = timeout_s
+        self._has_user_auth = all(
+            (consumer_key, consumer_secret, access_token, access_token_secret)
+        )
+        self.client = tweepy.Client(
+            bearer_token=bearer_token,
+            consumer_key=consumer_key,
+            consumer_secret=consumer_secret,
+            access_token=access_token,
+            access_token_secret=access_token_secret,
+            return_type=requests.Response,  # we parse JSON and read rate-limit headers
+            wait_on_rate_limit=False,  # never sleep inside fetch: RateLimited instead
+        )
+        self.client.session = _XSession(api_url or X_API_URL, timeout_s)
+        self._brands: dict[str, str] | None = None  # user id -> handle
+        self._reply_account: str | None = None
+        self._budgets: dict[str, _Budget] = {}
+
+    def close(self) -> None:
+        """Close the HTTP connections (the daemon calls this on shutdown)."""
+        self.client.session.close()
+
+    def __repr__(self) -> str:  # never the tokens
+        return f"XSource({self.name!r}, queries={len(self.queries)}, brands={self._handles!r})"
+
+    # -- Source -----------------------------------------------------------------------------
+    def fetch(self, cursor: Cursor | None) -> Batch:
+        """Fetch one page of the next stream due; ``more`` until the cycle is done."""
+        state = load_cursor(cursor)
+        streams = {s.key: s for s in self._streams()}
+        todo = [k for k in state["todo"] if k in streams] or list(streams)
+        stream = streams[todo[0]]
+        prior = dict(state["streams"].get(stream.key, {}))
+        payload = self._fetch_page(stream, prior)
+        posts, skipped = self._parse(payload, stream)
+        meta = payload.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise MalformedResponse(self.name, f"X {stream.kind}: meta is not an object")
+        next_token = meta.get("next_token")
+        newest = prior.get("newest") or meta.get("newest_id")
+        if next_token:
+            state["streams"][stream.key] = compact(
+                since_id=prior.get("since_id"), next_token=str(next_token), newest=newest
+            )
+        else:
+            since = newest or prior.get("since_id")
+            state["streams"][stream.key] = compact(since_id=since)
+            todo = todo[1:]
+        recent: list[str] = state["recent"]
+        seen = set(recent)
+        fresh = [p for p in posts if p.native_id not in seen]
+        recent.extend(p.native_id for p in fresh)
+        state["recent"] = recent[-RECENT_IDS:]
+        state["todo"] = todo
+        state["streams"] = {k: v for k, v in state["streams"].items() if k in streams}
+        return Batch(
+            posts=fresh,
+            cursor=state,
+            more=bool(todo),
+            skipped=skipped,
+            next_poll_after_s=self._plan(streams, todo),
+            extra={"stream": stream.key, "duplicates": len(posts) - len(fresh)},
+        )
+
+    # -- Replier ----------------------------------------------------------------------------
+    def reply(self, in_reply_to: str, text: str) -> str:
+        """Post ``text`` as a reply to tweet ``in_reply_to``; return the new tweet's id.
+
+        A timeout or 5xx leaves the outcome unknown (the tweet may exist): the caller must ask
+        :meth:`find_reply` before trying again.
+        """
+        self._require_user_auth()
+        payload = self._call(
+            "create",
+            lambda: self.client.create_tweet(
+                text=text, in_reply_to_tweet_id=in_reply_to, user_auth=True
+            ),
+        )
+        data = payload.get("data")
+        if not isinstance(data, dict) or "id" not in data:
+            raise MalformedResponse(self.name, "create_tweet answered without data.id")
+        return str(data["id"])
+
+    def find_reply(self, in_reply_to: str) -> str | None:
+        """Id of the reply account's tweet answering ``in_reply_to``, or ``None``.
+
+        Reads the account's timeline since ``in_reply_to`` (a reply is always newer than the
+        tweet it answers). ``None`` is returned only after a complete answer; any failure
+        raises, because ``None`` tells the caller that resending is safe. X's timelines are
+        eventually consistent: a reply posted seconds ago may not show yet.
+        """
+        self._require_user_auth()
+        account = self._reply_account_id()
+        token: str | None = None
+        for _ in range(FIND_REPLY_PAGES):
+            payload = self._call(
+                "tweets",
+                lambda token=token: self.client.get_users_tweets(
+                    account,
+                    since_id=in_reply_to,
+                    max_results=100,
+                    pagination_token=token,
+                    tweet_fields=["referenced_tweets", "in_reply_to_user_id"],
+                    exclude=["retweets"],
+                ),
+            )
+            for tweet in tweets_of(payload, self.name):
+                for ref in tweet.get("referenced_tweets") or []:
+                    if ref.get("type") == "replied_to" and str(ref.get("id")) == in_reply_to:
+                        return str(tweet["id"])
+            token = (payload.get("meta") or {}).get("next_token")
+            if not token:
+                return None
+        raise SourceError(self.name, f"find_reply read {FIND_REPLY_PAGES} pages without an end")
+
+    # -- streams ----------------------------------------------------------------------------
+    def _streams(self) -> list[_Stream]:
+        streams = [
+            _Stream("search:" + hashlib.sha1(q.encode()).hexdigest()[:12], "search", q)
+            for q in self.queries
+        ]
+        for user_id in self._brand_ids():
+            streams.append(_Stream(f"mentions:{user_id}", "mentions", user_id))
+            streams.append(_Stream(f"tweets:{user_id}", "tweets", user_id))
+        return streams
+
+    def _brand_ids(self) -> dict[str, str]:
+        """Brand user id -> handle; resolved once with ``get_users(usernames=...)``."""
+        if self._brands is not None:
+            return self._brands
+        if self._given_ids:
+            handles = self._handles if len(self._handles) == len(self._given_ids) else []
+            self._brands = dict(zip(self._given_ids, handles or self._given_ids, strict=True))
+            return self._brands
+        brands: dict[str, str] = {}
+        if self._handles:
+            payload = self._call(
+                "users",
+                lambda: self.client.get_users(usernames=self._handles, user_fields=USER_FIELDS),
+            )
+            data = payload.get("data") or []
+            if not isinstance(data, list):
+                raise MalformedResponse(self.name, "users/by answered without a data list")
+            found = {str(u.get("username", "")).lower(): str(u.get("id")) for u in data}
+            for handle in self._handles:
+                if handle.lower() not in found:
+                    raise SourceError(
+                        self.name, f"X has no account @{handle}; fix brand_accounts.x"
+                    )
+                brands[found[handle.lower()]] = handle
+        self._brands = brands
+        return brands
+
+    def _fetch_page(self, stream: _Stream, prior: dict[str, Any]) -> dict[str, Any]:
+        """One page; a rejected paging token or too-old since_id is dropped and retried once."""
+        try:
+            return self._request_page(stream, prior)
+        except _Rejected as exc:
+            message = str(exc).lower()
+            if prior.get("next_token"):
+                log.warning(
+                    "%s: %s rejected its paging token; restarting it", self.name, stream.key
+                )
+                prior.pop("next_token", None)
+                prior.pop("newest", None)
+            elif prior.get("since_id") and "since_id" in message:
+                log.warning(
+                    "%s: %s since_id %s is older than X keeps; tweets in between are lost",
+                    self.name,
+                    stream.key,
+                    prior["since_id"],
+                )
+                prior.pop("since_id", None)
+            else:
+                raise
+            return self._request_page(stream, prior)
+
+    def _request_page(self, stream: _Stream, state: Mapping[str, Any]) -> dict[str, Any]:
+        common: dict[str, Any] = {
+            "since_id": state.get("since_id"),
+            "max_results": self._page_size,
+            "expansions": EXPANSIONS,
+            "tweet_fields": TWEET_FIELDS,
+            "user_fields": USER_FIELDS,
+        }
+        token = state.get("next_token")
+        if stream.kind == "search":
+            return self._call(
+                "search",
+                lambda: self.client.search_recent_tweets(
+                    stream.arg, next_token=token, sort_order="recency", **common
+                ),
+            )
+        if stream.kind == "mentions":
+            return self._call(
+                "mentions",
+                lambda: self.client.get_users_mentions(
+                    stream.arg, pagination_token=token, **common
+                ),
+            )
+        return self._call(
+            "tweets",
+            lambda: self.client.get_users_tweets(stream.arg, pagination_token=token, **common),
+        )
+
+    def _reply_account_id(self) -> str:
+        if self._reply_account is None:
+            payload = self._call("me", lambda: self.client.get_me(user_auth=True))
+            data = payload.get("data")
+            if not isinstance(data, dict) or "id" not in data:
+                raise MalformedResponse(self.name, "users/me answered without data.id")
+            self._reply_account = str(data["id"])
+        return self._reply_account
+
+    def _require_user_auth(self) -> None:
+        if not self._has_user_auth:
+            raise AuthError(
+                self.name,
+                "replying needs the brand account's consumer_key, consumer_secret, "
+                "access_token and access_token_secret",
+            )
+
+    # -- the seam: every request, its budget and its errors ---------------------------------
+    def _call(self, endpoint: str, request: Callable[[], Any]) -> dict[str, Any]:
+        """Run one tweepy request; translate every failure into a :class:`SourceError`."""
+        now = self._clock().timestamp()
+        budget = self._budgets.get(endpoint)
+        if budget is not None and budget.remaining <= 0 and budget.reset_epoch > now:
+            raise RateLimited(
+                self.name, budget.reset_epoch - now, f"X budget for {endpoint} is spent"
+            )
+        try:
+            response = request()
+        except tweepy.TooManyRequests as exc:
+            self._note_budget(endpoint, exc.response.headers)
+            reset = exc.reset_time if exc.reset_time is not None else now + 60
+            raise RateLimited(
+                self.name, reset - now, f"X rate limit reached on {endpoint}"
+            ) from exc
+        except (tweepy.Unauthorized, tweepy.Forbidden) as exc:
+            self._note_budget(endpoint, exc.response.headers)
+            raise AuthError(
+                self.name,
+                f"X refused the credentials on {endpoint} ({_describe(exc)}); "
+                "check the token and the app's access level",
+            ) from exc
+        except tweepy.TwitterServerError as exc:
+            raise SourceUnavailable(self.name, f"X {endpoint}: {_describe(exc)}") from exc
+        except tweepy.BadRequest as exc:
+            raise _Rejected(self.name, f"X rejected {endpoint}: {_describe(exc)}") from exc
+        except tweepy.HTTPException as exc:
+            raise SourceError(self.name, f"X {endpoint}: {_describe(exc)}") from exc
+        except requests.Timeout as exc:
+            raise SourceUnavailable(
+                self.name, f"X {endpoint} timed out after {self._timeout_s:g}s"
+            ) from exc
+        except requests.RequestException as exc:
+            raise SourceUnavailable(
+                self.name, f"X {endpoint}: connection failed ({type(exc).__name__})"
+            ) from exc
+        self._note_budget(endpoint, response.headers)
+        try:
+            payload = response.json()
+        except ValueError as exc:  # requests.JSONDecodeError: truncated or not JSON
+            raise MalformedResponse(
+                self.name, f"X {endpoint}: body is not JSON ({len(response.content)} bytes)"
+            ) from exc
+        if not isinstance(payload, dict):
+            raise MalformedResponse(self.name, f"X {endpoint}: body is not a JSON object")
+        return payload
+
+    def _note_budget(self, endpoint: str, headers: Mapping[str, str]) -> None:
+        with contextlib.suppress(KeyError, ValueError):  # a response without the headers
+            self._budgets[endpoint] = _Budget(
+                int(headers["x-rate-limit-limit"]),
+                int(headers["x-rate-limit-remaining"]),
+                float(headers["x-rate-limit-reset"]),
+            )
+
+    def _plan(self, streams: Mapping[str, _Stream], todo: Sequence[str]) -> float | None:
+        """Minimum seconds before the next fetch so every endpoint's budget lasts to its reset.
+
+        Mid-cycle: only when the next stream's endpoint is spent (wait for its reset). At the
+        end of a cycle: the pace at which the remaining budget covers whole cycles until the
+        window resets. The poller should wait ``max(poll_interval, next_poll_after_s)``.
+        """
+        now = self._clock().timestamp()
+        if todo:
+            budget = self._budgets.get(streams[todo[0]].kind)
+            if budget and budget.remaining <= 0 and budget.reset_epoch > now:
+                return budget.reset_epoch - now
+            return None
+        per_cycle: dict[str, int] = {}
+        for s in streams.values():
+            per_cycle[s.kind] = per_cycle.get(s.kind, 0) + 1
+        wait = 0.0
+        for kind, needed in per_cycle.items():
+            budget = self._budgets.get(kind)
+            if budget is None or budget.reset_epoch <= now:
+                continue
+            cycles = budget.remaining // needed
+            left = budget.reset_epoch - now
+            wait = max(wait, left if cycles < 1 else left / (cycles + 1))
+        return wait or None
+
+    # -- parsing ----------------------------------------------------------------------------
+    def _parse(self, payload: Mapping[str, Any], stream: _Stream) -> tuple[list[SourcePost], int]:
+        tweets = tweets_of(payload, self.name)
+        if not tweets and payload.get("errors") and "meta" not in payload:
+            raise SourceError(self.name, f"X {stream.kind}: {first_error(payload)}")
+        includes = payload.get("includes") or {}
+        listed = includes.get("users") if isinstance(includes, dict) else None
+        users = {
+            str(u["id"]): u
+            for u in (listed if isinstance(listed, list) else [])
+            if isinstance(u, dict) and "id" in u
+        }
+        fallback = None
+        if stream.kind == "tweets":  # the timeline's owner wrote every tweet in it
+            handle = self._brand_ids().get(stream.arg, stream.arg)
+            fallback = Author(native_id=stream.arg, handle=handle)
+        posts: list[SourcePost] = []
+        skipped = 0
+        for tweet in tweets:
+            try:
+                posts.append(tweet_to_post(tweet, users, fallback))
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:  # odd shapes
+                skipped += 1
+                log.info("%s: skipped an unreadable tweet (%s)", self.name, exc)
+        return posts, skipped
+
+
+# --------------------------------------------------------------------------------- helpers
+
+
+def _describe(exc: tweepy.HTTPException) -> str:
+    status = getattr(exc.response, "status_code", "?")
+    messages = "; ".join(str(m) for m in exc.api_messages)[:200]
+    return f"HTTP {status}" + (f": {messages}" if messages else "")

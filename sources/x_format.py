@@ -1,0 +1,205 @@
+"""X API v2 wire format, no I/O: search queries, tweets into posts, the cursor's shape.
+
+Kept apart from :mod:`sources.x` (the client, its errors and its budgets) so the parts that only
+transform data stay small and testable on their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.errors import ConfigError, MalformedResponse
+from sources.base import Author, Cursor, SourcePost
+
+__all__ = [
+    "CURSOR_VERSION",
+    "EXPANSIONS",
+    "TWEET_FIELDS",
+    "USER_FIELDS",
+    "build_queries",
+    "compact",
+    "first_error",
+    "load_cursor",
+    "snowflake_time",
+    "tweet_to_post",
+    "tweets_of",
+]
+
+log = logging.getLogger("sources.x")
+
+TWEET_FIELDS = [
+    "created_at",
+    "lang",
+    "conversation_id",
+    "referenced_tweets",
+    "in_reply_to_user_id",
+    "public_metrics",
+    "author_id",
+]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
+USER_FIELDS = ["username", "name", "public_metrics"]
+CURSOR_VERSION = 1
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+#: X language codes that are not languages (undetermined, media only, hashtags only...).
+_NOT_LANGUAGES = {"und", "zxx", "qme", "qht", "qam", "qct", "qst", "art"}
+
+
+def snowflake_time(tweet_id: str) -> datetime:
+    """When X minted ``tweet_id`` (ids are snowflakes: milliseconds since 2010-11-04 << 22)."""
+    ms = (int(tweet_id) >> 22) + _SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+# ------------------------------------------------------------------------------- queries
+
+_BARE = re.compile(r"^[@#$]?\w+$")
+
+
+def _quote(term: str) -> str:
+    """A word, @handle, #hashtag or $cashtag stays bare; anything else is an exact phrase."""
+    if _BARE.match(term) and term.upper() not in {"OR", "AND"}:
+        return term
+    return '"' + term.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def build_queries(
+    terms: Sequence[str],
+    *,
+    include_retweets: bool = False,
+    languages: Sequence[str] = (),
+    max_length: int = 512,
+) -> list[str]:
+    """OR-combine ``terms`` into as few search queries as ``max_length`` allows.
+
+    Terms keep their order (so adding one changes only the last query and the other streams
+    keep their ``since_id``); duplicates, case-insensitively, are dropped. Raises
+    :class:`ConfigError` when a single term cannot fit in a query on its own.
+    """
+    suffix_parts = [] if include_retweets else ["-is:retweet"]
+    langs = [lang.strip().lower() for lang in languages if lang.strip()]
+    if len(langs) == 1:
+        suffix_parts.append(f"lang:{langs[0]}")
+    elif langs:
+        suffix_parts.append("(" + " OR ".join(f"lang:{lang}" for lang in langs) + ")")
+    suffix = (" " + " ".join(suffix_parts)) if suffix_parts else ""
+    seen: set[str] = set()
+    quoted: list[str] = []
+    for term in terms:
+        term = term.strip()
+        if term and term.lower() not in seen:
+            seen.add(term.lower())
+            quoted.append(_quote(term))
+    queries: list[str] = []
+    group: list[str] = []
+    for q in quoted:
+        if len(f"({q}){suffix}") > max_length:
+            raise ConfigError("terms", f"term {q} is too long for an X query of {max_length}")
+        if group and len("(" + " OR ".join([*group, q]) + ")" + suffix) > max_length:
+            queries.append("(" + " OR ".join(group) + ")" + suffix)
+            group = []
+        group.append(q)
+    if group:
+        queries.append("(" + " OR ".join(group) + ")" + suffix)
+    return queries
+
+
+# -------------------------------------------------------------------------------- tweets
+
+
+def tweet_to_post(
+    tweet: Mapping[str, Any], users: Mapping[str, Any], fallback: Author | None
+) -> SourcePost:
+    """One tweet of ``data`` with its author from ``includes.users``.
+
+    Raises ``AttributeError``, ``KeyError``, ``TypeError`` or ``ValueError`` for a tweet it
+    cannot read (the caller counts it as skipped). Without ``created_at`` the time comes from
+    the id (a snowflake); without ``author_id`` (tweepy's recordings never asked for it) the
+    author is ``fallback``.
+    """
+    tweet_id = str(tweet["id"])
+    text = tweet["text"]
+    if not tweet_id.isdigit() or not isinstance(text, str):
+        raise ValueError(f"bad id or text in tweet {tweet_id[:30]!r}")
+    author_id = tweet.get("author_id")
+    user = users.get(str(author_id)) if author_id is not None else None
+    if user is not None:
+        metrics = user.get("public_metrics") or {}
+        author = Author(
+            native_id=str(user["id"]),
+            handle=str(user.get("username") or user["id"]),
+            display_name=user.get("name"),
+            followers=metrics.get("followers_count"),
+        )
+    elif author_id is not None:
+        author = Author(native_id=str(author_id), handle=str(author_id))
+    else:  # only where author_id was not requested, as in tweepy's own recordings
+        author = fallback or Author(native_id="unknown", handle="unknown")
+    created = tweet.get("created_at")
+    created_at = (
+        datetime.fromisoformat(created).astimezone(UTC)
+        if isinstance(created, str)
+        else snowflake_time(tweet_id)
+    )
+    in_reply_to = repost_of = None
+    for ref in tweet.get("referenced_tweets") or []:
+        if ref.get("type") == "replied_to":
+            in_reply_to = str(ref["id"])
+        elif ref.get("type") == "retweeted":
+            repost_of = str(ref["id"])
+    lang = tweet.get("lang")
+    path_user = author.handle if user is not None else "i"
+    return SourcePost(
+        platform="x",
+        native_id=tweet_id,
+        text=text,
+        author=author,
+        created_at=created_at,
+        url=f"https://x.com/{path_user}/status/{tweet_id}",
+        lang=None if not lang or lang in _NOT_LANGUAGES else str(lang),
+        kind="reply" if in_reply_to else "post",
+        in_reply_to=in_reply_to,
+        repost_of=repost_of,
+        conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
+    )
+
+
+# -------------------------------------------------------------------------------- helpers
+
+
+def load_cursor(cursor: Cursor | None) -> dict[str, Any]:
+    fresh: dict[str, Any] = {"v": CURSOR_VERSION, "streams": {}, "todo": [], "recent": []}
+    """The cursor as a fresh mutable dict; one of another version starts afresh (logged)."""
+    if not cursor:
+        return fresh
+    if cursor.get("v") != CURSOR_VERSION or not isinstance(cursor.get("streams"), Mapping):
+        log.warning("X cursor of another version %r ignored; starting afresh", cursor.get("v"))
+        return fresh
+    return {
+        "v": CURSOR_VERSION,
+        "streams": {str(k): dict(v) for k, v in cursor["streams"].items()},
+        "todo": [str(k) for k in cursor.get("todo") or []],
+        "recent": [str(i) for i in cursor.get("recent") or []],
+    }
+
+
+def compact(**fields: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def tweets_of(payload: Mapping[str, Any], source: str) -> list[Mapping[str, Any]]:
+    data = payload.get("data")
+    if data is None:
+        return []
+    if not isinstance(data, list):
+        raise MalformedResponse(source, "X answered with a data field that is not a list")
+    return [t for t in data if isinstance(t, dict)]
+
+
+def first_error(payload: Mapping[str, Any]) -> str:
+    errors = payload.get("errors") or []
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    return str(first.get("detail") or first.get("title") or "error without detail")[:200]
