@@ -18,20 +18,23 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.base import Alert, Sink
+from alerts.base import Sink
 from alerts.console import ConsoleSink
 from classifiers.base import Classifier
 from monitor import db, outbox, store
+from monitor.actions import CaseActions
+from monitor.delivery import build_senders, collapse_backlog
+from monitor.escalation import CheckReport, check_clocks
 from monitor.leader import try_lead
-from monitor.models import Outbox, OutboxKind
 from monitor.outbox import DeliveryReport, Sender
 from monitor.pipeline import Pipeline
 from monitor.poller import Poller, PollReport
+from monitor.quiet import check_quiet
 from monitor.settings import Settings
 from monitor.wiring import build_sources
-from sources.base import Source
+from sources.base import Replier, Source
 
-__all__ = ["App", "utc_clock"]
+__all__ = ["App", "build_sink", "utc_clock"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ class App:
     clock: Callable[[], datetime] = utc_clock
     stop: threading.Event = field(default_factory=threading.Event)
     worker: str = field(default_factory=_worker_id)
+    sink: Sink | None = None
+    #: Where the Slack HTTP listener answers, once the daemon started one.
+    slack_url: str | None = None
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
@@ -68,8 +74,14 @@ class App:
         sink: Sink | None = None,
         sources: Sequence[Source] | None = None,
         classifier: Classifier | None = None,
+        repliers: Mapping[str, Replier] | None = None,
         migrate: bool = True,
     ) -> App:
+        """Everything from ``settings``; tests pass their own clock, sink, sources, repliers.
+
+        ``sink`` defaults to Slack when ``alerts.slack`` is configured, else the console.
+        ``repliers`` (platform -> :class:`Replier`) default to the sources that can reply.
+        """
         engine = db.make_engine(settings.database_url)
         if migrate:
             db.upgrade(engine)
@@ -83,16 +95,21 @@ class App:
                 },
             )
         pipeline = Pipeline(settings, classifier or _default_classifier(settings))
-        sink = sink or ConsoleSink()
-        return cls(
+        sink = sink or build_sink(settings)
+        built = list(sources) if sources is not None else build_sources(settings, clock=clock)
+        if repliers is None:
+            repliers = {s.platform: s for s in built if isinstance(s, Replier)}
+        app = cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             pipeline=pipeline,
-            sources=list(sources) if sources is not None else build_sources(settings, clock=clock),
-            senders=sink_senders(sink),
+            sources=built,
+            senders=build_senders(sessions, settings, sink, repliers=repliers, clock=clock),
             clock=clock,
+            sink=sink,
         )
+        return app
 
     def lead(self, ttl: timedelta) -> bool:
         """Take or renew the scheduler lease; only the leader polls."""
@@ -114,32 +131,48 @@ class App:
         return reports
 
     def deliver(self) -> DeliveryReport:
+        """Fold channel backlogs into digests, then send what is due."""
+        with self.sessions.begin() as session:
+            collapse_backlog(session, self.settings, now=self.clock())
         return outbox.deliver_due(self.sessions, self.senders, worker=self.worker, now=self.clock())
+
+    def check_clocks(self) -> CheckReport:
+        """Warnings, breaches and out-of-hours assignments now due (daemon job ``clocks``)."""
+        with self.sessions.begin() as session:
+            return check_clocks(session, self.settings, now=self.clock())
+
+    def check_quiet(self) -> list[str]:
+        """Quiet brand accounts (daemon job ``quiet``); returns the notice keys written."""
+        with self.sessions.begin() as session:
+            return check_quiet(session, self.settings, now=self.clock())
+
+    def actions(self) -> CaseActions:
+        """The Slack button and ``/replywatch`` handler for ``alerts.interactive``."""
+        return CaseActions(
+            self.sessions, self.settings, clock=self.clock, templates=self.pipeline.templates
+        )
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def sink_senders(sink: Sink) -> dict[str, Sender]:
-    """Outbox senders that hand alert payloads to ``sink``."""
-
-    def send(row: Outbox) -> dict[str, str | None]:
-        payload = row.payload
-        receipt = sink.deliver(
-            Alert(
-                key=row.key,
-                kind=row.kind,
-                channel=row.target,
-                title=str(payload.get("title", "")),
-                fields={str(k): str(v) for k, v in (payload.get("fields") or {}).items()},
-                text=str(payload.get("text") or ""),
-                url=payload.get("url"),
-                case_id=row.case_id,
-            )
-        )
-        return {"channel": receipt.channel, "message_id": receipt.message_id}
-
-    return {kind: send for kind in (OutboxKind.ALERT, OutboxKind.NOTICE, OutboxKind.ESCALATION)}
+def build_sink(settings: Settings) -> Sink:
+    """Slack when ``alerts.slack`` is configured (and the Slack sink is installed), else console."""
+    slack = settings.alerts.slack
+    if slack is None:
+        return ConsoleSink()
+    try:
+        from alerts.slack import SlackSink
+    except ImportError:  # pragma: no cover - the Slack sink ships with the product
+        log.warning("alerts.slack is configured but alerts/slack.py is missing; using the console")
+        return ConsoleSink()
+    sink: Sink = SlackSink(
+        slack.bot_token.get_secret_value(),
+        base_url=slack.api_url,
+        timeout_s=slack.timeout.total_seconds(),
+        per_channel_interval_s=slack.per_channel_interval.total_seconds(),
+    )
+    return sink
 
 
 def _default_classifier(settings: Settings) -> Classifier:

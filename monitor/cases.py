@@ -10,12 +10,32 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.models import Case, CaseEvent, CaseStatus, Post
+from monitor.models import Case, CaseEvent, CaseStatus, Label, Post
 
-__all__ = ["SYSTEM", "add_event", "cases_answered_by", "open_case", "record_response"]
+__all__ = [
+    "CLOSED",
+    "OPEN",
+    "SYSTEM",
+    "acknowledge",
+    "add_event",
+    "assign",
+    "cases_answered_by",
+    "claim",
+    "dismiss",
+    "open_case",
+    "open_counts",
+    "record_response",
+    "reopen",
+    "resolve",
+]
+
+#: States in which a case still needs someone (its clocks may run).
+OPEN: tuple[str, ...] = (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED, CaseStatus.RESPONDED)
+#: States in which a case is finished.
+CLOSED: tuple[str, ...] = (CaseStatus.RESOLVED, CaseStatus.DISMISSED)
 
 #: The actor recorded for changes replywatch makes itself.
 SYSTEM = "replywatch"
@@ -36,13 +56,26 @@ def add_event(
 
 
 def open_case(
-    session: Session, post: Post, *, entity_id: str, team: str, severity: str, now: datetime
+    session: Session,
+    post: Post,
+    *,
+    entity_id: str,
+    team: str,
+    severity: str,
+    now: datetime,
+    owner: str | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> Case:
-    """Open a case for ``post`` (one per post: the unique key on ``post_id`` guards it)."""
+    """Open a case for ``post`` (one per post: the unique key on ``post_id`` guards it).
+
+    ``detail`` adds to the "opened" event: how it was routed and why it has its owner (or,
+    unassigned, until when).
+    """
     case = Case(
         post=post,
         entity_id=entity_id,
         team=team,
+        owner=owner,
         severity=severity,
         status=CaseStatus.OPEN,
         opened_at=now,
@@ -55,7 +88,13 @@ def open_case(
         "opened",
         actor=SYSTEM,
         now=now,
-        detail={"entity": entity_id, "team": team, "severity": severity},
+        detail={
+            "entity": entity_id,
+            "team": team,
+            "severity": severity,
+            "owner": owner,
+            **(detail or {}),
+        },
     )
     return case
 
@@ -91,3 +130,117 @@ def cases_answered_by(session: Session, platform: str, native_ids: list[str]) ->
         .where(Post.platform == platform, Post.native_id.in_(native_ids))
     )
     return {case.post.native_id: case for case in rows}
+
+
+def open_counts(session: Session, team: str) -> dict[str, int]:
+    """Open cases per owner in ``team`` (the load that assignment balances)."""
+    rows = session.execute(
+        select(Case.owner, func.count())
+        .where(Case.team == team, Case.status.in_(OPEN), Case.owner.is_not(None))
+        .group_by(Case.owner)
+    )
+    return {str(owner): int(n) for owner, n in rows}
+
+
+def assign(
+    session: Session,
+    case: Case,
+    owner: str | None,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+    until: datetime | None = None,
+) -> bool:
+    """Give ``case`` to ``owner`` (``None``: unassigned until ``until``). ``False``: no change."""
+    if owner is not None and case.owner == owner:
+        return False
+    case.owner = owner
+    case.updated_at = now
+    detail: dict[str, Any] = {"owner": owner, "reason": reason}
+    if until is not None:
+        detail["until"] = until.isoformat()
+    add_event(
+        session, case, "assigned" if owner else "unassigned", actor=actor, now=now, detail=detail
+    )
+    return True
+
+
+def acknowledge(session: Session, case: Case, *, actor: str, now: datetime, via: str) -> bool:
+    """Stop the acknowledgement clock (a claim, or a public acknowledgement that went out)."""
+    if case.acknowledged_at is not None:
+        return False
+    case.acknowledged_at = now
+    if case.status == CaseStatus.OPEN:
+        case.status = CaseStatus.ACKNOWLEDGED
+    case.updated_at = now
+    add_event(session, case, "acknowledged", actor=actor, now=now, detail={"via": via})
+    return True
+
+
+def claim(session: Session, case: Case, *, owner: str, actor: str, now: datetime) -> bool:
+    """``owner`` takes the case; it counts as acknowledged. A repeated claim changes nothing."""
+    if case.status in CLOSED:
+        return False
+    if case.owner == owner and case.acknowledged_at is not None:
+        return False
+    previous = case.owner
+    case.owner = owner
+    if case.acknowledged_at is None:
+        case.acknowledged_at = now
+    if case.status == CaseStatus.OPEN:
+        case.status = CaseStatus.ACKNOWLEDGED
+    case.updated_at = now
+    add_event(
+        session, case, "claimed", actor=actor, now=now, detail={"owner": owner, "from": previous}
+    )
+    return True
+
+
+def resolve(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
+    """Close the case as handled; stops the resolution clock. ``False`` if already closed."""
+    if case.status in CLOSED:
+        return False
+    case.status = CaseStatus.RESOLVED
+    case.resolved_at = now
+    case.updated_at = now
+    add_event(session, case, "resolved", actor=actor, now=now)
+    return True
+
+
+def dismiss(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
+    """ "Not a complaint": close the case and keep the verdict as a classifier label.
+
+    The label row (task ``complaint``, label ``not_complaint``) is what a later retraining reads.
+    ``False`` (and no second label) when the case was already dismissed.
+    """
+    if case.status == CaseStatus.DISMISSED:
+        return False
+    case.status = CaseStatus.DISMISSED
+    if case.resolved_at is None:
+        case.resolved_at = now
+    case.updated_at = now
+    session.add(
+        Label(
+            post_id=case.post_id,
+            text=case.post.text,
+            language=case.post.language,
+            task="complaint",
+            label="not_complaint",
+            actor=actor,
+            created_at=now,
+        )
+    )
+    add_event(session, case, "dismissed", actor=actor, now=now, detail={"label": "not_complaint"})
+    return True
+
+
+def reopen(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
+    """Undo a resolution (a customer came back); the resolution clock runs again."""
+    if case.status not in CLOSED:
+        return False
+    case.status = CaseStatus.RESPONDED if case.first_response_at else CaseStatus.OPEN
+    case.resolved_at = None
+    case.updated_at = now
+    add_event(session, case, "reopened", actor=actor, now=now)
+    return True

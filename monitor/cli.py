@@ -273,7 +273,10 @@ def cases(
     out.print(table)
 
 
-def _register_optional() -> None:
+def _register_subcommands() -> None:
+    from monitor import cli_report
+
+    cli_report.register(app)
     try:
         from monitor.cli_classify import register
     except ImportError:  # pragma: no cover - only while that module is being written
@@ -281,7 +284,7 @@ def _register_optional() -> None:
     register(app)
 
 
-_register_optional()
+_register_subcommands()
 
 
 def main() -> None:

@@ -1,9 +1,18 @@
 """The daemon: APScheduler's ``BlockingScheduler`` running thin jobs with stable ids.
 
-One job per source (``poll:<name>``) at its interval and one outbox sender
-(``outbox:deliver``). Each job has ``coalesce=True``, ``max_instances=1`` and a misfire grace
-of about one interval, so a slow poll never stacks up runs. Only the holder of the scheduler
-lease polls (see :mod:`monitor.leader`); every daemon sends outbox rows, claimed with leases.
+One job per source (``poll:<name>``) at its interval, one outbox sender (``outbox:deliver``),
+the clock check (``clocks:check``: warnings, breaches, out-of-hours assignment) every minute and
+the quiet-account check (``quiet:check``) every ``quiet.check_every``. The two checks write
+outbox rows under once-only keys, so a second daemon running them would add nothing; they run
+on the leader only to spare the database the work. Each job has ``coalesce=True``,
+``max_instances=1`` and a misfire grace of about one interval, so a slow poll never stacks up
+runs. Only the holder of the scheduler lease polls (see :mod:`monitor.leader`); every daemon
+sends outbox rows, claimed with leases.
+
+With ``alerts.slack`` configured, the daemon also listens for Slack's button clicks and the
+``/replywatch`` command (:func:`start_slack_listener`): over Socket Mode with ``app_token``, or
+over HTTP on ``http_port`` with ``signing_secret``. A listener that cannot start is logged and
+the daemon runs on: alerts still go out, only the buttons wait.
 
 The first SIGTERM or SIGINT stops new work, lets the running batch commit and exits 0; a
 second one exits at once (the database transaction rolls back, the cursor stays: nothing lost).
@@ -26,11 +35,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from monitor.app import App
 from sources.base import Source
 
-__all__ = ["DELIVER_EVERY", "run_daemon"]
+__all__ = ["CLOCKS_EVERY", "DELIVER_EVERY", "run_daemon", "start_slack_listener"]
 
 log = logging.getLogger(__name__)
 
 DELIVER_EVERY = timedelta(seconds=5)
+CLOCKS_EVERY = timedelta(minutes=1)
 DEFAULT_INTERVAL = timedelta(minutes=2)
 
 
@@ -61,12 +71,48 @@ class _Running:
             return self._idle.wait_for(lambda: self._count == 0, timeout=timeout_s)
 
 
+def start_slack_listener(app: App, *, port: int | None = None) -> Callable[[], None] | None:
+    """Serve Slack interactivity for ``app``; returns how to stop it (``None``: not started).
+
+    ``port`` overrides ``alerts.slack.http_port`` (tests pass 0 for any free port).
+    """
+    slack = app.settings.alerts.slack
+    if slack is None:
+        return None
+    from alerts.interactive import build_app, serve_http, start_socket_mode
+
+    try:
+        bolt = build_app(
+            token=slack.bot_token.get_secret_value(),
+            signing_secret=slack.signing_secret.get_secret_value()
+            if slack.signing_secret
+            else None,
+            handler=app.actions(),
+            base_url=slack.api_url,
+        )
+        if slack.mode == "http":
+            if slack.signing_secret is None:
+                log.warning("alerts.slack.mode is http but no signing_secret: buttons are off")
+                return None
+            server = serve_http(bolt, slack.http_port if port is None else port)
+            app.slack_url = server.url
+            return server.stop
+        if slack.app_token is None:
+            log.warning("alerts.slack.mode is socket but no app_token: buttons are off")
+            return None
+        handler = start_socket_mode(bolt, slack.app_token.get_secret_value())
+        return handler.close
+    except Exception:  # the daemon outlives a listener that cannot start
+        log.exception("could not start the Slack listener; alerts still go out")
+        return None
+
+
 def run_daemon(app: App, *, install_signals: bool = True) -> int:
     intervals = {s.name: s.poll_interval for s in app.settings.sources}
     lease = max([*intervals.values(), DEFAULT_INTERVAL]) * 3
     running = _Running()
     scheduler = BlockingScheduler(
-        timezone="UTC", executors={"default": ThreadPoolExecutor(max(2, len(app.sources) + 1))}
+        timezone="UTC", executors={"default": ThreadPoolExecutor(max(2, len(app.sources) + 3))}
     )
 
     def poll(source: Source) -> None:
@@ -82,6 +128,14 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     def deliver() -> None:
         if not app.stop.is_set():
             app.deliver()
+
+    def check_clocks() -> None:
+        if not app.stop.is_set() and app.lead(lease):
+            app.check_clocks()
+
+    def check_quiet() -> None:
+        if not app.stop.is_set() and app.lead(lease):
+            app.check_quiet()
 
     now = app.clock()
     for source in app.sources:
@@ -109,6 +163,21 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         misfire_grace_time=int(DELIVER_EVERY.total_seconds()),
     )
 
+    for job_id, name, func, every in (
+        ("clocks:check", "check clocks", check_clocks, CLOCKS_EVERY),
+        ("quiet:check", "check quiet accounts", check_quiet, app.settings.quiet.check_every),
+    ):
+        scheduler.add_job(
+            running.wrap(func),
+            "interval",
+            id=job_id,
+            name=name,
+            seconds=every.total_seconds(),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(every.total_seconds())),
+        )
+
     def request_stop(signum: int, _frame: FrameType | None) -> None:
         if app.stop.is_set():
             log.warning("second %s: exiting now", signal.Signals(signum).name)
@@ -125,7 +194,12 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         len(app.sources),
         ", ".join(s.name for s in app.sources),
     )
-    scheduler.start()
+    stop_listener = start_slack_listener(app)
+    try:
+        scheduler.start()
+    finally:
+        if stop_listener is not None:
+            stop_listener()
     if not running.wait_idle(timeout_s=300):
         log.warning("a job did not finish within 5 minutes of the stop request")
         return 1

@@ -1,22 +1,47 @@
 """What replywatch tells people: alert payloads for cases, written to the outbox.
 
-Payloads are plain JSON (title, fields, text, link) so every sink renders them its own way:
-the console as a rich panel, Slack as Block Kit. The post's text is carried as data, never
-as markup; each sink escapes it for its medium.
+Payloads are plain JSON (title, fields, text, link, extra) so every sink renders them its own
+way: the console as a rich panel, Slack as Block Kit. The post's text is carried as data, never
+as markup; each sink escapes it for its medium. ``extra`` carries what the Slack sink turns
+into buttons and context: ``actions`` (button names), ``history`` (the author's earlier cases,
+so nobody asks a customer to repeat themselves) and ``due`` (each clock's due time, in words).
+
+A state change writes an ``alert_update`` row (key ``update:{case_id}:{event_id}``): the sender
+re-renders the case as it is when sent, rewrites the Slack message and adds ``line`` to its
+thread.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor import outbox
-from monitor.models import Case, OutboxKind
+from monitor.cases import CLOSED
+from monitor.clocks import ClockState, case_clocks
+from monitor.models import Author, Case, OutboxKind, Post
+from monitor.routing import public_reply_allowed
 from monitor.settings import Settings
 
-__all__ = ["alert_key", "case_alert_payload", "enqueue_case_alert"]
+__all__ = [
+    "CASE_ACTIONS",
+    "alert_key",
+    "author_history",
+    "case_alert_payload",
+    "clocks_for",
+    "due_summary",
+    "enqueue_case_alert",
+    "enqueue_case_update",
+    "update_key",
+]
+
+#: Buttons on an open case's message; ``send_ack`` is added where approval mode is on.
+CASE_ACTIONS = ("claim", "responded", "resolve", "not_complaint", "escalate")
+_HISTORY_LIMIT = 5
 
 
 def alert_key(case: Case) -> str:
@@ -24,42 +49,151 @@ def alert_key(case: Case) -> str:
     return f"alert:{case.post.platform}:{case.post.native_id}"
 
 
-def case_alert_payload(case: Case, settings: Settings) -> dict[str, Any]:
+def update_key(case: Case, event_id: int) -> str:
+    return f"update:{case.id}:{event_id}"
+
+
+def clocks_for(case: Case, settings: Settings, *, now: datetime) -> dict[str, ClockState]:
+    team = settings.teams[case.team]
+    return {
+        str(name): state
+        for name, state in case_clocks(
+            opened_at=case.opened_at,
+            severity=case.severity,
+            acknowledged_at=case.acknowledged_at,
+            first_response_at=case.first_response_at,
+            resolved_at=case.resolved_at,
+            standards=settings.service_standards[team.standards],
+            hours=team.business_hours,
+            now=now,
+        ).items()
+    }
+
+
+def due_summary(case: Case, settings: Settings, *, now: datetime) -> dict[str, str]:
+    """Each clock in words, in the team's time zone: ``"due Mon 23 Nov 12:00 GMT"``."""
+    zone = ZoneInfo(settings.teams[case.team].business_hours.timezone)
+    summary = {}
+    for name, state in clocks_for(case, settings, now=now).items():
+        when = state.due_at.astimezone(zone).strftime("%a %d %b %H:%M %Z")
+        if state.stopped_at is not None:
+            text = f"met (due {when})" if state.met else f"missed (was due {when})"
+        elif state.met is False:
+            text = f"OVERDUE since {when}"
+        else:
+            text = f"due {when}"
+        summary[name] = text
+    return summary
+
+
+def author_history(session: Session, case: Case) -> list[str]:
+    """The author's earlier cases, newest first: same author row, or the same handle on any
+    platform (people tend to keep their handle; a false match costs a glance, a miss makes
+    someone ask the customer to repeat themselves)."""
+    author = case.post.author
+    rows = session.scalars(
+        select(Case)
+        .join(Post, Case.post_id == Post.id)
+        .join(Author, Post.author_id == Author.id)
+        .where(
+            Case.id < case.id,  # earlier cases only (ids grow as cases open)
+            or_(Author.id == author.id, func.lower(Author.handle) == author.handle.lower()),
+        )
+        .order_by(Case.opened_at.desc(), Case.id.desc())
+        .limit(_HISTORY_LIMIT)
+    ).all()
+    lines = []
+    for other in rows:
+        text = " ".join(other.post.text.split())
+        excerpt = text if len(text) <= 80 else text[:77] + "..."
+        owner = f", {other.owner}" if other.owner else ""
+        lines.append(
+            f"{other.opened_at:%Y-%m-%d} {other.post.platform} RW-{other.id} "
+            f"({other.status}{owner}): {excerpt}"
+        )
+    return lines
+
+
+def _actions(case: Case, settings: Settings) -> list[str]:
+    if case.status in CLOSED:
+        return []
+    actions = list(CASE_ACTIONS)
+    mode = settings.acknowledgements.modes.get(case.post.platform, "off")
+    if mode == "approval" and public_reply_allowed(settings.entity(case.entity_id)):
+        actions.append("send_ack")
+    return actions
+
+
+def case_alert_payload(
+    case: Case, settings: Settings, *, session: Session | None = None, now: datetime | None = None
+) -> dict[str, Any]:
     post = case.post
     entity = settings.entity(case.entity_id)
     author = post.author
     reach = f" ({author.followers:,} followers)" if author.followers is not None else ""
     reasons = ", ".join(r.replace("_", " ") for r in (post.severity_reasons or []))
     severity = case.severity + (f": {reasons}" if reasons else "")
+    due = due_summary(case, settings, now=now) if now is not None else {}
+    history = author_history(session, case) if session is not None else []
+    fields = {
+        "Entity": f"{entity.name} ({entity.kind})",
+        "Platform": post.platform,
+        "Author": f"@{author.handle}{reach}",
+        "Language": post.language or "und",
+        "Sentiment": f"{post.sentiment} (complaint {post.complaint:.0%})"
+        if post.complaint is not None
+        else str(post.sentiment),
+        "Severity": severity,
+        "Team": case.team,
+        "Owner": case.owner or "unassigned",
+        "Case": f"RW-{case.id}",
+    }
+    status = f"{str(case.status).capitalize()}, owner {case.owner or 'unassigned'}"
     return {
         "title": f"{case.severity.upper()} complaint about {entity.name} on {post.platform}",
         "channel": settings.teams[case.team].slack_channel,
         "case_id": case.id,
         "text": post.text,
         "url": post.url,
-        "fields": {
-            "Entity": f"{entity.name} ({entity.kind})",
-            "Platform": post.platform,
-            "Author": f"@{author.handle}{reach}",
-            "Language": post.language or "und",
-            "Sentiment": f"{post.sentiment} (complaint {post.complaint:.0%})"
-            if post.complaint is not None
-            else str(post.sentiment),
-            "Severity": severity,
-            "Team": case.team,
-            "Owner": case.owner or "unassigned",
+        "fields": fields,
+        "extra": {
+            "actions": _actions(case, settings),
+            "history": history,
+            "due": due,
+            "status": status,
         },
     }
 
 
 def enqueue_case_alert(session: Session, case: Case, settings: Settings, *, now: datetime) -> None:
-    payload = case_alert_payload(case, settings)
+    payload = case_alert_payload(case, settings, session=session, now=now)
     outbox.enqueue(
         session,
         key=alert_key(case),
         kind=OutboxKind.ALERT,
         target=payload["channel"],
         payload=payload,
+        case_id=case.id,
+        now=now,
+    )
+
+
+def enqueue_case_update(
+    session: Session, case: Case, settings: Settings, *, line: str, now: datetime
+) -> None:
+    """After a state change: rewrite the case's message and add ``line`` to its thread.
+
+    Keyed by the newest event of the case, so one state change gives one update however
+    often this is called for it.
+    """
+    session.flush()
+    event_id = max((e.id for e in case.events if e.id is not None), default=0)
+    outbox.enqueue(
+        session,
+        key=update_key(case, event_id),
+        kind=OutboxKind.ALERT_UPDATE,
+        target=settings.teams[case.team].slack_channel,
+        payload={"line": line, "case_id": case.id},
         case_id=case.id,
         now=now,
     )

@@ -1,7 +1,12 @@
 """The pipeline: one batch of posts in, stored posts, cases and outbox rows out.
 
     drop repeats -> brand's own posts become responses -> match entities (no match: dropped)
-    -> classify -> language filter -> store -> open a case per complaint -> enqueue its alert
+    -> classify -> language filter -> store -> open a case per complaint (routed by the
+    routing rules, assigned within the team) -> enqueue its alert -> apply brand replies
+    -> plan public acknowledgements (see :mod:`monitor.acknowledge`)
+
+A brand reply that is one of our own acknowledgements (the outbox holds its key and text)
+stops the acknowledgement clock only; any other brand reply is a response.
 
 :meth:`Pipeline.process` runs inside the caller's transaction and never commits, so the poller
 commits a batch's posts, cases, outbox rows and the source's cursor together.
@@ -19,10 +24,19 @@ from sqlalchemy.orm import Session
 
 from classifiers.base import Classifier, Verdict
 from monitor import store
-from monitor.cases import cases_answered_by, open_case, record_response
+from monitor.acknowledge import Templates, ack_key, load_templates, plan_acknowledgement
+from monitor.cases import (
+    SYSTEM,
+    acknowledge,
+    cases_answered_by,
+    open_case,
+    open_counts,
+    record_response,
+)
 from monitor.matching import Match, Watchlist
-from monitor.models import BrandAccount, EntityMatch, Post
-from monitor.notify import enqueue_case_alert
+from monitor.models import Author, BrandAccount, Case, EntityMatch, Outbox, Post
+from monitor.notify import enqueue_case_alert, enqueue_case_update
+from monitor.routing import choose_owner, route
 from monitor.settings import Entity, Settings
 from sources.base import SourcePost
 
@@ -80,6 +94,12 @@ class Pipeline:
             for account in accounts
             if account.native_id
         }
+        acks = settings.acknowledgements
+        self.templates: Templates | None = (
+            load_templates(acks.templates)
+            if any(mode != "off" for mode in acks.modes.values())
+            else None
+        )
 
     def is_brand(self, post: SourcePost) -> bool:
         return (post.platform, post.author.handle.lower()) in self.brand_handles or (
@@ -91,6 +111,7 @@ class Pipeline:
         self, session: Session, source: str, posts: Sequence[SourcePost], *, now: datetime
     ) -> BatchResult:
         result = BatchResult(fetched=len(posts))
+        opened: list[Case] = []
         unique = list({(p.platform, p.native_id): p for p in posts}.values())
         seen = store.seen_keys(session, ((p.platform, p.native_id) for p in unique))
         fresh = [p for p in unique if (p.platform, p.native_id) not in seen]
@@ -145,22 +166,49 @@ class Pipeline:
                 continue
             entity = self._primary(found)
             row = stored[(post.platform, post.native_id)]
-            case = open_case(
-                session,
-                row,
-                entity_id=entity.id,
-                team=entity.team,
-                severity=str(verdict.severity),
-                now=now,
-            )
-            session.flush()
-            enqueue_case_alert(session, case, self.settings, now=now)
+            case = self._open(session, row, entity, verdict, now=now)
             result.cases_opened += 1
             result.case_ids.append(case.id)
+            opened.append(case)
 
         self._apply_responses(session, own, now=now)
         self._answer_new_cases_from_earlier_replies(session, kept, now=now)
+        if self.templates is not None:
+            for case in opened:
+                plan_acknowledgement(session, case, self.settings, self.templates, now=now)
         return result
+
+    def _open(
+        self, session: Session, row: Post, entity: Entity, verdict: Verdict, *, now: datetime
+    ) -> Case:
+        """Open, route, assign and alert: one case for one complaint."""
+        severity = str(verdict.severity)
+        decision = route(
+            self.settings,
+            entity=entity,
+            platform=row.platform,
+            language=verdict.language,
+            severity=severity,
+            text=row.text,
+        )
+        team = self.settings.teams[decision.team]
+        assignment = choose_owner(team, open_cases=open_counts(session, decision.team), now=now)
+        detail: dict[str, str] = {"route": decision.reason, "assignment": assignment.reason}
+        if assignment.until is not None:
+            detail["unassigned_until"] = assignment.until.isoformat()
+        case = open_case(
+            session,
+            row,
+            entity_id=entity.id,
+            team=decision.team,
+            severity=severity,
+            now=now,
+            owner=assignment.owner,
+            detail=detail,
+        )
+        session.flush()
+        enqueue_case_alert(session, case, self.settings, now=now)
+        return case
 
     # -- helpers ----------------------------------------------------------------------------
     def _language_allowed(self, entity_id: str, language: str) -> bool:
@@ -172,7 +220,13 @@ class Pipeline:
         return min(entities, key=lambda e: _KIND_PRIORITY[e.kind])
 
     @staticmethod
-    def _post_row(post: SourcePost, source: str, authors: dict, *, now: datetime) -> Post:
+    def _post_row(
+        post: SourcePost,
+        source: str,
+        authors: dict[tuple[str, str], Author],
+        *,
+        now: datetime,
+    ) -> Post:
         return Post(
             platform=post.platform,
             native_id=post.native_id,
@@ -195,11 +249,14 @@ class Pipeline:
             return
         accounts = {(a.platform, a.handle): a for a in session.scalars(select(BrandAccount))}
         by_platform: dict[str, list[SourcePost]] = {}
+        acks = {p.native_id for p in own if self._is_our_acknowledgement(session, p)}
         for post in own:
             by_platform.setdefault(post.platform, []).append(post)
             account = accounts.get((post.platform, post.author.handle.lower()))
-            if account is not None and (
-                account.last_reply_at is None or post.created_at > account.last_reply_at
+            if (
+                account is not None
+                and post.native_id not in acks  # a template is not a person answering
+                and (account.last_reply_at is None or post.created_at > account.last_reply_at)
             ):
                 account.last_reply_at = post.created_at
         for platform, replies in by_platform.items():
@@ -207,15 +264,44 @@ class Pipeline:
             cases = cases_answered_by(session, platform, targets)
             for reply in sorted(replies, key=lambda p: p.created_at):
                 case = cases.get(reply.in_reply_to or "")
-                if case is not None:
-                    record_response(
+                if case is None:
+                    continue
+                via = f"{platform}:{reply.native_id}"
+                if reply.native_id in acks:
+                    if acknowledge(session, case, actor=SYSTEM, now=now, via=via):
+                        enqueue_case_update(
+                            session, case, self.settings, line="Acknowledged in public", now=now
+                        )
+                    continue
+                if record_response(
+                    session,
+                    case,
+                    at=reply.created_at,
+                    actor=f"@{reply.author.handle}",
+                    now=now,
+                    via=via,
+                ):
+                    enqueue_case_update(
                         session,
                         case,
-                        at=reply.created_at,
-                        actor=f"@{reply.author.handle}",
+                        self.settings,
+                        line=f"Answered by @{reply.author.handle}",
                         now=now,
-                        via=f"{platform}:{reply.native_id}",
                     )
+
+    @staticmethod
+    def _is_our_acknowledgement(session: Session, reply: SourcePost) -> bool:
+        """Whether ``reply`` is the templated acknowledgement we posted for its parent."""
+        if not reply.in_reply_to:
+            return False
+        row = session.scalar(
+            select(Outbox).where(Outbox.key == ack_key(reply.platform, reply.in_reply_to))
+        )
+        if row is None:
+            return False
+        if (row.result or {}).get("reply_id") == reply.native_id:
+            return True
+        return _bare(reply.text) == _bare(str(row.payload.get("text") or ""))
 
     def _answer_new_cases_from_earlier_replies(
         self,
@@ -253,3 +339,18 @@ class Pipeline:
                         now=now,
                         via=f"{platform}:{reply.native_id}",
                     )
+                    enqueue_case_update(
+                        session,
+                        case,
+                        self.settings,
+                        line=f"Answered by @{reply.author.handle}",
+                        now=now,
+                    )
+
+
+def _bare(text: str) -> str:
+    """A reply's words without the leading @mentions a platform prefixes, spaces folded."""
+    words = text.split()
+    while words and words[0].startswith("@"):
+        words.pop(0)
+    return " ".join(words)

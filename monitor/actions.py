@@ -1,0 +1,238 @@
+"""What people do from Slack: the buttons on a case's message and the ``/replywatch`` command.
+
+:class:`CaseActions` implements the ``ActionHandler`` protocol of ``alerts.interactive``
+(``on_action`` and ``on_command``, each returning the text shown to the person who acted).
+Each action runs in one transaction: the state change, its audit event (naming the Slack user)
+and the outbox row that updates the Slack message commit together or not at all. The case row
+is locked (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers), so a
+double click is applied once and the second click is told so.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import cases, outbox
+from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
+from monitor.cases import OPEN
+from monitor.models import Case, CaseEvent, OutboxKind
+from monitor.notify import clocks_for, due_summary, enqueue_case_update
+from monitor.settings import Settings
+
+__all__ = ["ACTIONS", "CaseActions", "actor_name"]
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("claim", "responded", "resolve", "not_complaint", "escalate", "send_ack")
+#: A second "Escalate" within this long of the first is the same escalation.
+_ESCALATE_DEBOUNCE = timedelta(minutes=10)
+
+
+def actor_name(user_id: str, user_name: str) -> str:
+    """How a Slack user appears in the audit trail: name and id, both kept."""
+    return f"{user_name} (slack:{user_id})"[:128]
+
+
+class CaseActions:
+    """The Slack ``ActionHandler``: buttons and ``/replywatch`` against the database."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+        templates: Templates | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self._templates = templates
+
+    @property
+    def templates(self) -> Templates:
+        if self._templates is None:
+            self._templates = load_templates(self.settings.acknowledgements.templates)
+        return self._templates
+
+    # -- buttons ----------------------------------------------------------------------------
+    def on_action(self, action: str, case_id: int, user_id: str, user_name: str) -> str:
+        if action not in ACTIONS:
+            return f"Unknown action {action!r}."
+        now = self.clock()
+        actor = actor_name(user_id, user_name)
+        with self.sessions.begin() as session:
+            # lock the row alone (a joined eager load cannot be locked FOR UPDATE on PostgreSQL)
+            session.execute(select(Case.id).where(Case.id == int(case_id)).with_for_update())
+            case = session.get(Case, int(case_id))
+            if case is None:
+                return f"Case RW-{case_id} does not exist."
+            reply = getattr(self, f"_{action}")(session, case, actor, user_id, user_name, now)
+        log.info("%s on RW-%s by %s: %s", action, case_id, actor, reply)
+        return str(reply)
+
+    def _update(self, session: Session, case: Case, line: str, now: datetime) -> None:
+        enqueue_case_update(session, case, self.settings, line=line, now=now)
+
+    def _member_name(self, team: str, user_id: str, user_name: str) -> str:
+        for member in self.settings.teams[team].members:
+            if member.slack_id == user_id:
+                return member.name
+        return user_name
+
+    def _claim(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        owner = self._member_name(case.team, user_id, user_name)
+        if case.owner == owner and case.acknowledged_at is not None:
+            return f"RW-{case.id} is already yours."
+        if not cases.claim(session, case, owner=owner, actor=actor, now=now):
+            return f"RW-{case.id} is {case.status}; nothing to claim."
+        self._update(session, case, f"Claimed by {user_name}", now)
+        return f"You own RW-{case.id} now."
+
+    def _responded(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        if case.first_response_at is not None:
+            return f"RW-{case.id} already had its first response."
+        cases.record_response(session, case, at=now, actor=actor, now=now, via="slack")
+        self._update(session, case, f"Marked responded by {user_name}", now)
+        return f"RW-{case.id} marked responded; its response clock has stopped."
+
+    def _resolve(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        if not cases.resolve(session, case, actor=actor, now=now):
+            return f"RW-{case.id} is already {case.status}."
+        self._update(session, case, f"Resolved by {user_name}", now)
+        return f"RW-{case.id} resolved."
+
+    def _not_complaint(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        if not cases.dismiss(session, case, actor=actor, now=now):
+            return f"RW-{case.id} was already marked not a complaint."
+        self._update(session, case, f"Marked not a complaint by {user_name}", now)
+        return f"RW-{case.id} closed as not a complaint; saved as a label for the classifier."
+
+    def _escalate(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        recent = session.scalar(
+            select(CaseEvent.id).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.kind == "escalated",
+                CaseEvent.at > now - _ESCALATE_DEBOUNCE,
+            )
+        )
+        if recent is not None:
+            return f"RW-{case.id} was escalated moments ago; the lead has been told."
+        event = cases.add_event(session, case, "escalated", actor=actor, now=now)
+        session.flush()
+        team = self.settings.teams[case.team]
+        lead = team.lead
+        mention = f"<@{lead.slack_id}>" if lead and lead.slack_id else (lead.name if lead else "")
+        targets = [team.slack_channel]
+        if case.severity == "critical" and self.settings.alerts.pr_channel:
+            targets.append(self.settings.alerts.pr_channel)
+        for target in dict.fromkeys(targets):
+            outbox.enqueue(
+                session,
+                key=f"escalate:{case.id}:{event.id}:{target}",
+                kind=OutboxKind.ESCALATION,
+                target=target,
+                payload={
+                    "title": f"Escalated: RW-{case.id} ({case.severity}) by {user_name}",
+                    "text": f"{mention} {user_name} asks for help with RW-{case.id}.".strip(),
+                    "fields": {
+                        "Case": f"RW-{case.id}",
+                        "Team": case.team,
+                        "Owner": str(case.owner),
+                    },
+                    "url": case.post.url,
+                    "case_id": case.id,
+                },
+                case_id=case.id,
+                now=now,
+            )
+        self._update(session, case, f"Escalated by {user_name}", now)
+        return f"RW-{case.id} escalated to {lead.name if lead else 'the team'}."
+
+    def _send_ack(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        decision = plan_acknowledgement(
+            session, case, self.settings, self.templates, now=now, approved_by=actor
+        )
+        if decision.action == "send":
+            self._update(session, case, f"Acknowledgement approved by {user_name}", now)
+            return f"Sending: {decision.text}"
+        if decision.action == "dry_run":
+            return f"Dry run, not sent: {decision.text}"
+        return f"Not sent: {decision.reason}."
+
+    # -- /replywatch ------------------------------------------------------------------------
+    def on_command(self, text: str, user_id: str, channel_id: str) -> str:
+        """``/replywatch [team]``: a team's open cases and their clocks."""
+        words = text.split()
+        if words and words[0] in ("help", "-h", "--help"):
+            return "Usage: /replywatch [team]: open cases and clocks. Teams: " + ", ".join(
+                sorted(self.settings.teams)
+            )
+        team = words[0] if words else self._team_for(user_id, channel_id)
+        if team is None or team not in self.settings.teams:
+            return "Which team? /replywatch <team>, one of: " + ", ".join(
+                sorted(self.settings.teams)
+            )
+        now = self.clock()
+        with self.sessions() as session:
+            rows = session.scalars(
+                select(Case)
+                .where(Case.team == team, Case.status.in_(OPEN))
+                .order_by(Case.opened_at, Case.id)
+            ).all()
+            if not rows:
+                return f"{team}: no open cases."
+            lines = [f"{team}: {len(rows)} open case(s)"]
+            for case in rows:
+                clocks = clocks_for(case, self.settings, now=now)
+                overdue = [name for name, state in clocks.items() if state.breached(now)]
+                due = due_summary(case, self.settings, now=now)
+                running = next(
+                    (f"{n.replace('_', ' ')} {due[n]}" for n, s in clocks.items() if s.running),
+                    "all clocks stopped",
+                )
+                flag = f" OVERDUE: {', '.join(overdue)}" if overdue else ""
+                lines.append(
+                    f"RW-{case.id} {case.severity} @{case.post.author.handle} on "
+                    f"{case.post.platform}, {case.status}, owner {case.owner or 'none'}: "
+                    f"{running}{flag}"
+                )
+        return "\n".join(lines)
+
+    def _team_for(self, user_id: str, channel_id: str) -> str | None:
+        """The team of the channel the command was typed in, else the user's own team.
+
+        Slack sends channel ids; a team configured by name (``#support``) is recognised by the
+        id its alerts were delivered to.
+        """
+        for name, team in self.settings.teams.items():
+            if team.slack_channel == channel_id:
+                return name
+        with self.sessions() as session:
+            known = session.scalar(
+                select(Case.team).where(Case.slack_channel == channel_id).limit(1)
+            )
+        if known is not None and known in self.settings.teams:
+            return str(known)
+        for name, team in self.settings.teams.items():
+            people = [*team.members, *([team.lead] if team.lead else [])]
+            if any(m.slack_id == user_id for m in people):
+                return name
+        return None

@@ -1,0 +1,310 @@
+"""``replywatch classify`` and ``replywatch classifier eval|train``.
+
+- ``classify`` reads texts one per line on stdin (blank lines skipped) and writes one JSON
+  verdict per line (``--format json``, the default) or a table (``--format table``).
+- ``classifier eval --data CSV`` scores the shipped model on a ``text,label`` CSV; with
+  ``--cv K`` it cross-validates the trainable default on that CSV instead. Prints macro-F1,
+  per-class precision and recall, and the confusion matrix.
+- ``classifier train`` refits the offline models on ``../shared/data`` (when present) plus
+  the corrected labels in the database of ``-c CONFIG``, and writes the artifact.
+
+Bad input (a missing file, a CSV without ``text``/``label``, labels the task does not know,
+a bad config) prints one ``error:`` line and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from monitor.errors import ReplywatchError
+
+__all__ = ["register"]
+
+_CHUNK = 1000
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    table = "table"
+
+
+class Task(StrEnum):
+    complaint = "complaint"
+    sentiment = "sentiment"
+
+
+_TASK_LABELS = {
+    Task.complaint: ("complaint", "not_complaint"),
+    Task.sentiment: ("negative", "neutral", "positive"),
+}
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _lines(stream: Iterator[str]) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    for line in stream:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            chunk.append(text)
+        if len(chunk) >= _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _verdict_json(text: str, v: object) -> str:
+    from classifiers import Verdict
+
+    assert isinstance(v, Verdict)
+    return json.dumps(
+        {
+            "text": text,
+            "language": v.language,
+            "languages": list(v.languages),
+            "sentiment": v.sentiment.value,
+            "sentiment_scores": {k: round(float(p), 4) for k, p in v.sentiment_scores.items()},
+            "complaint": round(v.complaint, 4),
+            "is_complaint": v.is_complaint,
+            "severity": v.severity.value,
+            "reasons": [r.value for r in v.reasons],
+            "model": v.model,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _classify(
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json lines or a table")] = (
+        OutputFormat.json
+    ),
+    backend: Annotated[str, typer.Option(help="offline or transformers")] = "offline",
+    sentiment_model: Annotated[
+        str | None, typer.Option(help="transformers: hub id or local directory")
+    ] = None,
+    complaint_model: Annotated[
+        str | None, typer.Option(help="transformers: hub id or local directory")
+    ] = None,
+    device: Annotated[str, typer.Option(help="transformers: cpu, cuda, cuda:N, mps")] = "cpu",
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="complaint threshold")] = 0.5,
+    model_dir: Annotated[
+        Path | None, typer.Option(help="offline artifact folder (from `classifier train --out`)")
+    ] = None,
+) -> None:
+    """Classify texts read one per line on stdin."""
+    from classifiers import load_classifier
+
+    try:
+        clf = load_classifier(
+            backend=backend,
+            sentiment_model=sentiment_model,
+            complaint_model=complaint_model,
+            device=device,
+            batch_size=batch_size,
+            complaint_threshold=threshold,
+            model_dir=model_dir,
+        )
+    except ReplywatchError as exc:
+        raise _fail(str(exc)) from None
+    table: Table | None = None
+    if fmt is OutputFormat.table:
+        table = Table("text", "lang", "sentiment", "complaint", "severity", "reasons")
+    for chunk in _lines(iter(sys.stdin)):
+        verdicts = clf.classify(chunk)
+        if table is None:
+            sys.stdout.write(
+                "".join(_verdict_json(t, v) + "\n" for t, v in zip(chunk, verdicts, strict=True))
+            )
+            sys.stdout.flush()
+            continue
+        for text, v in zip(chunk, verdicts, strict=True):
+            short = text if len(text) <= 60 else text[:57] + "..."
+            table.add_row(
+                short,
+                "+".join(v.languages) or v.language,
+                f"{v.sentiment.value} {v.sentiment_scores[v.sentiment.value]:.2f}",
+                f"{v.complaint:.2f}" + (" yes" if v.is_complaint else ""),
+                v.severity.value,
+                ", ".join(r.value for r in v.reasons),
+            )
+    if table is not None:
+        Console(width=140).print(table)
+
+
+def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], title: str) -> None:
+    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+
+    present = [lab for lab in labels if lab in set(truth) | set(pred)]
+    macro = f1_score(truth, pred, labels=present, average="macro", zero_division=0)
+    p, r, f, s = precision_recall_fscore_support(truth, pred, labels=present, zero_division=0)
+    console = Console(width=120)
+    console.print(f"{title}: {len(truth)} texts, macro-F1 {100 * macro:.1f}")
+    per_class = Table("label", "precision", "recall", "F1", "support")
+    for i, lab in enumerate(present):
+        per_class.add_row(
+            lab, f"{100 * p[i]:.1f}", f"{100 * r[i]:.1f}", f"{100 * f[i]:.1f}", str(s[i])
+        )
+    console.print(per_class)
+    cm = confusion_matrix(truth, pred, labels=present)
+    matrix = Table("true \\ predicted", *present)
+    for i, lab in enumerate(present):
+        matrix.add_row(lab, *(str(v) for v in cm[i]))
+    console.print(matrix)
+
+
+def _eval(
+    data: Annotated[Path, typer.Option("--data", help="CSV with text and label columns")],
+    task: Annotated[Task, typer.Option(help="which labels the CSV holds")] = Task.complaint,
+    cv: Annotated[
+        int | None, typer.Option(min=2, help="K-fold cross-validate the trainable default")
+    ] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="offline artifact folder")] = None,
+) -> None:
+    """Score the shipped model (or, with --cv, the trainable default) on a labelled CSV."""
+    from classifiers import detect_languages, load_classifier
+    from classifiers.train import DEFAULT_C, cross_validate, design_matrix, read_labelled_csv
+
+    try:
+        rows = read_labelled_csv(data)
+        if not rows:
+            raise _fail(f"{data}: no labelled rows")
+        labels = _TASK_LABELS[task]
+        unknown = sorted({e.label for e in rows} - set(labels))
+        if unknown:
+            raise _fail(
+                f"{data}: labels {', '.join(unknown)} are not {task.value} labels "
+                f"({', '.join(labels)})"
+            )
+        texts = [e.text for e in rows]
+        truth = [e.label for e in rows]
+        if cv:
+            if task is Task.complaint:
+                c = DEFAULT_C["complaint-en"]
+            else:
+                main = Counter(g.language for g in detect_languages(texts)).most_common(1)[0][0]
+                c = DEFAULT_C.get(f"sentiment-{main}", DEFAULT_C["sentiment-en"])
+            _f1, pred = cross_validate(design_matrix(texts), truth, folds=cv, c=c)
+            title = f"{cv}-fold cross-validation of the offline default ({task.value})"
+        else:
+            clf = load_classifier(model_dir=model_dir)
+            verdicts = clf.classify(texts)
+            if task is Task.complaint:
+                pred = ["complaint" if v.is_complaint else "not_complaint" for v in verdicts]
+            else:
+                pred = [v.sentiment.value for v in verdicts]
+            title = f"{clf.name} on {data.name} ({task.value})"
+    except ReplywatchError as exc:
+        raise _fail(str(exc)) from None
+    _report(labels, truth, list(pred), title)
+
+
+def _train(
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="settings file: adds its database's labels"),
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="base labelled data (default ../shared/data)")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="artifact folder (default: the packaged one)")
+    ] = None,
+    cv: Annotated[int, typer.Option(min=0, help="also report K-fold CV macro-F1")] = 0,
+) -> None:
+    """Refit the offline models on the base data plus the team's corrected labels."""
+    from classifiers.linear import DEFAULT_MODEL_DIR
+    from classifiers.train import default_data_dir, load_base_data, train_artifact
+
+    try:
+        base_dir = data if data is not None else default_data_dir()
+        if data is not None and not data.is_dir():
+            raise _fail(f"{data}: no such data folder")
+        sets = load_base_data(base_dir)
+        added, skipped = Counter[str](), 0
+        if config is not None:
+            extra, skipped = _database_labels(config)
+            for name, examples in extra.items():
+                sets.setdefault(name, []).extend(examples)
+                added[name] += len(examples)
+        if not sets:
+            raise _fail(f"no training data: nothing under {base_dir} and no labels in the database")
+        artifact = train_artifact(sets, folds=cv)
+        artifact.meta["database_labels"] = dict(added)
+        path = artifact.save(out if out is not None else DEFAULT_MODEL_DIR)
+    except ReplywatchError as exc:
+        raise _fail(str(exc)) from None
+    for name, n in sorted(artifact.meta["rows"].items()):
+        extra_note = f" ({added[name]} from the database)" if added[name] else ""
+        fig = artifact.meta["cv"].get(name)
+        cv_note = f", CV macro-F1 {fig['macro_f1']:.1f}" if fig else ""
+        typer.echo(f"{name}: {n} texts{extra_note}{cv_note}")
+    if skipped:
+        typer.echo(f"skipped {skipped} database labels with no matching model or label name")
+    typer.echo(f"wrote {path}")
+
+
+def _database_labels(config: Path) -> tuple[dict[str, list], int]:
+    """Corrected labels from the database, grouped by the model they train."""
+    from sqlalchemy import select
+
+    from classifiers import detect_languages
+    from classifiers.train import SETS, Example
+    from monitor.db import make_engine, make_sessionmaker, upgrade
+    from monitor.models import Label
+    from monitor.settings import load_settings
+
+    settings = load_settings(config)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with make_sessionmaker(engine)() as session:
+            rows = session.execute(
+                select(Label.text, Label.language, Label.task, Label.label)
+            ).all()
+    finally:
+        engine.dispose()
+    unknown_lang = [i for i, r in enumerate(rows) if not r.language]
+    guessed = detect_languages([rows[i].text for i in unknown_lang])
+    languages = {i: g.language for i, g in zip(unknown_lang, guessed, strict=True)}
+    out: dict[str, list] = {}
+    skipped = 0
+    for i, r in enumerate(rows):
+        task = (r.task or "").strip().lower()
+        label = (r.label or "").strip().lower()
+        if task == "complaint":
+            name = "complaint-en"
+        elif task == "sentiment":
+            lang = (r.language or languages.get(i, "und")).strip().lower()[:2]
+            name = f"sentiment-{lang}"
+        else:
+            skipped += 1
+            continue
+        if name not in SETS or label not in SETS[name][1]:
+            skipped += 1
+            continue
+        out.setdefault(name, []).append(Example(r.text, label))
+    return out, skipped
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``classify`` and the ``classifier`` group (``eval``, ``train``) to ``app``."""
+    app.command("classify")(_classify)
+    group = typer.Typer(help="Evaluate and retrain the classifiers.", no_args_is_help=True)
+    group.command("eval")(_eval)
+    group.command("train")(_train)
+    app.add_typer(group, name="classifier")

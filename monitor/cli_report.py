@@ -1,0 +1,179 @@
+"""``replywatch report`` and ``replywatch case``: service figures and one case's trail.
+
+:func:`register` adds the commands to the main Typer app (``monitor/cli.py`` calls it).
+Expected failures print one line and exit 2 (bad configuration or input) or 1 (runtime).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from monitor import db
+from monitor.errors import ConfigError, ReplywatchError, StorageError
+from monitor.models import Case, CaseEvent
+from monitor.reports import CLOCKS, ReportRow, build_report
+from monitor.settings import load_settings, parse_duration
+
+__all__ = ["register", "render_csv", "render_json", "render_table"]
+
+_SHORT = {"acknowledge": "ack", "first_response": "1st resp", "resolve": "resolve"}
+
+
+def _human(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes = round(seconds / 60)
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def render_table(rows: list[ReportRow], *, title: str) -> Table:
+    table = Table(title=title)
+    for name in ("team", "owner", "volume", "complaints"):
+        table.add_column(name, justify="left" if name in ("team", "owner") else "right")
+    for clock in CLOCKS:
+        table.add_column(f"{_SHORT[clock]} p50/p90", justify="right")
+    for clock in CLOCKS:
+        table.add_column(f"{_SHORT[clock]} met", justify="right")
+    table.add_column("breaches", justify="right")
+    table.add_column("quiet", justify="right")
+    for row in rows:
+        f = row.figures
+        table.add_row(
+            escape(row.team),
+            escape(row.owner),
+            "-" if f.volume is None else str(f.volume),
+            str(f.complaints),
+            *(f"{_human(f.median_s.get(c))} / {_human(f.p90_s.get(c))}" for c in CLOCKS),
+            *(_pct(f.met_pct.get(c)) for c in CLOCKS),
+            str(f.breaches),
+            "-" if f.quiet is None else str(f.quiet),
+        )
+    return table
+
+
+def render_json(rows: list[ReportRow], *, since: str, now: datetime) -> str:
+    return json.dumps(
+        {"since": since, "generated_at": now.isoformat(), "rows": [r.as_dict() for r in rows]},
+        indent=2,
+    )
+
+
+def render_csv(rows: list[ReportRow]) -> str:
+    buffer = io.StringIO()
+    dicts = [r.as_dict() for r in rows]
+    if not dicts:
+        return ""
+    writer = csv.DictWriter(buffer, fieldnames=list(dicts[0]), lineterminator="\n")
+    writer.writeheader()
+    for d in dicts:
+        writer.writerow({k: "" if v is None else v for k, v in d.items()})
+    return buffer.getvalue()
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``case`` to ``app``."""
+
+    def out() -> Console:  # made per call: the terminal's width is read when the command runs
+        return Console()
+
+    err = Console(stderr=True)
+
+    def fail(exc: ReplywatchError) -> typer.Exit:
+        code = 2 if isinstance(exc, ConfigError) else 1
+        kind = "config error" if code == 2 else "error"
+        err.print(f"[bold red]{kind}:[/] {escape(str(exc))}")
+        return typer.Exit(code)
+
+    @app.command("report")
+    def report(
+        config: Annotated[Path, typer.Option("--config", "-c", help="Settings file (YAML).")],
+        since: Annotated[str, typer.Option(help="Window: 24h, 7d, 4w...")] = "7d",
+        fmt: Annotated[
+            Literal["table", "json", "csv"], typer.Option("--format", help="Output format.")
+        ] = "table",
+        database_url: Annotated[
+            str | None, typer.Option("--database-url", help="Overrides database_url.")
+        ] = None,
+    ) -> None:
+        """Per team and owner: volume, complaints, response times, standards met, breaches."""
+        try:
+            try:
+                window = parse_duration(since)
+            except ValueError as exc:
+                raise ConfigError("--since", f"{exc} (got {since!r})") from None
+            settings = load_settings(config, database_url=database_url)
+            engine = db.make_engine(settings.database_url)
+            now = datetime.now(UTC)
+            try:
+                with db.make_sessionmaker(engine)() as session:
+                    rows = build_report(session, settings, since=window, now=now)
+            except (OperationalError, ProgrammingError) as exc:
+                raise StorageError(
+                    f"cannot read {db.safe_url(settings.database_url)}: {exc.orig}; "
+                    "run `replywatch db upgrade` first"
+                ) from None
+            finally:
+                engine.dispose()
+        except ReplywatchError as exc:
+            raise fail(exc) from None
+        if fmt == "json":
+            typer.echo(render_json(rows, since=since, now=now))
+        elif fmt == "csv":
+            typer.echo(render_csv(rows), nl=False)
+        else:
+            out().print(render_table(rows, title=f"replywatch: last {since}"))
+
+    @app.command("case")
+    def case(
+        case_id: Annotated[int, typer.Argument(help="Case number (RW-<n>).")],
+        config: Annotated[Path, typer.Option("--config", "-c", help="Settings file (YAML).")],
+        database_url: Annotated[
+            str | None, typer.Option("--database-url", help="Overrides database_url.")
+        ] = None,
+    ) -> None:
+        """One case and its audit trail: who did what, when."""
+        try:
+            settings = load_settings(config, database_url=database_url)
+            engine = db.make_engine(settings.database_url)
+            try:
+                with db.make_sessionmaker(engine)() as session:
+                    found = session.get(Case, case_id)
+                    if found is None:
+                        raise ConfigError("case_id", f"no case RW-{case_id}")
+                    out().print(
+                        f"RW-{found.id} {escape(found.severity)} {escape(found.status)} "
+                        f"team {escape(found.team)}, owner {escape(found.owner or 'none')}"
+                    )
+                    out().print(found.post.text, markup=False, highlight=False)
+                    trail = session.scalars(
+                        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+                    )
+                    for event in trail:
+                        out().print(
+                            f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.kind:<14} "
+                            f"{escape(event.actor)}  {escape(json.dumps(event.detail or {}))}"
+                        )
+            finally:
+                engine.dispose()
+        except ReplywatchError as exc:
+            raise fail(exc) from None

@@ -1,0 +1,341 @@
+"""Outbox rows to outward calls: Slack (or the console) for messages, platforms for replies.
+
+:func:`build_senders` returns one sender per outbox kind for :func:`monitor.outbox.deliver_due`:
+
+- ``alert``: the case's message, rendered from the case as it is when sent; the receipt's
+  channel and ts are stored on the case. A case that already has a ts is not posted again
+  (the send succeeded but its confirmation was lost).
+- ``alert_update``: ``chat.update`` of that message, then the row's ``line`` in its thread.
+  Waits (retryable) while the first message is not out yet; dropped for a digested alert.
+- ``escalation`` and ``notice``: a new message.
+- ``public_reply``: the acknowledgement on the platform through a
+  :class:`~sources.base.Replier`. Before any resend (a second attempt, or a claim that
+  expired mid-send) ``find_reply`` asks the platform whether the reply already exists; only a
+  complete "no" lets it reply again, and only once ``RESEND_SETTLE`` has passed since the
+  failed attempt (a platform lists a fresh reply with a delay). Skipped when a person
+  answered in the meantime.
+
+:func:`collapse_backlog` runs before each delivery round: a channel with more pending alerts
+than ``alerts.slack.digest_after`` gets one digest message instead of a flood.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.base import Alert, Sink
+from monitor import outbox
+from monitor.cases import SYSTEM, acknowledge, add_event
+from monitor.errors import AuthError, DeliveryError, ReplywatchError
+from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
+from monitor.notify import alert_key, case_alert_payload, enqueue_case_update
+from monitor.outbox import Sender
+from monitor.settings import Settings
+from sources.base import Replier
+
+__all__ = ["alert_from_payload", "build_senders", "collapse_backlog"]
+
+log = logging.getLogger(__name__)
+
+#: How long after a failed reply attempt before the platform is asked whether it exists.
+RESEND_SETTLE = timedelta(seconds=60)
+
+
+def alert_from_payload(row: Outbox, payload: Mapping[str, Any] | None = None) -> Alert:
+    """The sink's view of a row. A second attempt asks the sink to look for the message
+    first (``extra["resend"]``): the first may have been posted before its answer was lost."""
+    data = payload if payload is not None else row.payload
+    extra = dict(data.get("extra") or {})
+    if row.attempts > 1:
+        extra["resend"] = True
+    return Alert(
+        key=row.key,
+        kind=str(data.get("alert_kind") or row.kind),
+        channel=str(data.get("channel") or row.target),
+        title=str(data.get("title", "")),
+        fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
+        text=str(data.get("text") or ""),
+        url=data.get("url"),
+        case_id=row.case_id,
+        extra=extra,
+    )
+
+
+class _Senders:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        settings: Settings,
+        sink: Sink,
+        repliers: Mapping[str, Replier],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.sink = sink
+        self.repliers = repliers
+        self.clock = clock
+
+    # -- Slack / console --------------------------------------------------------------------
+    def alert(self, row: Outbox) -> dict[str, Any]:
+        with self.sessions() as session:
+            case = session.get(Case, row.case_id) if row.case_id is not None else None
+            if case is not None and case.slack_ts:
+                return {"channel": case.slack_channel, "ts": case.slack_ts, "already": True}
+            payload = (
+                case_alert_payload(case, self.settings, session=session, now=self.clock())
+                if case is not None
+                else row.payload
+            )
+        receipt = self.sink.deliver(self._for_sink(alert_from_payload(row, payload)))
+        if case is not None and receipt.message_id:
+            with self.sessions.begin() as session:
+                stored = session.get(Case, case.id)
+                if stored is not None:
+                    stored.slack_channel = receipt.channel
+                    stored.slack_ts = receipt.message_id
+        return {"channel": receipt.channel, "ts": receipt.message_id}
+
+    def update(self, row: Outbox) -> dict[str, Any]:
+        with self.sessions() as session:
+            case = session.get(Case, row.case_id)
+            if case is None:
+                raise DeliveryError(row.key, "the case is gone", retryable=False)
+            if not case.slack_ts:
+                original = session.scalar(select(Outbox).where(Outbox.key == alert_key(case)))
+                if original is not None and (original.result or {}).get("digest"):
+                    return {"skipped": "the alert went out in a digest"}
+                raise DeliveryError(row.key, "the case's first message is not out yet")
+            payload = case_alert_payload(case, self.settings, session=session, now=self.clock())
+            channel, ts = case.slack_channel or row.target, case.slack_ts
+            key = alert_key(case)
+        payload["channel"] = channel
+        # the message stays the case's alert: same key (Slack keeps it in the metadata)
+        alert = replace(alert_from_payload(row, payload), key=key)
+        self.sink.update(self._for_sink(alert), ts)
+        line = str(row.payload.get("line") or "")
+        if line:
+            self.sink.deliver(
+                Alert(
+                    key=f"{row.key}:thread",
+                    kind="thread",
+                    channel=channel,
+                    title=line,
+                    case_id=row.case_id,
+                    thread_ts=ts,
+                    extra={"resend": True} if row.attempts > 1 else {},
+                )
+            )
+        return {"channel": channel, "ts": ts}
+
+    def _for_sink(self, alert: Alert) -> Alert:
+        """The console shows fields only: give it the status, clocks and history as fields
+        (Slack renders them from ``extra``)."""
+        if self.sink.name != "console":
+            return alert
+        fields = dict(alert.fields)
+        extra = alert.extra
+        if extra.get("status"):
+            fields["Status"] = str(extra["status"])
+        for name, text in (extra.get("due") or {}).items():
+            fields[f"Due: {str(name).replace('_', ' ')}"] = str(text)
+        for i, line in enumerate(extra.get("history") or (), start=1):
+            fields[f"Earlier case {i}"] = str(line)
+        return replace(alert, fields=fields)
+
+    def message(self, row: Outbox) -> dict[str, Any]:
+        receipt = self.sink.deliver(alert_from_payload(row))
+        return {"channel": receipt.channel, "ts": receipt.message_id}
+
+    # -- public replies ---------------------------------------------------------------------
+    def reply(self, row: Outbox) -> dict[str, Any]:
+        platform = str(row.payload["platform"])
+        in_reply_to = str(row.payload["in_reply_to"])
+        replier = self.repliers.get(platform)
+        if replier is None:
+            raise DeliveryError(row.key, f"no replier for {platform}", retryable=False)
+        if row.attempts > 1:
+            self._settled_or_wait(row)
+            try:
+                existing = replier.find_reply(in_reply_to)
+            except ReplywatchError as exc:
+                raise DeliveryError(
+                    row.key, f"cannot check for an earlier reply, not resending: {exc}"
+                ) from exc
+            if existing is not None:
+                self._record(row, existing, found=True)
+                return {"reply_id": existing, "found": True}
+        with self.sessions() as session:
+            case = session.get(Case, row.case_id)
+            skip = None
+            if case is None:
+                skip = "the case is gone"
+            elif case.first_response_at is not None:
+                skip = "a person already answered"
+            elif case.status == CaseStatus.DISMISSED:
+                skip = "marked not a complaint"
+        if skip is not None:
+            self._skipped(row, skip)
+            return {"skipped": skip}
+        try:
+            reply_id = replier.reply(in_reply_to, str(row.payload["text"]))
+        except AuthError as exc:
+            self._attempt_failed(row, str(exc))
+            raise DeliveryError(row.key, str(exc), retryable=False) from exc
+        except ReplywatchError as exc:
+            self._attempt_failed(row, str(exc))
+            raise DeliveryError(row.key, str(exc)) from exc
+        self._record(row, reply_id, found=False)
+        return {"reply_id": reply_id}
+
+    def _attempt_failed(self, row: Outbox, error: str) -> None:
+        """Note the failed attempt on the case: when it happened decides when to look again."""
+        with self.sessions.begin() as session:
+            case = session.get(Case, row.case_id)
+            if case is not None:
+                add_event(
+                    session,
+                    case,
+                    "ack_attempt_failed",
+                    actor=SYSTEM,
+                    now=self.clock(),
+                    detail={"error": error[:500], "attempt": row.attempts},
+                )
+
+    def _settled_or_wait(self, row: Outbox) -> None:
+        """Platforms list a new reply with a delay (X's timelines are eventually consistent):
+        ``find_reply`` right after a failed attempt could miss a reply that was posted. Wait
+        until ``RESEND_SETTLE`` has passed since the last failed attempt."""
+        with self.sessions() as session:
+            last = session.scalar(
+                select(CaseEvent.at)
+                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_attempt_failed")
+                .order_by(CaseEvent.id.desc())
+                .limit(1)
+            )
+        if last is not None and self.clock() - last < RESEND_SETTLE:
+            raise DeliveryError(row.key, "waiting for the platform to list recent replies")
+
+    def _record(self, row: Outbox, reply_id: str, *, found: bool) -> None:
+        now = self.clock()
+        with self.sessions.begin() as session:
+            case = session.get(Case, row.case_id)
+            if case is None:
+                return
+            via = f"{row.payload['platform']}:{reply_id}"
+            add_event(
+                session,
+                case,
+                "ack_sent",
+                actor=SYSTEM,
+                now=now,
+                detail={"reply_id": reply_id, "found_on_platform": found},
+            )
+            if acknowledge(session, case, actor=SYSTEM, now=now, via=via):
+                enqueue_case_update(
+                    session, case, self.settings, line="Acknowledged in public", now=now
+                )
+            stored = session.get(Outbox, row.id)
+            if stored is not None:  # lets the pipeline recognise the reply when it polls it
+                stored.result = {"reply_id": reply_id}
+
+    def _skipped(self, row: Outbox, reason: str) -> None:
+        with self.sessions.begin() as session:
+            case = session.get(Case, row.case_id)
+            if case is not None:
+                add_event(
+                    session,
+                    case,
+                    "ack_skipped",
+                    actor=SYSTEM,
+                    now=self.clock(),
+                    detail={"reason": reason},
+                )
+
+
+def build_senders(
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    sink: Sink,
+    *,
+    repliers: Mapping[str, Replier] | None = None,
+    clock: Callable[[], datetime],
+) -> dict[str, Sender]:
+    s = _Senders(sessions, settings, sink, repliers or {}, clock)
+    return {
+        OutboxKind.ALERT: s.alert,
+        OutboxKind.ALERT_UPDATE: s.update,
+        OutboxKind.ESCALATION: s.message,
+        OutboxKind.NOTICE: s.message,
+        OutboxKind.PUBLIC_REPLY: s.reply,
+    }
+
+
+def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> list[str]:
+    """Fold each channel's pending alerts into one digest when there are too many.
+
+    Returns the digest keys written. The folded alert rows are marked sent with
+    ``{"digest": key}``; their cases get no message of their own (updates are dropped), and
+    the digest lists each one with its link. Runs in the caller's transaction.
+    """
+    slack = settings.alerts.slack
+    if slack is None:
+        return []
+    rows = session.scalars(
+        select(Outbox)
+        .where(
+            Outbox.kind == OutboxKind.ALERT,
+            Outbox.status == OutboxStatus.PENDING,
+            Outbox.due_at <= now,
+        )
+        .order_by(Outbox.id)
+    ).all()
+    by_channel: dict[str, list[Outbox]] = {}
+    for row in rows:
+        by_channel.setdefault(row.target, []).append(row)
+    keys = []
+    for channel, backlog in by_channel.items():
+        if len(backlog) <= slack.digest_after:
+            continue
+        key = f"digest:{channel}:{backlog[0].id}-{backlog[-1].id}"
+        items = [
+            {
+                "case_id": r.case_id,
+                "title": str(r.payload.get("title", "")),
+                "url": r.payload.get("url"),
+                "text": str(r.payload.get("text") or ""),
+                "fields": dict(r.payload.get("fields") or {}),
+            }
+            for r in backlog
+        ]
+        outbox.enqueue(
+            session,
+            key=key,
+            kind=OutboxKind.NOTICE,
+            target=channel,
+            payload={
+                "alert_kind": "digest",
+                "title": f"{len(items)} new complaints in {channel}",
+                "channel": channel,
+                "text": "\n".join(
+                    f"RW-{i['case_id']} {i['title']} {i['url'] or ''}".strip() for i in items
+                ),
+                "fields": {"Complaints": str(len(items))},
+                "extra": {"alerts": items, "total": len(items)},
+            },
+            now=now,
+        )
+        for r in backlog:
+            r.status = OutboxStatus.SENT
+            r.sent_at = now
+            r.result = {"digest": key}
+        log.info("%d pending alerts for %s folded into %s", len(backlog), channel, key)
+        keys.append(key)
+    return keys

@@ -1,0 +1,181 @@
+"""Escalation: warn the owner before a clock falls due, tell the lead when it breaches.
+
+:func:`escalations_for` is pure: one case's clocks, its team and ``now`` in, the escalations
+that should exist by ``now`` out. :func:`check_clocks` (run every minute by the daemon) writes
+them to the outbox under keys that make each fire once however often it runs, however many
+daemons run it, and across restarts:
+
+    warn:{case_id}:{clock}        to the team channel, naming the owner, ``warn_before`` ahead
+    breach:{case_id}:{clock}      to the team channel, naming the lead and the owner
+    breach:{case_id}:{clock}:pr   also to ``alerts.pr_channel`` for critical cases
+
+A warning whose moment passed while the daemon was down is not sent late if the clock has
+already breached: the breach says more. The same run assigns cases that were left unassigned
+out of hours, once their team's business hours begin.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor import outbox
+from monitor.cases import OPEN, SYSTEM, add_event, assign, open_counts
+from monitor.clocks import ClockState, is_open
+from monitor.models import Case, OutboxKind
+from monitor.notify import clocks_for, enqueue_case_update
+from monitor.routing import choose_owner
+from monitor.settings import Member, Settings, Team
+
+__all__ = ["CheckReport", "Escalation", "assign_waiting", "check_clocks", "escalations_for"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    key: str
+    #: ``warn`` or ``breach``.
+    kind: str
+    clock: str
+    target: str
+    title: str
+    text: str
+
+
+def _mention(member: Member | None, fallback: str) -> str:
+    if member is None:
+        return fallback
+    return f"<@{member.slack_id}>" if member.slack_id else member.name
+
+
+def escalations_for(
+    *,
+    case_id: int,
+    severity: str,
+    owner: str | None,
+    clocks: dict[str, ClockState],
+    team: Team,
+    warn_before: timedelta,
+    pr_channel: str | None,
+    now: datetime,
+) -> list[Escalation]:
+    """Every warning and breach notice that should exist for this case by ``now``."""
+    owner_member = next((m for m in team.members if m.name == owner), None)
+    owner_ref = _mention(owner_member, owner or "nobody (unassigned)")
+    lead_ref = _mention(team.lead, "the team lead")
+    zone = ZoneInfo(team.business_hours.timezone)
+    found: list[Escalation] = []
+    for name, state in clocks.items():
+        if not state.running:
+            continue
+        words = name.replace("_", " ")
+        due = state.due_at.astimezone(zone).strftime("%a %H:%M %Z")
+        if now >= state.due_at:
+            title = f"BREACH: RW-{case_id} {words} overdue (was due {due})"
+            text = (
+                f"{lead_ref}: RW-{case_id} ({severity}) missed its {words} standard. "
+                f"Owner: {owner_ref}."
+            )
+            found.append(Escalation(f"breach:{case_id}:{name}", "breach", name, "", title, text))
+            if severity == "critical" and pr_channel:
+                found.append(
+                    Escalation(
+                        f"breach:{case_id}:{name}:pr", "breach", name, pr_channel, title, text
+                    )
+                )
+        elif now >= state.warn_at(warn_before):
+            title = f"Due soon: RW-{case_id} {words} due {due}"
+            text = f"{owner_ref}: RW-{case_id} ({severity}) needs its {words} by {due}."
+            found.append(Escalation(f"warn:{case_id}:{name}", "warn", name, "", title, text))
+    return found
+
+
+@dataclass
+class CheckReport:
+    warned: int = 0
+    breached: int = 0
+    assigned: int = 0
+    keys: list[str] = field(default_factory=list)
+
+
+def check_clocks(session: Session, settings: Settings, *, now: datetime) -> CheckReport:
+    """Enqueue the warnings and breaches now due for every open case. Never commits."""
+    report = CheckReport()
+    report.assigned = assign_waiting(session, settings, now=now)
+    for case in session.scalars(select(Case).where(Case.status.in_(OPEN)).order_by(Case.id)):
+        team = settings.teams.get(case.team)
+        if team is None:
+            continue
+        standards = settings.service_standards[team.standards]
+        found = escalations_for(
+            case_id=case.id,
+            severity=case.severity,
+            owner=case.owner,
+            clocks=clocks_for(case, settings, now=now),
+            team=team,
+            warn_before=standards.warn_before,
+            pr_channel=settings.alerts.pr_channel,
+            now=now,
+        )
+        for item in found:
+            row = outbox.enqueue(
+                session,
+                key=item.key,
+                kind=OutboxKind.ESCALATION,
+                target=item.target or team.slack_channel,
+                payload={
+                    "title": item.title,
+                    "text": item.text,
+                    "url": case.post.url,
+                    "case_id": case.id,
+                    "fields": {"Case": f"RW-{case.id}", "Clock": item.clock, "Team": case.team},
+                },
+                case_id=case.id,
+                now=now,
+            )
+            if row is None:
+                continue  # fired before
+            report.keys.append(item.key)
+            if item.kind == "warn":
+                report.warned += 1
+                add_event(
+                    session, case, "warned", actor=SYSTEM, now=now, detail={"clock": item.clock}
+                )
+            elif not item.key.endswith(":pr"):
+                report.breached += 1
+                add_event(
+                    session, case, "breached", actor=SYSTEM, now=now, detail={"clock": item.clock}
+                )
+                words = item.clock.replace("_", " ")
+                enqueue_case_update(
+                    session, case, settings, line=f"{words.capitalize()} overdue", now=now
+                )
+    if report.keys:
+        log.info("clocks: %d warning(s), %d breach(es)", report.warned, report.breached)
+    return report
+
+
+def assign_waiting(session: Session, settings: Settings, *, now: datetime) -> int:
+    """Give unassigned open cases an owner once their team is at work. Never commits."""
+    assigned = 0
+    waiting = session.scalars(
+        select(Case).where(Case.status.in_(OPEN), Case.owner.is_(None)).order_by(Case.id)
+    ).all()
+    for case in waiting:
+        team = settings.teams.get(case.team)
+        if team is None or not team.members or not is_open(team.business_hours, now):
+            continue
+        choice = choose_owner(team, open_cases=open_counts(session, case.team), now=now)
+        if choice.owner is None:
+            continue
+        assign(session, case, choice.owner, actor=SYSTEM, now=now, reason="opening")
+        session.flush()
+        enqueue_case_update(session, case, settings, line=f"Assigned to {choice.owner}", now=now)
+        assigned += 1
+    return assigned

@@ -1,0 +1,237 @@
+"""Service reports: per team and per owner, how fast complaints were handled.
+
+Figures, for the cases opened in the window (``since`` before ``now``):
+
+- ``volume``: for a team, posts in the window that mention an entity the team owns; for an
+  owner, the cases they own (a person owns cases, not mentions);
+- ``complaints``: cases routed to the team (or owned), less those marked "not a complaint";
+- time to acknowledge, to first response and to resolution: median and 90th percentile of
+  the calendar time from opening, over the complaints where that moment happened (a
+  response also counts as the acknowledgement, as for the clocks);
+- ``met``: per standard, the share of decided clocks that stopped by their due time (a clock
+  still running past due counts as missed; one running and not yet due is left out);
+- ``breaches``: clocks missed, all three standards together;
+- ``quiet``: quiet-account notices raised for the team's accounts.
+
+The median is the middle value (the mean of the two middle values for an even count); the
+90th percentile is the nearest-rank value: the smallest value with at least 90% of values at
+or below it. :func:`compute` is pure; :func:`build_report` reads the database.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.clocks import ClockName, case_clocks
+from monitor.models import Case, CaseStatus, EntityMatch, Outbox, OutboxKind, Post
+from monitor.settings import Settings
+
+__all__ = [
+    "ALL",
+    "CaseRecord",
+    "Figures",
+    "ReportRow",
+    "build_report",
+    "compute",
+    "median",
+    "percentile",
+]
+
+#: The owner column of a team's total row.
+ALL = "(all)"
+UNASSIGNED = "(unassigned)"
+CLOCKS = (ClockName.ACKNOWLEDGE, ClockName.FIRST_RESPONSE, ClockName.RESOLVE)
+
+
+def median(values: Sequence[float]) -> float | None:
+    return float(statistics.median(values)) if values else None
+
+
+def percentile(values: Sequence[float], pct: float) -> float | None:
+    """Nearest-rank percentile: the smallest value with ``pct``% of values at or below it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return float(ordered[rank - 1])
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRecord:
+    id: int
+    team: str
+    owner: str | None
+    severity: str
+    status: str
+    opened_at: datetime
+    acknowledged_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+
+@dataclass
+class Figures:
+    volume: int | None = 0
+    complaints: int = 0
+    #: Seconds, per clock: median and 90th percentile.
+    median_s: dict[str, float | None] = field(default_factory=dict)
+    p90_s: dict[str, float | None] = field(default_factory=dict)
+    #: Percent met per clock (``None`` when no clock was decided).
+    met_pct: dict[str, float | None] = field(default_factory=dict)
+    breaches: int = 0
+    quiet: int | None = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    team: str
+    owner: str
+    figures: Figures
+
+    def as_dict(self) -> dict[str, object]:
+        f = self.figures
+        row: dict[str, object] = {
+            "team": self.team,
+            "owner": self.owner,
+            "volume": f.volume,
+            "complaints": f.complaints,
+        }
+        for clock in CLOCKS:
+            row[f"{clock}_median_s"] = f.median_s.get(clock)
+            row[f"{clock}_p90_s"] = f.p90_s.get(clock)
+        for clock in CLOCKS:
+            row[f"{clock}_met_pct"] = f.met_pct.get(clock)
+        row["breaches"] = f.breaches
+        row["quiet_periods"] = f.quiet
+        return row
+
+
+def _stop(record: CaseRecord, clock: ClockName) -> datetime | None:
+    if clock == ClockName.ACKNOWLEDGE:
+        stops = [t for t in (record.acknowledged_at, record.first_response_at) if t is not None]
+        return min(stops, default=None)
+    if clock == ClockName.FIRST_RESPONSE:
+        return record.first_response_at
+    return record.resolved_at
+
+
+def _figures(records: Sequence[CaseRecord], settings: Settings, *, now: datetime) -> Figures:
+    complaints = [r for r in records if r.status != CaseStatus.DISMISSED]
+    figures = Figures(volume=len(records), complaints=len(complaints))
+    met: dict[str, list[bool]] = {c: [] for c in CLOCKS}
+    durations: dict[str, list[float]] = {c: [] for c in CLOCKS}
+    for record in complaints:
+        team = settings.teams[record.team]
+        states = case_clocks(
+            opened_at=record.opened_at,
+            severity=record.severity,
+            acknowledged_at=record.acknowledged_at,
+            first_response_at=record.first_response_at,
+            resolved_at=record.resolved_at,
+            standards=settings.service_standards[team.standards],
+            hours=team.business_hours,
+            now=now,
+        )
+        for clock in CLOCKS:
+            stop = _stop(record, clock)
+            if stop is not None:
+                durations[clock].append((stop - record.opened_at).total_seconds())
+            if states[clock].met is not None:
+                met[clock].append(bool(states[clock].met))
+    for clock in CLOCKS:
+        figures.median_s[clock] = median(durations[clock])
+        figures.p90_s[clock] = percentile(durations[clock], 90)
+        decided = met[clock]
+        figures.met_pct[clock] = 100.0 * sum(decided) / len(decided) if decided else None
+        figures.breaches += sum(1 for ok in decided if not ok)
+    return figures
+
+
+def compute(
+    records: Iterable[CaseRecord],
+    settings: Settings,
+    *,
+    now: datetime,
+    volume_by_team: Mapping[str, int],
+    quiet_by_team: Mapping[str, int],
+) -> list[ReportRow]:
+    """Rows for each team (its total first, then each owner), teams in name order."""
+    by_team: dict[str, list[CaseRecord]] = {}
+    for record in records:
+        by_team.setdefault(record.team, []).append(record)
+    rows = []
+    for team in sorted(set(by_team) | {t for t, n in volume_by_team.items() if n}):
+        cases = by_team.get(team, [])
+        total = _figures(cases, settings, now=now)
+        total.volume = volume_by_team.get(team, 0)
+        total.quiet = quiet_by_team.get(team, 0)
+        rows.append(ReportRow(team, ALL, total))
+        owners = sorted({r.owner or UNASSIGNED for r in cases})
+        for owner in owners:
+            mine = [r for r in cases if (r.owner or UNASSIGNED) == owner]
+            figures = _figures(mine, settings, now=now)
+            figures.quiet = None
+            rows.append(ReportRow(team, owner, figures))
+    return rows
+
+
+def build_report(
+    session: Session, settings: Settings, *, since: timedelta, now: datetime
+) -> list[ReportRow]:
+    """The report for cases opened in the ``since`` before ``now``."""
+    start = now - since
+    records = [
+        CaseRecord(
+            id=c.id,
+            team=c.team,
+            owner=c.owner,
+            severity=c.severity,
+            status=c.status,
+            opened_at=c.opened_at,
+            acknowledged_at=c.acknowledged_at,
+            first_response_at=c.first_response_at,
+            resolved_at=c.resolved_at,
+        )
+        for c in session.scalars(
+            select(Case).where(
+                Case.opened_at >= start, Case.opened_at <= now, Case.team.in_(list(settings.teams))
+            )
+        )
+    ]
+    entity_team = {e.id: e.team for e in settings.entities}
+    mentions: dict[str, set[int]] = {}
+    rows = session.execute(
+        select(EntityMatch.post_id, EntityMatch.entity_id)
+        .join(Post, EntityMatch.post_id == Post.id)
+        .where(Post.created_at >= start, Post.created_at <= now)
+    )
+    for post_id, entity_id in rows:
+        team = entity_team.get(entity_id)
+        if team is not None:
+            mentions.setdefault(team, set()).add(post_id)
+    quiet: dict[str, int] = {}
+    for payload in session.scalars(
+        select(Outbox.payload).where(
+            Outbox.kind == OutboxKind.NOTICE,
+            Outbox.key.like("quiet:%"),
+            Outbox.created_at >= start,
+            Outbox.created_at <= now,
+        )
+    ):
+        team = str((payload or {}).get("team") or "")
+        if team:
+            quiet[team] = quiet.get(team, 0) + 1
+    return compute(
+        records,
+        settings,
+        now=now,
+        volume_by_team={t: len(p) for t, p in mentions.items()},
+        quiet_by_team=quiet,
+    )
