@@ -25,7 +25,7 @@ from monitor import db, outbox, store
 from monitor.actions import CaseActions
 from monitor.delivery import build_senders, collapse_backlog
 from monitor.escalation import CheckReport, check_clocks
-from monitor.leader import try_lead
+from monitor.leader import release, try_lead
 from monitor.outbox import DeliveryReport, Sender
 from monitor.pipeline import Pipeline
 from monitor.poller import Poller, PollReport
@@ -33,6 +33,9 @@ from monitor.quiet import check_quiet
 from monitor.settings import Settings
 from monitor.wiring import build_sources
 from sources.base import Replier, Source
+
+#: Outbox rows claimed per round of delivery.
+PAGE = 50
 
 __all__ = ["App", "build_sink", "utc_clock"]
 
@@ -118,6 +121,10 @@ class App:
                 session, name="scheduler", holder=self.worker, now=self.clock(), ttl=ttl
             )
 
+    def release_lead(self) -> None:
+        with self.sessions.begin() as session:
+            release(session, name="scheduler", holder=self.worker, now=self.clock())
+
     def poll(self, source: Source) -> PollReport:
         return self.poller.poll(source)
 
@@ -130,11 +137,22 @@ class App:
             reports.append(self.poll(source))
         return reports
 
-    def deliver(self) -> DeliveryReport:
-        """Fold channel backlogs into digests, then send what is due."""
-        with self.sessions.begin() as session:
-            collapse_backlog(session, self.settings, now=self.clock())
-        return outbox.deliver_due(self.sessions, self.senders, worker=self.worker, now=self.clock())
+    def deliver(self, *, rounds: int = 1) -> DeliveryReport:
+        """Fold channel backlogs into digests, then send what is due, up to ``rounds`` claims
+        of a page each (``poll --once`` drains everything; the daemon's job sends a page)."""
+        total = DeliveryReport()
+        for _ in range(rounds):
+            if self.stop.is_set():
+                break
+            with self.sessions.begin() as session:
+                collapse_backlog(session, self.settings, now=self.clock())
+            report = outbox.deliver_due(
+                self.sessions, self.senders, worker=self.worker, now=self.clock(), limit=PAGE
+            )
+            total.add(report)
+            if report.claimed < PAGE:
+                break
+        return total
 
     def check_clocks(self) -> CheckReport:
         """Warnings, breaches and out-of-hours assignments now due (daemon job ``clocks``)."""

@@ -161,7 +161,7 @@ def poll(
         application = App.build(_settings(config, database_url))
         try:
             reports = application.poll_all()
-            delivered = application.deliver()
+            delivered = application.deliver(rounds=1_000)
         finally:
             application.close()
     table = Table(title="poll --once")

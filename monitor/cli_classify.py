@@ -177,7 +177,13 @@ def _eval(
 ) -> None:
     """Score the shipped model (or, with --cv, the trainable default) on a labelled CSV."""
     from classifiers import detect_languages, load_classifier
-    from classifiers.train import DEFAULT_C, cross_validate, design_matrix, read_labelled_csv
+    from classifiers.train import (
+        DEFAULT_C,
+        NB_SCALED,
+        cross_validate,
+        design_matrix,
+        read_labelled_csv,
+    )
 
     try:
         rows = read_labelled_csv(data)
@@ -194,11 +200,13 @@ def _eval(
         truth = [e.label for e in rows]
         if cv:
             if task is Task.complaint:
-                c = DEFAULT_C["complaint-en"]
+                name = "complaint-en"
             else:
                 main = Counter(g.language for g in detect_languages(texts)).most_common(1)[0][0]
-                c = DEFAULT_C.get(f"sentiment-{main}", DEFAULT_C["sentiment-en"])
-            _f1, pred = cross_validate(design_matrix(texts), truth, folds=cv, c=c)
+                name = f"sentiment-{main}" if f"sentiment-{main}" in DEFAULT_C else "sentiment-en"
+            _f1, pred = cross_validate(
+                design_matrix(texts), truth, folds=cv, c=DEFAULT_C[name], nb=name in NB_SCALED
+            )
             title = f"{cv}-fold cross-validation of the offline default ({task.value})"
         else:
             clf = load_classifier(model_dir=model_dir)

@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 DELIVER_EVERY = timedelta(seconds=5)
 CLOCKS_EVERY = timedelta(minutes=1)
 DEFAULT_INTERVAL = timedelta(minutes=2)
+#: The leader renews its lease this often; a leader that dies is replaced within LEADER_TTL.
+LEADER_RENEW = timedelta(seconds=5)
+LEADER_TTL = timedelta(seconds=20)
 
 
 class _Running:
@@ -109,7 +112,7 @@ def start_slack_listener(app: App, *, port: int | None = None) -> Callable[[], N
 
 def run_daemon(app: App, *, install_signals: bool = True) -> int:
     intervals = {s.name: s.poll_interval for s in app.settings.sources}
-    lease = max([*intervals.values(), DEFAULT_INTERVAL]) * 3
+    lease = LEADER_TTL
     running = _Running()
     scheduler = BlockingScheduler(
         timezone="UTC", executors={"default": ThreadPoolExecutor(max(2, len(app.sources) + 3))}
@@ -128,6 +131,10 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     def deliver() -> None:
         if not app.stop.is_set():
             app.deliver()
+
+    def renew() -> None:
+        if not app.stop.is_set():
+            app.lead(lease)
 
     def check_clocks() -> None:
         if not app.stop.is_set() and app.lead(lease):
@@ -164,6 +171,7 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     )
 
     for job_id, name, func, every in (
+        ("leader:renew", "renew the leader lease", renew, LEADER_RENEW),
         ("clocks:check", "check clocks", check_clocks, CLOCKS_EVERY),
         ("quiet:check", "check quiet accounts", check_quiet, app.settings.quiet.check_every),
     ):
@@ -203,5 +211,6 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     if not running.wait_idle(timeout_s=300):
         log.warning("a job did not finish within 5 minutes of the stop request")
         return 1
+    app.release_lead()
     log.info("stopped cleanly")
     return 0

@@ -95,9 +95,16 @@ def compute_backoff(
 
 @dataclass
 class DeliveryReport:
+    claimed: int = 0
     sent: int = 0
     retried: int = 0
     failed: int = 0
+
+    def add(self, other: DeliveryReport) -> None:
+        self.claimed += other.claimed
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
 
 
 def deliver_due(
@@ -114,6 +121,7 @@ def deliver_due(
         rows = claim(session, worker=worker, now=now, limit=limit)
         session.flush()
         session.expunge_all()
+    report.claimed = len(rows)
     for row in rows:
         sender = senders.get(row.kind)
         try:

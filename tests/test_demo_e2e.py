@@ -134,19 +134,20 @@ def _counts(db: str) -> tuple[int, int, int, dict | None]:
     return posts, cases, alerts, position
 
 
-def _start(config: Path, db: str) -> subprocess.Popen[str]:
+def _start(config: Path, db: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "REPLYWATCH_DATABASE_URL": db}
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "-c", str(config)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = config.parent / "daemon.log"
+    with log.open("ab") as sink:  # a file, not a pipe: nothing to leak or to fill up
+        return subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run", "-c", str(config)],
+            env=env,
+            cwd=REPO,
+            stdout=sink,
+            stderr=sink,
+        )
 
 
-def _wait_for_progress(db: str, proc: subprocess.Popen[str], minimum: int) -> None:
+def _wait_for_progress(db: str, proc: subprocess.Popen[bytes], minimum: int) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
@@ -154,7 +155,7 @@ def _wait_for_progress(db: str, proc: subprocess.Popen[str], minimum: int) -> No
                 return
         except Exception:  # the daemon has not created the schema yet
             pass
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert proc.poll() is None, "the daemon exited early; see daemon.log"
         time.sleep(0.05)
     raise AssertionError("the daemon made no progress")
 

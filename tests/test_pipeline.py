@@ -231,3 +231,19 @@ def test_one_leader_at_a_time(app: App, clock: FakeClock) -> None:
     clock.advance(timedelta(minutes=6))
     with app.sessions.begin() as s:
         assert try_lead(s, name="scheduler", holder="b", now=clock.now, ttl=ttl)
+
+
+def test_a_released_lease_is_taken_at_once(app: App, clock: FakeClock) -> None:
+    from monitor.leader import release, try_lead
+
+    ttl = timedelta(seconds=20)
+    with app.sessions.begin() as s:
+        assert try_lead(s, name="scheduler", holder="a", now=clock.now, ttl=ttl)
+    with app.sessions.begin() as s:
+        release(s, name="scheduler", holder="b", now=clock.now)  # not b's to give up
+        assert not try_lead(s, name="scheduler", holder="b", now=clock.now, ttl=ttl)
+    with app.sessions.begin() as s:
+        release(s, name="scheduler", holder="a", now=clock.now)
+    clock.advance(0.001)
+    with app.sessions.begin() as s:
+        assert try_lead(s, name="scheduler", holder="b", now=clock.now, ttl=ttl)

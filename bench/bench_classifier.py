@@ -1,0 +1,217 @@
+"""Classifier throughput and memory (a script that prints figures, not a test).
+
+    python bench/bench_classifier.py                 # offline default + transformer backend
+    python bench/bench_classifier.py --skip-transformer
+    python bench/bench_classifier.py --transformer-texts 64 --threads 1
+
+Offline default: texts per second on one core (numpy/BLAS threads pinned to 1 before numpy
+is imported) and peak Python memory (tracemalloc) while classifying, on the texts of
+``../shared/data`` (or generated texts where that folder is absent).
+
+Transformer backend: a model the size of xlm-roberta-base (12 layers, hidden 768, 12 heads,
+intermediate 3072) with random weights, built from a config here and saved to a temporary
+folder; its tokenizer is a byte-level BPE trained here on the bench texts. Nothing is
+downloaded. The embedding table has the tokenizer's vocabulary (8,000), not XLM-R's 250,002:
+that changes memory, not compute per token. Compared: the transformers ``pipeline`` called one
+text at a time, and :class:`classifiers.transformer.TransformerClassifier` (length-sorted
+batches with dynamic padding) at batch sizes 1, 8 and 32, in full precision and with int8
+dynamic quantisation; label agreement of int8 with full precision is reported. A random
+model's logits are close together, so agreement there is a pessimistic estimate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import csv  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DATA = REPO.parent / "shared" / "data"
+
+
+def bench_texts(limit: int) -> tuple[list[str], str]:
+    """Texts of every labelled set, shuffled; generated ones where the data is absent."""
+    texts: list[str] = []
+    for path in sorted(DATA.glob("*/*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            texts.extend(row["text"] for row in csv.DictReader(fh) if row.get("text"))
+    source = f"{len(texts)} texts from {DATA}"
+    if not texts:
+        words = [
+            "order",
+            "late",
+            "refund",
+            "still",
+            "waiting",
+            "thanks",
+            "great",
+            "app",
+            "down",
+            "rude",
+            "staff",
+            "please",
+        ]
+        rng = random.Random(0)
+        texts = [" ".join(rng.choices(words, k=rng.randint(5, 30))) for _ in range(10_000)]
+        source = "10,000 generated texts (no shared data found)"
+    random.Random(1).shuffle(texts)
+    return texts[:limit], source
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_offline(texts: list[str], batch_sizes: tuple[int, ...]) -> None:
+    from classifiers import load_classifier
+
+    clf = load_classifier()
+    clf.classify(texts[:64])  # load weights, build lookup tables
+    print(f"\n== offline default ({clf.name}), one core")
+    print(f"{'batch':>6} {'texts/s':>10} {'peak traced MiB':>16}")
+    for bs in batch_sizes:
+        started = time.perf_counter()
+        for i in range(0, len(texts), bs):
+            clf.classify(texts[i : i + bs])
+        elapsed = time.perf_counter() - started
+        # memory in a second pass: tracemalloc slows allocation-heavy code several times over
+        tracemalloc.start()
+        for i in range(0, min(len(texts), 4 * bs), bs):
+            clf.classify(texts[i : i + bs])
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        print(f"{bs:>6} {len(texts) / elapsed:>10,.0f} {peak / 2**20:>16.1f}")
+    print(f"process max RSS so far: {rss_mib():,.0f} MiB")
+
+
+def bench_transformer(texts: list[str], n: int, threads: int) -> None:
+    import numpy as np
+    import torch
+    import transformers
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from classifiers.transformer import TransformerClassifier
+
+    torch.set_num_threads(threads)
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    sample = texts[:n]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "xlmr-base-random"
+        tok = Tokenizer(models.BPE(unk_token="<unk>"))
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+        special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+        trainer = trainers.BpeTrainer(vocab_size=8000, special_tokens=special)
+        tok.train_from_iterator(texts, trainer)
+        fast = transformers.PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            bos_token="<s>",
+            eos_token="</s>",
+            unk_token="<unk>",
+            pad_token="<pad>",
+            mask_token="<mask>",
+            model_max_length=128,
+        )
+        from tokenizers.processors import TemplateProcessing
+
+        fast.backend_tokenizer.post_processor = TemplateProcessing(
+            single="<s> $A </s>",
+            special_tokens=[("<s>", fast.bos_token_id), ("</s>", fast.eos_token_id)],
+        )
+        config = transformers.XLMRobertaConfig(
+            vocab_size=fast.vocab_size,
+            hidden_size=768,
+            num_hidden_layers=12,
+            num_attention_heads=12,
+            intermediate_size=3072,
+            max_position_embeddings=514,
+            pad_token_id=fast.pad_token_id,
+            num_labels=3,
+            id2label={0: "negative", 1: "neutral", 2: "positive"},
+            label2id={"negative": 0, "neutral": 1, "positive": 2},
+        )
+        torch.manual_seed(0)
+        model = transformers.XLMRobertaForSequenceClassification(config).eval()
+        model.save_pretrained(folder)
+        fast.save_pretrained(folder)
+        lengths = [len(ids) for ids in fast(sample, truncation=True, max_length=128)["input_ids"]]
+        print(
+            f"\n== transformer backend, xlm-roberta-base size, random weights, "
+            f"{threads} thread(s), {n} texts (tokens per text: mean {np.mean(lengths):.0f}, "
+            f"max {max(lengths)})"
+        )
+
+        pipe = transformers.pipeline(
+            "text-classification", model=model, tokenizer=fast, device=-1, truncation=True
+        )
+        pipe(sample[:2])
+        started = time.perf_counter()
+        pipe_labels = [pipe(t)[0]["label"] for t in sample]
+        base = n / (time.perf_counter() - started)
+        print(f"{'pipeline, one text at a time':<40} {base:>8.1f} texts/s   1.0x")
+        del pipe
+
+        full: np.ndarray | None = None
+        for quantize in (False, True):
+            clf = TransformerClassifier(
+                sentiment_model=str(folder), quantize=quantize, batch_size=1, max_length=128
+            )
+            clf.sentiment_probabilities(sample[:4])
+            for bs in (1, 8, 32):
+                clf.batch_size = bs
+                started = time.perf_counter()
+                probs = clf.sentiment_probabilities(sample)
+                rate = n / (time.perf_counter() - started)
+                label = f"replywatch {'int8' if quantize else 'fp32'}, batch {bs}"
+                note = ""
+                if full is None:
+                    full = probs
+                    agree = np.mean(
+                        np.array(["negative", "neutral", "positive"])[probs.argmax(1)]
+                        == np.array(pipe_labels)
+                    )
+                    note = f"  labels = pipeline on {100 * agree:.1f}%"
+                elif quantize:
+                    agree = np.mean(probs.argmax(1) == full.argmax(1))
+                    note = f"  labels = fp32 on {100 * agree:.1f}%"
+                print(f"{label:<40} {rate:>8.1f} texts/s {rate / base:>5.1f}x{note}")
+            del clf
+        print(f"process max RSS: {rss_mib():,.0f} MiB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--offline-texts", type=int, default=20_000)
+    parser.add_argument("--transformer-texts", type=int, default=256)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--skip-transformer", action="store_true")
+    args = parser.parse_args()
+    texts, source = bench_texts(max(args.offline_texts, args.transformer_texts))
+    print(f"bench texts: {source}")
+    offline = (texts * (1 + args.offline_texts // max(len(texts), 1)))[: args.offline_texts]
+    bench_offline(offline, (32, 256, 1000))
+    if not args.skip_transformer:
+        try:
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+        except ImportError:
+            print("\ntransformer backend skipped: torch/transformers not installed")
+            return 0
+        bench_transformer(texts, args.transformer_texts, args.threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

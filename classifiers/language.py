@@ -1,0 +1,187 @@
+"""Offline language detection for the languages replywatch classifies: en, fa, ar, tl.
+
+Two signals, both computed for a whole batch with numpy:
+
+1. **Script.** Each code point is looked up in a table (Latin, Arabic script, Persian-only
+   letters ``پ چ ژ گ ی ک``, Arabic-only letters ``ة ي ك ى أ إ ؤ``, other scripts).
+2. **Function words.** Very common words of each language (``the``/``and``, ``ang``/``ng``/
+   ``wala``, ``که``/``این``/``است``, ``في``/``على``/``الذي``) are counted per text.
+
+Persian and Arabic share most letters; the letters each language alone uses, and words like
+``است`` (fa) or ``في`` (ar), tell them apart. Tagalog and English share the Latin alphabet, so
+only words decide there; Taglish (both at once) lists both in :attr:`Verdict.languages`, the
+one with more function words first.
+
+What can go wrong: a very short text (one or two words of neither list) is guessed from its
+script alone: Latin -> ``en``, Arabic script -> ``ar`` unless it has a Persian-only letter.
+Texts in scripts other than Latin and Arabic, or with no letters at all, are ``und``.
+Other Latin-script languages (Spanish, Indonesian...) are reported as ``en``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import scipy.sparse as sp
+
+from classifiers.features import N_FEATURES, Featurizer, term_columns
+from classifiers.text import SEP, codepoints, normalise, normalise_batch
+
+__all__ = ["LanguageGuess", "detect_languages"]
+
+# code point classes
+_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER = range(6)
+
+_TABLE = np.zeros(0x10000, dtype=np.int8)
+_TABLE[ord("a") : ord("z") + 1] = _LATIN
+_TABLE[ord("A") : ord("Z") + 1] = _LATIN
+_TABLE[0x00C0:0x0250] = _LATIN
+_TABLE[0x0600:0x0700] = _ARABIC
+_TABLE[0x0750:0x0780] = _ARABIC
+_TABLE[0xFB50:0xFE00] = _ARABIC  # presentation forms A
+_TABLE[0xFE70:0xFF00] = _ARABIC  # presentation forms B
+_TABLE[0x064B:0x0660] = _OTHER  # diacritics
+_TABLE[0x0660:0x066A] = _OTHER  # digits
+_TABLE[0x06F0:0x06FA] = _OTHER
+for _ch in "پچژگیک":
+    _TABLE[ord(_ch)] = _FA_ONLY
+for _ch in "ةيكىإؤ":
+    _TABLE[ord(_ch)] = _AR_ONLY
+# Other alphabets: Greek, Cyrillic, Hebrew, Indic, Thai, CJK, Hangul
+for _lo, _hi in [(0x0370, 0x0530), (0x0590, 0x0600), (0x0900, 0x0E80), (0x3040, 0xA000)]:
+    _TABLE[_lo:_hi] = _OTHER_LETTER
+_TABLE[0xAC00:0xD7B0] = _OTHER_LETTER
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+_WORDS: dict[str, frozenset[str]] = {
+    "en": _words(
+        "the and is are was were to of you your my it its for in on this that with have has "
+        "not i me we they be been but at from just what why how when will would can can't "
+        "don't do does did i'm it's so if or an a all out about there please no yes"
+    ),
+    "tl": _words(
+        "ang ng mga sa na ko mo ako ikaw hindi po yung yun naman lang pa rin din talaga ito "
+        "siya kami tayo sila nila niya wala may ay pero kasi sana grabe ba nga lahat bakit "
+        "kung para dito doon nag mag nang pag kayo natin namin ninyo opo oo ganda maganda "
+        "salamat sobra kaya tapos pala sya dahil eh e kahit ulit bago ung nung dun"
+    ),
+    "fa": _words(
+        "است که را این از با برای به می نمی هم یک بود ها های خیلی بسیار ولی اما چرا کی هست "
+        "نیست شد بودند کنید کردم کرد رو هنوز دیگه خوب بد غذا سفارش ممنون مرسی"
+    ),
+    "ar": _words(
+        "في على إلى الى عن هذا هذه التي الذي الله لا لم لن قد كان كانت مع هو هي انا أنا يا أن "
+        "إن أو كل عند بعد لقد حتى ولا وهو الي"
+    ),
+}
+_LANGS = ("en", "tl", "fa", "ar")
+# Arabic's definite article, rare at the start of Persian words (normalised text).
+_AL_PREFIX = re.compile(r"(?<!\S)(?:وال|بال|فال|کال|لل|ال)\S{2,}")
+
+
+def _al_prefix_counts(norm: Sequence[str]) -> np.ndarray:
+    """Words starting with the Arabic article, per text (one scan over the joined batch)."""
+    n = len(norm)
+    joined = SEP.join(norm)
+    starts = np.cumsum([0] + [len(t) + 1 for t in norm[:-1]])
+    hits = [m.start() for m in _AL_PREFIX.finditer(joined)]
+    rows = np.searchsorted(starts, hits, side="right") - 1
+    return np.bincount(rows, minlength=n).astype(np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """The main language of a text and every language found in it, main first."""
+
+    language: str
+    languages: tuple[str, ...]
+
+
+@cache
+def _function_word_bits() -> np.ndarray:
+    """Per word-feature column, one bit per language whose function words hash there."""
+    bits = np.zeros(N_FEATURES, dtype=np.uint8)
+    for j, lang in enumerate(_LANGS):
+        words = sorted({normalise(w).strip() for w in _WORDS[lang]})
+        bits[sorted(set(term_columns(words)))] |= np.uint8(1 << j)
+    return bits
+
+
+def _word_counts(counts: sp.csr_matrix) -> np.ndarray:
+    """Per text, how many function words of each language (columns as ``_LANGS``)."""
+    n = counts.shape[0]
+    bits = _function_word_bits()[counts.indices]
+    hit = np.flatnonzero(bits)
+    rows = np.repeat(np.arange(n), np.diff(counts.indptr))[hit]
+    bits, data = bits[hit], counts.data[hit]
+    out = np.zeros((n, len(_LANGS)))
+    for j in range(len(_LANGS)):
+        out[:, j] = np.bincount(rows, weights=data * ((bits >> j) & 1), minlength=n)
+    return out
+
+
+def detect_languages(
+    texts: Sequence[str],
+    *,
+    norm: Sequence[str] | None = None,
+    counts: sp.csr_matrix | None = None,
+) -> list[LanguageGuess]:
+    """Guess the language(s) of each text (``en``, ``tl``, ``fa``, ``ar`` or ``und``).
+
+    ``norm`` and ``counts`` (normalised texts and their hashed n-gram counts) are reused
+    when the caller has them already.
+    """
+    n = len(texts)
+    if n == 0:
+        return []
+    if norm is None:
+        norm = normalise_batch(texts)
+    if counts is None:
+        counts = Featurizer().counts(norm)
+    cps, doc = codepoints(texts)
+    cls = _TABLE[np.minimum(cps, 0xFFFF)]
+    cls[cps > 0xFFFF] = _OTHER  # emoji and the like
+    script = np.zeros((n, 6), dtype=np.float64)
+    np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
+    words = _word_counts(counts)  # columns: en, tl, fa, ar
+    al = _al_prefix_counts(norm)
+
+    latin = script[:, _LATIN]
+    arabic = script[:, _ARABIC] + script[:, _FA_ONLY] + script[:, _AR_ONLY]
+    other = script[:, _OTHER_LETTER]
+    fa_score = 2.0 * script[:, _FA_ONLY] + 4.0 * words[:, 2]
+    ar_score = 2.0 * script[:, _AR_ONLY] + 4.0 * words[:, 3] + 1.5 * al
+
+    out: list[LanguageGuess] = []
+    for i in range(n):
+        found: list[tuple[float, str]] = []
+        if arabic[i] > 0:
+            lang = "fa" if fa_score[i] > ar_score[i] else "ar"
+            found.append((arabic[i], lang))
+        if latin[i] > 0:
+            en, tl = words[i, 0], words[i, 1]
+            # each Latin language found gets a share of the Latin letters
+            if tl > 0 and en > 0 and min(en, tl) >= 2:
+                share = latin[i] / (en + tl)
+                found.append((share * tl, "tl"))
+                found.append((share * en, "en"))
+            else:
+                found.append((latin[i], "tl" if tl > en else "en"))
+        if other[i] > 0 and other[i] >= 0.5 * (latin[i] + arabic[i]):
+            found.append((other[i], "und"))
+        if not found:
+            out.append(LanguageGuess("und", ()))
+            continue
+        found.sort(key=lambda pair: -pair[0])
+        langs = tuple(dict.fromkeys(lang for _, lang in found if lang != "und"))
+        main = found[0][1]
+        out.append(LanguageGuess(main, langs if main != "und" else ("und", *langs)))
+    return out

@@ -1,0 +1,211 @@
+"""Hand-written multilingual lexicons: severity reasons, complaint cues and sentiment words.
+
+Written for replywatch (not copied from any data set), in English, Persian, Arabic and
+Tagalog/Taglish. Terms are written naturally; :func:`classifiers.text.normalise` is applied
+to them at import, so Arabic ``ي``/Persian ``ی`` and the like match either way.
+
+- :data:`REASON_TERMS`: the literal terms of each :class:`~classifiers.base.Reason`,
+  found in normalised text with ``str.find`` over a whole batch (far faster than a regular
+  expression of alternatives). Arabic stems may carry prefixes (``و``, ``ب``, ``ال``) and
+  suffixes, so non-English terms match as substrings; English ones match whole words or
+  phrases, with a trailing ``*`` where any ending is allowed.
+- :data:`COMPLAINT_CUES`: words and two-word phrases that signal a complaint ("still
+  waiting", ``هنوز``, ``لم يصل``, ``wala pa``). The complaint training data is English only,
+  so for fa/ar/tl these cues and negative sentiment are what the complaint score rests on.
+- :data:`POSITIVE` / :data:`NEGATIVE`: compact sentiment lexicons, emoji included, used as
+  extra features by the linear sentiment models.
+
+Lexicon entries are one or two words (the features hash word unigrams and bigrams).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from classifiers.base import Reason
+from classifiers.text import normalise
+
+__all__ = ["COMPLAINT_CUES", "NEGATIONS", "NEGATIVE", "POSITIVE", "REASON_TERMS", "Term"]
+
+
+def _terms(block: str) -> tuple[str, ...]:
+    """Terms separated by `` | `` or new lines, normalised; blank ones ignored.
+
+    The separator has spaces around it so English regular expressions keep their own
+    ``(?:a|b)`` alternations.
+    """
+    raw = [t.strip() for line in block.splitlines() for t in line.split(" | ")]
+    return tuple(dict.fromkeys(normalise(t).strip() for t in raw if t.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A literal to look for; English ones must start (and, unless a prefix, end) a word."""
+
+    text: str
+    word_start: bool
+    word_end: bool
+
+
+def _pattern(words: str, stems: str) -> tuple[Term, ...]:
+    """``words`` (English) match as whole words or word prefixes, ``stems`` anywhere."""
+    out = [Term(w.rstrip("*"), True, not w.endswith("*")) for w in _terms(words)]
+    out += [Term(st, False, False) for st in _terms(stems)]
+    return tuple(out)
+
+
+# English entries: whole words or phrases; a trailing * allows any word ending.
+_LEGAL = _pattern(
+    """sue you | sue u | sue them | sue your* | suing* | sued | lawsuit* | lawyer* | attorney*
+    solicitor* | legal action | legal team | legal advice | to court | in court
+    small claims | class action | report you to | reporting you to | consumer protection
+    ombudsman | trading standards | bbb | ftc | attorney general""",
+    """وکیل | شکایت میکنم | شکایت کنم | شکایت کردم | دادگاه | پیگرد قانونی | اقدام قانونی
+    تعزیرات | حمایت از مصرف کننده | شکایت قانونی
+    محامی | محکمه | قضیه | دعوی قضاییه | سارفع دعوی | رفع دعوی | ساقاضی | اقاضیکم
+    حمایه المستهلک | النیابه | شکوی رسمیه
+    demanda | kakasuhan | kasuhan | sasampahan | abogado | korte | ireport sa dti
+    irereklamo sa dti | sa dti""",
+)
+_SAFETY = _pattern(
+    """food poisoning | poison* | got sick | made me sick | made us sick | made my kid sick
+    sick after | hospital* | allerg* | injur* | caught fire | on fire | explod* | burned
+    burnt | unsafe | dangerous | hazard* | contaminat* | mold | moldy | mould* | choking
+    cockroach* | roach | roaches | maggot* | worms in | glass in | recall* | vomit*
+    diarrh* | rash | bleeding | electrocut* | expired""",
+    """مسموم | مسمومیت | بیمارستان | حساسیت | سوختگی | اتش گرفت | منفجر | خطرناک | سوسک
+    استفراغ | اسهال | حالم بد شد | حالمون بد شد | کپک | تاریخ گذشته | تاریخ انقضا | برق گرفت
+    تسمم | مستشفی | حساسیه | حریق | انفجار | صرصور | حشرات | منتهی الصلاحیه | حروق | خطر علی
+    nalason | lason | pagkalason | ospital | nasunog | sunog | sumabog | delikado | panganib
+    ipis | nagsuka | pagtatae | nakuryente | expired na | uod""",
+)
+_OUTAGE = _pattern(
+    """is down | are down | was down | been down | still down | went down | goes down
+    it's down | site down | app down | server down | servers down | website down | outage*
+    not working | doesn't work | doesnt work | don't work | won't load | won't open
+    wont load | can't log in | can't login | cant login | can't sign in | can't connect
+    can't access | cannot log in | cannot login | cannot access | crash* | offline
+    no service | no signal | no internet | server error | error 500 | error 502 | error 503
+    unavailable | blackout | power cut | no power | keeps freezing | glitch*""",
+    """قطع شده | قطعه | قطع شد | کار نمیکنه | کار نمیکند | باز نمیشه | باز نمیشود
+    از دسترس خارج | اختلال | وصل نمیشه | لود نمیشه | بالا نمیاد | ارور | قطعی
+    عطل | معطل | لا یعمل | ما یشتغل | ما یفتح | لا یفتح | انقطاع | مقطوع | متوقف | خلل فی
+    یعلق | واقف من
+    down na | nag crash | nagcrash | ayaw gumana | hindi gumagana | di gumagana
+    walang signal | walang internet | walang kuryente | brownout | hindi maka login
+    di maka login | hindi makapag login | ayaw mag load | ayaw bumukas""",
+)
+_DATA = _pattern(
+    """data leak* | data breach* | leaked my | leaked our | leaked data | breach* | hacked
+    hacker* | privacy | personal data | personal information | personal info
+    personal details | identity theft | stolen card | stolen identity | stolen data
+    unauthori* | phishing | exposed my | selling my data | selling our data | gdpr | doxx*""",
+    """نشت اطلاعات | لو رفت | لو رفته | هک شد | هک شده | هکر | اطلاعات شخصی | حریم خصوصی
+    اطلاعات کارت | برداشت غیرمجاز | برداشت غیر مجاز
+    تسریب | اختراق | مخترق | بیاناتی | البیانات الشخصیه | الخصوصیه | سرقه الحساب
+    na hack | nahack | na-hack | na leak | na-leak | personal na impormasyon | nakaw na account""",
+)
+_BOYCOTT = _pattern(
+    """boycott* | viral | tell everyone | telling everyone | spread the word | share this
+    everyone should know | the press | the media | journalist* | reporter* | news outlet*
+    never buying | never shopping | never ordering | never flying | never using
+    never again""",
+    """تحریم | بایکوت | وایرال | همه بدونن | پخش کنید | رسانه | خبرنگار | دیگه سفارش نمیدم
+    دیگه خرید نمیکنم | اطلاع رسانی کنید
+    مقاطعه | قاطعوا | انشروا | انشر | فضیحه | الاعلام | صحفی | لن اشتری | لن اتعامل
+    boycott | i-boycott | iboycott | viral | ipopost ko | ipo-post ko | i-share | ishare
+    tulfo | hindi na ako bibili | di na ako bibili | hindi na ulit""",
+)
+_STAFF = _pattern(
+    """rude* | disrespect* | unprofessional | yelled at | yelling at | shouted at
+    shouting at | screamed at | screaming at | insult* | harass* | racist | racism
+    discriminat* | sexist | swore at | cursed at | hung up on | laughed at | arrogant
+    condescending | bad attitude | staff was rude | staff were rude""",
+    """بی ادب | بیادب | بی احترامی | بیاحترامی | بد برخورد | برخورد بد | برخورد زشت | بداخلاق
+    بد اخلاق | فحش | توهین | داد زد | بیشعور | بی شعور
+    وقح | قله ادب | قلیل الادب | سوء معامله | سوء المعامله | اسلوب سیء | اهانه | عنصری | تحرش
+    صرخ | قله احترام
+    bastos | walang modo | walang galang | masungit | sinigawan | minura | suplado | suplada
+    pabalang | ang sungit""",
+)
+
+#: The terms of each severity reason, matched against normalised text.
+REASON_TERMS: dict[Reason, tuple[Term, ...]] = {
+    Reason.LEGAL_THREAT: _LEGAL,
+    Reason.SAFETY: _SAFETY,
+    Reason.OUTAGE: _OUTAGE,
+    Reason.DATA_BREACH: _DATA,
+    Reason.BOYCOTT_VIRAL: _BOYCOTT,
+    Reason.STAFF_CONDUCT: _STAFF,
+}
+
+#: Complaint cues, one or two words each (hashed as word n-grams).
+COMPLAINT_CUES: tuple[str, ...] = _terms(
+    """still waiting | been waiting | refund | never arrived | not arrived | hasn't arrived
+    not received | never received | where is | wrong item | wrong order | damaged | broken
+    cancel | cancelled | fix this | fix it | no response | no reply | unacceptable
+    disappointed | disappointing | charged twice | overcharged | missing | delayed | late
+    worst | terrible | awful | useless | scam | rip off | ripoff | complaint | complain
+    customer service | waste | not happy | poor service | still no | still not | why is
+    هنوز | پس کی | نرسیده | نیومده | نیامده | دیر | تاخیر | سرد | اشتباه | استرداد
+    برگردونید | پولم | افتضاح | بد بود | کم بود | جواب نمیدن | جواب نمیده | لغو | چرا
+    خراب | شکسته | کیفیت پایین | گرون | گران | نداد | نرسید | ناراضی | پشتیبانی | بدترین
+    لم یصل | ما وصل | ما وصلنی | لم استلم | استرداد | ارجاع | متی | تاخیر | سیء | سیءه
+    زفت | افشل | اسوا | خدمه العملاء | لا احد | مشکله | الغاء | فلوسی | نصب | حرامیه | للاسف
+    sira | wala pa | ang tagal | matagal | hanggang ngayon | refund | ibalik | hindi dumating
+    di dumating | mali | kulang | pangit | panget | walang sumasagot | scam | peke | nasaan
+    asan na | bakit | sayang | disappointed | hays | hay nako | hindi pa | di pa | nasira
+    walang kwenta | walang kuwenta | basag | hindi tugma | iba ang | iba yung
+    problem | problema | same problem | tumutulo | nawala | kinaltasan | walang sagot
+    nasira na | ayaw gumana | palitan | ibinalik | hanggang ngayon wala | nagkasakit
+    خراب شد | سوخت | جواب نمیدن | هیچ جوابی | پس بگیر | مشکل | روشن نمیشه
+    عوض کنید | اشغال | بی کیفیت | خسارت | شکایت | پیگیری | کلافه
+    خربت | خربان | مشکله | بدون رد | ما رد | ما وصل | متاخر | متاخره | تاخر | الضمان | استبدال
+    مرتین | انخصم | شکوی | ندمت | سییه | سیء | للاسف | ما یشتغل | ما ینفع | ابی فلوسی
+    وش الحل | حسبی الله | زباله | المشکله | بدون حل | ignored | instead of"""
+)
+
+NEGATIONS: tuple[str, ...] = _terms(
+    """not | no | never | don't | doesn't | didn't | isn't | wasn't | won't | can't | cannot
+    نه | نمی | نیست | نبود | هیچ | لا | لم | لن | ما | مش | مو | مب | ليس
+    hindi | di | wala | walang | ayaw | huwag | wag"""
+)
+
+POSITIVE: tuple[str, ...] = _terms(
+    """good | great | excellent | amazing | awesome | love | loved | lovely | best | perfect
+    happy | thanks | thank | thank you | nice | wonderful | fantastic | brilliant | beautiful
+    glad | enjoy | enjoyed | recommend | fast | quick | helpful | pleased | cool | fun | win
+    superb | impressed | outstanding | excited | exciting | proud | favorite | favourite
+    well done | smooth | solid | sweet | yay | congrats | congratulations | cute | friendly
+    خوب | عالی | خیلی خوب | ممنون | مرسی | سپاس | دمتون گرم | خوشمزه | بینظیر | بی نظیر
+    داغ | تازه | سریع | به موقع | راضی | عالیه | خوبه | محشر | فوق العاده | لذیذ | تشکر
+    مودب | گرم بود | کامل | دوست داشتم | پیشنهاد میکنم | حرف نداشت | بهترین | تمیز
+    جمیل | رائع | ممتاز | شکرا | الحمد لله | احب | حب | سعید | سعاده | مبروک | جید | افضل
+    اجمل | روعه | تحفه | مذهل | نجاح | فوز | یسلمو | الله یسعد | موفق | شکر
+    maganda | ganda | salamat | ang ganda | sulit | mabilis | ayos | okay | ok | good | love
+    gusto | nagustuhan | mura | matibay | masarap | legit | panalo | bongga | thank you
+    recommended | quality | maayos | tama | astig | solid | super ganda | very good | nice
+    😀 | 😃 | 😄 | 😁 | 😊 | 😍 | 🥰 | 😘 | ❤ | 💕 | 💖 | 💯 | 👍 | 👌 | 🙏 | 🎉 | ✨ | 😂
+    🤩 | ☺ | 💙 | 💜 | 💚 | 🔥 | 👏 | 🌹 | 😇 | 😋 | ♥"""
+)
+
+NEGATIVE: tuple[str, ...] = _terms(
+    """bad | worst | terrible | awful | horrible | hate | hated | poor | sad | angry | annoyed
+    disappointed | disappointing | useless | broken | fail | failed | failure | sucks | suck
+    wtf | ugh | never | problem | issue | wrong | late | slow | rude | scam | waste | pathetic
+    ridiculous | disgusting | sick | dead | died | death | kill | killed | war | attack
+    crisis | fear | worry | worried | upset | shame | sorry | unfortunately | lost | lose
+    disaster | mess | stupid | idiot | fake | liar | lies | cancel | refund | complaint
+    بد | بدترین | افتضاح | سرد | دیر | ضعیف | کم | اشتباه | خراب | بی کیفیت | بیکیفیت
+    متاسفانه | ناراضی | گرون | شور | بی مزه | بیمزه | سوخته | کثیف | بو میداد | مزخرف
+    اصلا | افتضاح بود | وحشتناک | داغون | نرسید | تاخیر | حیف | بدمزه | بد مزه | خمیر
+    سیء | سیءه | اسوا | زفت | فاشل | حرام | قتل | موت | حرب | ارهاب | ظلم | حزن | حزین
+    للاسف | مشکله | کذب | کذاب | فساد | غبی | تعبان | مقرف | خساره | ضد | دمار | شهید
+    استشهاد | قصف | ضحایا | الم | کارثه | فشل | مات
+    pangit | panget | sira | mali | kulang | sayang | ayaw | hindi maganda | di maganda
+    matagal | bagal | mabagal | peke | scam | bad | worst | disappointed | disappointing
+    walang kwenta | nakakainis | nakakadismaya | badtrip | basag | luma | mahina | sablay
+    punit | madumi | hays | hay | sobrang tagal | hindi gumagana | hindi tugma | di tugma
+    😡 | 😠 | 🤬 | 😤 | 😞 | 😔 | 😢 | 😭 | 💔 | 👎 | 😒 | 🙄 | 😩 | 😫 | 🤮 | 😣 | 😖
+    😑 | 😐 | 😕 | ☹ | 💩 | 😱"""
+)

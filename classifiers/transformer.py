@@ -1,0 +1,237 @@
+"""Transformer backend: a transformers sequence-classification model for sentiment, and
+optionally one for complaints; language, reasons and severity come from the offline rules.
+
+The only module that imports ``torch`` and ``transformers`` (the optional ``transformers``
+extra). Models are a hub id or a local directory; loading problems of every kind (package
+missing, no such model, no network, corrupt weights, labels we cannot map) are raised as
+:class:`ClassifierError`, which :func:`classifiers.load_classifier` turns into a warning and
+the offline default.
+
+Speed: texts are tokenised once without padding, sorted by length, and cut into batches
+that are padded only to their own longest text (dynamic padding), under
+``torch.inference_mode``; results go back to input order. On CPU, ``quantize=True`` swaps
+the linear layers for int8 dynamic-quantised ones (``torch.ao.quantization``).
+
+Label names are mapped whatever their case or style: ``Negative``/``neg``/``NEGATIVE``,
+``LABEL_0``..``LABEL_2`` or bare indices (read as negative, neutral, positive; or negative,
+positive for two labels), and star ratings (``1 star``..``5 stars``: 1-2 negative, 3
+neutral, 4-5 positive). Complaint models: ``complaint``/``yes``/``true``/``LABEL_1`` is a
+complaint; ``not_complaint``/``non_complaint``/``no``/``false``/``LABEL_0`` is not.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from classifiers.base import Verdict
+from classifiers.offline import SENTIMENT_LABELS, OfflineClassifier
+from monitor.errors import ClassifierError
+
+__all__ = ["TransformerClassifier", "map_complaint_labels", "map_sentiment_labels"]
+
+log = logging.getLogger(__name__)
+
+_GENERIC = re.compile(r"^(?:label[_ ]?)?(\d+)$")
+_STARS = re.compile(r"^(\d)\s*stars?$")
+
+
+def map_sentiment_labels(id2label: Mapping[int, str]) -> np.ndarray:
+    """A (num_labels x 3) matrix taking model probabilities to negative/neutral/positive.
+
+    Raises :class:`ClassifierError` naming the labels it cannot read.
+    """
+    n = len(id2label)
+    m = np.zeros((n, 3))
+    for idx in range(n):
+        raw = str(id2label[idx]).strip()
+        name = raw.lower().replace("-", "_")
+        generic = _GENERIC.match(name)
+        stars = _STARS.match(name)
+        if generic and n in (2, 3):
+            k = int(generic.group(1))
+            if k >= n:
+                raise ClassifierError(f"label {raw!r} out of range for {n} labels")
+            target = ("negative", "positive")[k] if n == 2 else SENTIMENT_LABELS[k]
+        elif stars:
+            s = int(stars.group(1))
+            target = "negative" if s <= 2 else "neutral" if s == 3 else "positive"
+        elif name.startswith("neg"):
+            target = "negative"
+        elif name.startswith("neu") or name in ("none", "mixed", "objective"):
+            target = "neutral"
+        elif name.startswith("pos"):
+            target = "positive"
+        else:
+            raise ClassifierError(
+                f"cannot map sentiment label {raw!r} (labels: {sorted(id2label.values())})"
+            )
+        m[idx, SENTIMENT_LABELS.index(target)] = 1.0
+    if m[:, 0].sum() == 0 or m[:, 2].sum() == 0:
+        raise ClassifierError(
+            f"sentiment labels {list(id2label.values())} lack negative or positive"
+        )
+    return m
+
+
+def map_complaint_labels(id2label: Mapping[int, str]) -> int:
+    """The index of the complaint label of a two-label complaint model."""
+    names = {
+        idx: str(id2label[idx]).strip().lower().replace("-", "_") for idx in range(len(id2label))
+    }
+    if len(names) != 2:
+        raise ClassifierError(f"a complaint model needs two labels, got {len(names)}")
+    for idx, name in names.items():
+        if name in ("complaint", "yes", "true", "label_1", "1", "complain"):
+            other = names[1 - idx]
+            if other.startswith(("not", "non", "no", "false", "label_0", "0")):
+                return idx
+    raise ClassifierError(
+        f"cannot tell which complaint label is the complaint: {list(names.values())}"
+    )
+
+
+def _import_torch() -> tuple[Any, Any]:
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        raise ClassifierError(
+            "the transformers backend needs `pip install replywatch[transformers]` "
+            f"({exc.name} is missing)"
+        ) from None
+    return torch, transformers
+
+
+class _Model:
+    """One tokenizer and sequence-classification model, ready for batched inference."""
+
+    def __init__(self, source: str, *, device: str, quantize: bool, max_length: int) -> None:
+        torch, transformers = _import_torch()
+        self.torch = torch
+        try:
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
+            model = transformers.AutoModelForSequenceClassification.from_pretrained(source)
+        except Exception as exc:  # OSError, ValueError, HTTP errors, corrupt files...
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ClassifierError(f"cannot load model {source!r}: {reason}") from exc
+        model.eval()
+        try:
+            self.device = torch.device(device)
+            model.to(self.device)
+        except (RuntimeError, AssertionError) as exc:
+            raise ClassifierError(f"cannot use device {device!r} for {source!r}: {exc}") from exc
+        if quantize:
+            if self.device.type != "cpu":
+                raise ClassifierError("int8 dynamic quantisation runs on CPU only")
+            # torch.ao.quantization still works in torch 2.x but warns (DeprecationWarning,
+            # UserWarning) that torchao will replace it; torchao is not a dependency, so the
+            # warnings are silenced here, where they bite.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                warnings.simplefilter("ignore", UserWarning)
+                # per-channel weight scales: closer to full precision than one scale per
+                # matrix, at the same speed
+                qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+                model = torch.ao.quantization.quantize_dynamic(
+                    model, {torch.nn.Linear: qconfig}, dtype=torch.qint8
+                )
+        self.model = model
+        self.id2label = {int(k): v for k, v in model.config.id2label.items()}
+        limit = getattr(self.tokenizer, "model_max_length", max_length) or max_length
+        self.max_length = int(min(max_length, limit))
+        self.version = str(getattr(model.config, "_commit_hash", None) or "local")[:12]
+
+    def probabilities(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+        """Softmax probabilities (n x num_labels), length-sorted batches, input order kept."""
+        torch = self.torch
+        n = len(texts)
+        out = np.zeros((n, len(self.id2label)), dtype=np.float64)
+        if n == 0:
+            return out
+        enc = self.tokenizer(
+            list(texts), truncation=True, max_length=self.max_length, padding=False
+        )
+        ids = enc["input_ids"]
+        order = np.argsort([len(t) for t in ids], kind="stable")
+        keys = [k for k in enc if k in ("input_ids", "attention_mask", "token_type_ids")]
+        with torch.inference_mode():
+            for start in range(0, n, batch_size):
+                rows = order[start : start + batch_size]
+                features = [{k: enc[k][int(i)] for k in keys} for i in rows]
+                batch = self.tokenizer.pad(features, padding=True, return_tensors="pt")
+                batch = {k: v.to(self.device) for k, v in batch.items()}
+                logits = self.model(**batch).logits.float()
+                out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
+        return out
+
+
+class TransformerClassifier:
+    """Sentiment (and optionally complaint) from transformer models, the rest from rules."""
+
+    def __init__(
+        self,
+        *,
+        sentiment_model: str,
+        complaint_model: str | None = None,
+        device: str = "cpu",
+        batch_size: int = 32,
+        quantize: bool = False,
+        max_length: int = 128,
+        fallback: OfflineClassifier | None = None,
+        complaint_threshold: float | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ClassifierError(f"batch_size must be at least 1, got {batch_size}")
+        self.batch_size = batch_size
+        self.offline = fallback if fallback is not None else OfflineClassifier()
+        if complaint_threshold is not None:
+            self.offline.complaint_threshold = complaint_threshold
+        self._sentiment = _Model(
+            sentiment_model, device=device, quantize=quantize, max_length=max_length
+        )
+        self._sentiment_map = map_sentiment_labels(self._sentiment.id2label)
+        self._complaint: _Model | None = None
+        self._complaint_idx = 0
+        names = [f"{_short(sentiment_model)}@{self._sentiment.version}"]
+        if complaint_model:
+            self._complaint = _Model(
+                complaint_model, device=device, quantize=quantize, max_length=max_length
+            )
+            self._complaint_idx = map_complaint_labels(self._complaint.id2label)
+            names.append(f"{_short(complaint_model)}@{self._complaint.version}")
+        else:
+            names.append(self.offline.name)
+        if quantize:
+            names[0] += "+int8"
+        self.name = "+".join(names)
+
+    def sentiment_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """Negative/neutral/positive probabilities (n x 3) from the sentiment model."""
+        raw = self._sentiment.probabilities(texts, batch_size=self.batch_size)
+        return raw @ self._sentiment_map
+
+    def classify(self, texts: Sequence[str]) -> list[Verdict]:
+        texts = list(texts)
+        sentiment = self.sentiment_probabilities(texts)
+        complaint = None
+        if self._complaint is not None:
+            complaint = self._complaint.probabilities(texts, batch_size=self.batch_size)[
+                :, self._complaint_idx
+            ]
+        return self.offline.verdicts(
+            texts, sentiment=sentiment, complaint=complaint, model_name=self.name
+        )
+
+
+def _short(source: str) -> str:
+    """A model's name for verdicts: the hub id, or a local directory's last part."""
+    parts = [p for p in re.split(r"[\\/]", source.rstrip("/\\")) if p]
+    if not parts:
+        return source
+    return "/".join(parts[-2:]) if not source.startswith(("/", ".", "~")) else parts[-1]

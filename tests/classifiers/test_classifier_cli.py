@@ -1,0 +1,230 @@
+"""`replywatch classify` and `replywatch classifier eval|train`, through a Typer app of our own."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from classifiers import OfflineClassifier, load_classifier
+from monitor.cli_classify import register
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def _write_csv(
+    path: Path, rows: list[tuple[str, str]], header: tuple[str, ...] = ("text", "label")
+) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+COMPLAINTS = [
+    "@acme my order never arrived, still waiting for a refund",
+    "@acme the app is down again, fix it",
+    "worst customer service ever, three weeks and no reply",
+    "my parcel arrived broken and nobody answers the phone",
+    "charged twice for one order, unacceptable",
+    "@acme why is my delivery late again?? so disappointed",
+]
+NOT_COMPLAINTS = [
+    "lovely sunny day at the beach today",
+    "thank you @acme, the coffee was great",
+    "watching the match tonight with friends",
+    "happy birthday to my sister!",
+    "just finished a great book",
+    "the new album is amazing",
+]
+
+
+def test_classify_json_lines(app: typer.Typer) -> None:
+    stdin = "I'll sue you, my refund never came\n\n  \nغذا عالی بود، ممنون\n"
+    result = CliRunner().invoke(app, ["classify"], input=stdin)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 2  # blank lines are skipped
+    first, second = (json.loads(line) for line in lines)
+    assert first["text"] == "I'll sue you, my refund never came"
+    assert first["reasons"] == ["legal_threat"]
+    assert first["severity"] == "critical"
+    assert second["language"] == "fa"
+    assert second["sentiment"] == "positive"
+    assert set(first) >= {"sentiment_scores", "complaint", "is_complaint", "model", "languages"}
+
+
+def test_classify_table(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["classify", "--format", "table"], input="rude staff!!\n")
+    assert result.exit_code == 0, result.output
+    assert "severity" in result.stdout
+    assert "rude staff" in result.stdout
+    assert "staff_conduct" in result.stdout
+
+
+def test_classify_bad_backend_is_one_line_error(app: typer.Typer) -> None:
+    result = CliRunner().invoke(app, ["classify", "--backend", "magic"], input="hi\n")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.output
+
+
+def test_eval_shipped_model(app: typer.Typer, tmp_path: Path) -> None:
+    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
+    data = _write_csv(tmp_path / "c.csv", rows)
+    result = CliRunner().invoke(app, ["classifier", "eval", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.stdout
+    assert "precision" in result.stdout
+    assert "true \\ predicted" in result.stdout
+    # the shipped model gets these plain cases right
+    clf = load_classifier()
+    assert isinstance(clf, OfflineClassifier)
+    got = [v.is_complaint for v in clf.classify([t for t, _ in rows])]
+    assert sum(got[:6]) >= 5
+    assert sum(got[6:]) <= 1
+
+
+def test_eval_cross_validation(app: typer.Typer, tmp_path: Path) -> None:
+    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
+    data = _write_csv(tmp_path / "c.csv", rows)
+    result = CliRunner().invoke(app, ["classifier", "eval", "--data", str(data), "--cv", "3"])
+    assert result.exit_code == 0, result.output
+    assert "3-fold cross-validation" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (None, "file not found"),
+        ("text,rating\nhello,5\n", "no label column"),
+        ("body,label\nhello,complaint\n", "no text column"),
+        ("text,label\nhello,angry\n", "not complaint labels"),
+        ("text,label\n", "no labelled rows"),
+    ],
+)
+def test_eval_bad_input(
+    app: typer.Typer, tmp_path: Path, content: str | None, message: str
+) -> None:
+    path = tmp_path / "data.csv"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    result = CliRunner().invoke(app, ["classifier", "eval", "--data", str(path)])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_eval_cv_with_too_few_rows(app: typer.Typer, tmp_path: Path) -> None:
+    data = _write_csv(tmp_path / "s.csv", [("good", "positive"), ("bad", "negative")])
+    result = CliRunner().invoke(
+        app, ["classifier", "eval", "--data", str(data), "--task", "sentiment", "--cv", "5"]
+    )
+    assert result.exit_code == 2
+    assert "cross-validation" in result.stderr
+
+
+CONFIG = """\
+database_url: sqlite:///{db}
+entities:
+  - id: acme
+    kind: brand
+    name: Acme
+    terms: [Acme]
+    team: support
+sources:
+  - name: demo
+    type: jsonl
+    path: posts.jsonl
+teams:
+  support:
+    slack_channel: "#support"
+"""
+
+
+def _labels_in_database(config: Path) -> None:
+    from monitor.db import make_engine, make_sessionmaker, upgrade
+    from monitor.models import Label
+    from monitor.settings import load_settings
+
+    engine = make_engine(load_settings(config).database_url)
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        session.add_all(
+            [
+                Label(
+                    text="پیک خیلی دیر آمد",
+                    language="fa",
+                    task="sentiment",
+                    label="negative",
+                    actor="ana",
+                ),
+                Label(
+                    text="عالی بود", language=None, task="sentiment", label="positive", actor="ana"
+                ),
+                Label(
+                    text="still no refund",
+                    language="en",
+                    task="complaint",
+                    label="complaint",
+                    actor="ana",
+                ),
+                Label(text="whatever", language="en", task="topic", label="x", actor="ana"),
+            ]
+        )
+    engine.dispose()
+
+
+def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "complaints-en").mkdir(parents=True)
+    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
+    _write_csv(data / "complaints-en" / "train.csv", rows)
+    (data / "sentiment-fa").mkdir()
+    _write_csv(
+        data / "sentiment-fa" / "train.csv",
+        [
+            ("غذا عالی بود", "positive"),
+            ("خیلی خوشمزه بود", "positive"),
+            ("غذا سرد بود", "negative"),
+            ("خیلی دیر رسید", "negative"),
+        ],
+    )
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    _labels_in_database(config)
+    out = tmp_path / "model"
+
+    result = CliRunner().invoke(
+        app, ["classifier", "train", "-c", str(config), "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "complaint-en: 13 texts (1 from the database)" in result.stdout
+    assert "sentiment-fa: 6 texts (2 from the database)" in result.stdout
+    assert "skipped 1 database labels" in result.stdout
+    clf = load_classifier(model_dir=out)
+    [v] = clf.classify(["@acme my parcel never arrived, still waiting for a refund"])
+    assert v.is_complaint
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-c", "missing.yaml"], "not found"),
+        (["--data", "no/such/folder"], "no such data folder"),
+    ],
+)
+def test_train_bad_input(app: typer.Typer, tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["classifier", "train", "--out", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output

@@ -1,0 +1,64 @@
+"""Offline language detection: Persian vs Arabic, Tagalog vs English, mixed posts."""
+
+import pytest
+
+from classifiers import detect_languages
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The delivery was late and nobody answered my emails", "en"),
+        ("@acme why is my order still not here?", "en"),
+        ("غذا خیلی سرد بود و پیک هم دیر رسید", "fa"),  # Persian letters ی ک پ
+        ("چرا سفارشم هنوز نرسیده؟", "fa"),  # چ and common Persian words
+        ("این گوشی واقعا عالیه", "fa"),
+        ("لم يصل الطلب حتى الآن، هذه خدمة سيئة", "ar"),  # ة ي and Arabic function words
+        ("الله يسعدكم على الخدمة الممتازة", "ar"),
+        ("Grabe ang tagal ng delivery ko, wala pa rin hanggang ngayon", "tl"),
+        ("Salamat po, ang ganda ng item", "tl"),
+    ],
+)
+def test_main_language(text: str, expected: str) -> None:
+    [guess] = detect_languages([text])
+    assert guess.language == expected
+    assert guess.languages[0] == expected
+
+
+def test_persian_written_without_persian_only_letters_is_still_persian() -> None:
+    # Words like است, که, را decide when the distinctive letters are absent.
+    [guess] = detect_languages(["این خوب است که امروز رسید"])
+    assert guess.language == "fa"
+
+
+def test_arabic_keyboard_letters_in_arabic_text_stay_arabic() -> None:
+    [guess] = detect_languages(["هذا المنتج رائع جدا وانصح به"])
+    assert guess.language == "ar"
+
+
+def test_taglish_lists_both_languages_main_first() -> None:
+    [guess] = detect_languages(
+        ["I love the product pero ang tagal ng shipping, sana mas mabilis naman next time"]
+    )
+    assert guess.language == "tl"
+    assert guess.languages == ("tl", "en")
+
+
+def test_mixed_scripts_list_both() -> None:
+    [guess] = detect_languages(["My order from your store: سفارش من هنوز نرسیده است و خیلی دیر شد"])
+    assert set(guess.languages) == {"fa", "en"}
+    assert guess.languages[0] == guess.language
+
+
+def test_no_letters_is_undetermined() -> None:
+    guesses = detect_languages(["", "😡😡", "12345 !!!"])
+    assert [g.language for g in guesses] == ["und", "und", "und"]
+    assert all(g.languages == () for g in guesses)
+
+
+def test_batch_order_and_independence() -> None:
+    texts = ["wala pa rin ang order ko", "the app is down", "غذا سرد بود", "لم يصل الطلب"]
+    together = [g.language for g in detect_languages(texts)]
+    alone = [detect_languages([t])[0].language for t in texts]
+    assert together == alone == ["tl", "en", "fa", "ar"]
+    assert detect_languages([]) == []

@@ -1,0 +1,183 @@
+"""The offline default: the Classifier contract, its artifact, training on small data."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifiers import (
+    Classifier,
+    OfflineClassifier,
+    Sentiment,
+    Severity,
+    Verdict,
+    load_classifier,
+)
+from classifiers.linear import ARTIFACT_NAME, Artifact
+from classifiers.train import Example, train_artifact
+from monitor.errors import ClassifierError
+
+TEXTS = [
+    "@acme my order never arrived and nobody answers. Worst service ever!",
+    "Loving the new flavour, thank you @acme",
+    "غذا سرد بود و هنوز پولم برنگشته",
+    "الطلب لم يصل حتى الآن وخدمة العملاء لا ترد",
+    "Grabe ang tagal ng delivery ko, wala pa rin hanggang ngayon",
+    "",
+    "What time does the store open on Sunday?",
+]
+
+
+@pytest.fixture(scope="module")
+def clf() -> OfflineClassifier:
+    c = load_classifier()
+    assert isinstance(c, OfflineClassifier)
+    return c
+
+
+def test_meets_the_protocol(clf: OfflineClassifier) -> None:
+    assert isinstance(clf, Classifier)
+    assert clf.name.startswith("offline@")
+
+
+def test_one_verdict_per_text_in_order(clf: OfflineClassifier) -> None:
+    verdicts = clf.classify(TEXTS)
+    assert len(verdicts) == len(TEXTS)
+    reversed_verdicts = clf.classify(TEXTS[::-1])
+    assert reversed_verdicts[::-1] == verdicts
+    assert clf.classify([]) == []
+
+
+def test_verdicts_do_not_depend_on_the_batch(clf: OfflineClassifier) -> None:
+    together = clf.classify(TEXTS)
+    for text, verdict in zip(TEXTS, together, strict=True):
+        [alone] = clf.classify([text])
+        assert alone.sentiment is verdict.sentiment
+        assert alone.complaint == pytest.approx(verdict.complaint, abs=1e-6)
+
+
+def test_verdict_fields_are_consistent(clf: OfflineClassifier) -> None:
+    for v in clf.classify(TEXTS):
+        assert isinstance(v, Verdict)
+        assert set(v.sentiment_scores) == {"negative", "neutral", "positive"}
+        assert math.isclose(sum(v.sentiment_scores.values()), 1.0, abs_tol=1e-6)
+        assert v.sentiment.value == max(v.sentiment_scores, key=v.sentiment_scores.__getitem__)
+        assert 0.0 <= v.complaint <= 1.0
+        assert v.is_complaint == (v.complaint >= clf.complaint_threshold)
+        assert v.model == clf.name
+        assert v.language == (v.languages[0] if v.languages else "und")
+
+
+def test_complaints_in_four_languages_and_praise(clf: OfflineClassifier) -> None:
+    v = clf.classify(TEXTS)
+    for i in range(5):
+        expect_complaint = i != 1
+        assert v[i].is_complaint is expect_complaint, TEXTS[i]
+    assert v[1].sentiment is Sentiment.POSITIVE
+    assert v[1].severity is Severity.LOW
+    assert [x.language for x in v[:5]] == ["en", "en", "fa", "ar", "tl"]
+
+
+def test_threshold_moves_the_decision() -> None:
+    strict = load_classifier(complaint_threshold=0.99)
+    lenient = load_classifier(complaint_threshold=0.01)
+    text = ["Still waiting for my refund @acme"]
+    [hi], [lo] = strict.classify(text), lenient.classify(text)
+    assert hi.complaint == pytest.approx(lo.complaint)
+    assert not hi.is_complaint
+    assert lo.is_complaint
+
+
+def test_bad_arguments_are_classifier_errors(tmp_path: Path) -> None:
+    with pytest.raises(ClassifierError, match="unknown classifier backend"):
+        load_classifier(backend="magic")
+    with pytest.raises(ClassifierError, match="complaint_threshold"):
+        load_classifier(complaint_threshold=1.5)
+    with pytest.raises(ClassifierError, match="not found"):
+        load_classifier(model_dir=tmp_path)
+    (tmp_path / ARTIFACT_NAME).write_bytes(b"not a zip file")
+    with pytest.raises(ClassifierError, match="unreadable"):
+        load_classifier(model_dir=tmp_path)
+
+
+def _toy_data() -> dict[str, list[Example]]:
+    complaints = [
+        f"@shop{i} my {thing} is {state}, still waiting for a refund"
+        for i, (thing, state) in enumerate(
+            [
+                (t, s)
+                for t in ("order", "parcel", "phone", "bag")
+                for s in ("late", "broken", "lost")
+            ]
+        )
+    ]
+    fine = [
+        f"@shop{i} {word} day at the {place} today"
+        for i, (word, place) in enumerate(
+            [
+                (w, p)
+                for w in ("lovely", "sunny", "great", "calm")
+                for p in ("beach", "park", "lake")
+            ]
+        )
+    ]
+    sentiment = [Example(f"I {w} this so much", "positive") for w in ("love", "adore", "like")]
+    sentiment += [Example(f"I {w} this so much", "negative") for w in ("hate", "loathe", "detest")]
+    sentiment += [Example(f"the {w} opens at nine", "neutral") for w in ("shop", "bank", "mall")]
+    return {
+        "complaint-en": [Example(t, "complaint") for t in complaints]
+        + [Example(t, "not_complaint") for t in fine],
+        "sentiment-en": sentiment * 3,
+    }
+
+
+def test_train_save_load_round_trip(tmp_path: Path) -> None:
+    artifact = train_artifact(_toy_data(), folds=3, version="test")
+    assert set(artifact.models) == {"complaint-en", "sentiment-en"}
+    assert set(artifact.meta["cv"]) == {"complaint-en", "sentiment-en"}
+    path = artifact.save(tmp_path)
+    assert path.name == ARTIFACT_NAME
+    loaded = Artifact.load(tmp_path)
+    assert loaded.version == "test"
+    for name, model in artifact.models.items():
+        other = loaded.models[name]
+        assert other.labels == model.labels
+        np.testing.assert_array_equal(other.cols, model.cols)
+
+    before = OfflineClassifier(artifact)
+    after = OfflineClassifier(model_dir=tmp_path)
+    assert after.name == "offline@test"
+    texts = ["@shop9 my order is lost, still waiting", "lovely day at the lake", "I hate this"]
+    for a, b in zip(before.classify(texts), after.classify(texts), strict=True):
+        assert b.complaint == pytest.approx(a.complaint, abs=1e-2)
+        assert b.sentiment is a.sentiment
+    va, vb, vc = after.classify(texts)
+    assert va.is_complaint
+    assert not vb.is_complaint
+    assert vc.sentiment is Sentiment.NEGATIVE
+
+
+def test_artifact_holds_no_text(tmp_path: Path) -> None:
+    artifact = train_artifact(_toy_data(), version="test")
+    path = artifact.save(tmp_path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = arrays.pop("meta").tobytes().decode("utf-8")
+    for name, array in arrays.items():
+        assert array.dtype.kind in "iuf", name  # numbers only: no strings, no objects
+    for fragment in ("refund", "lovely", "still waiting", "shop"):
+        assert fragment not in meta
+
+
+def test_packaged_artifact_is_small_and_complete() -> None:
+    path = Path(__file__).resolve().parents[2] / "classifiers" / "models" / ARTIFACT_NAME
+    assert path.stat().st_size < 5_000_000
+    artifact = Artifact.load(path)
+    assert set(artifact.models) == {
+        "complaint-en",
+        "sentiment-en",
+        "sentiment-ar",
+        "sentiment-fa",
+        "sentiment-tl",
+    }

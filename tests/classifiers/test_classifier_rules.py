@@ -1,0 +1,165 @@
+"""Normalisation, hashed features, severity reasons and the severity rule."""
+
+import numpy as np
+import pytest
+
+from classifiers import Reason, Severity, load_classifier
+from classifiers.cues import find_reasons
+from classifiers.features import N_FEATURES, N_WORD, Featurizer, char_column, term_columns
+from classifiers.severity import assess_severity
+from classifiers.text import normalise, normalise_batch
+
+
+def test_arabic_and_persian_letter_variants_fold_together() -> None:
+    assert normalise("كيك") == normalise("کیک")
+    assert normalise("مدرسة") == normalise("مدرسه")
+    assert normalise("أحمد") == normalise("احمد")
+    # presentation forms (scraped tweets) and tatweel, diacritics, ZWNJ
+    assert normalise("ﻃﻔﻼً") == normalise("طفلا")
+    assert normalise("نوفــــابرو") == normalise("نوفابرو")
+    assert normalise("رستوران\u200cها") == normalise("رستورانها")
+
+
+def test_elongation_urls_mentions_and_digits() -> None:
+    assert normalise("soooooo baaaad") == "soo baad"
+    assert normalise("@Acme_Help see https://x.co/abc") == " @acme_help see http "
+    assert normalise("۱۲۳ ٤٥") == "123 45"
+
+
+def test_normalise_batch_keeps_one_text_per_input() -> None:
+    texts = ["a\x1eb", "", "line\nbreak", "\\u2019quoted\\u2019"]
+    out = normalise_batch(texts)
+    assert len(out) == 4
+    assert out[0] == "a b"
+    assert out[2] == "line break"
+    assert out[3] == "'quoted'"
+
+
+def test_features_do_not_depend_on_the_batch() -> None:
+    feat = Featurizer()
+    texts = ["The app is down again!!", "غذا سرد بود", "", "wala pa rin 😡"]
+    together = feat.transform(texts).toarray()
+    for i, text in enumerate(texts):
+        alone = feat.transform([text]).toarray()[0]
+        np.testing.assert_allclose(together[i], alone, rtol=1e-6)
+    assert together.shape == (4, N_FEATURES)
+    # each non-empty text has unit-norm word and character blocks
+    for row in together[[0, 1, 3]]:
+        assert np.linalg.norm(row[:N_WORD]) == pytest.approx(1.0, rel=1e-5)
+        assert np.linalg.norm(row[N_WORD:]) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_counts_hold_words_bigrams_and_char_ngrams() -> None:
+    m = Featurizer().counts(["wala pa"])
+    cols = set(m.indices.tolist())
+    assert set(term_columns(["wala", "pa", "wala pa"])) <= cols
+    assert char_column("wala") in cols
+    assert char_column("a p") in cols
+    # 2 words + 1 bigram; chars of " wala pa " (9): 9 + 8 + 7 + 6 + 5 n-grams, repeats summed
+    assert m.sum() == 3 + 9 + 8 + 7 + 6 + 5
+
+
+REASON_EXAMPLES = [
+    ("I'll sue you if this isn't fixed", Reason.LEGAL_THREAT),
+    ("My lawyer will be in touch", Reason.LEGAL_THREAT),
+    ("اگه پولمو پس ندید با وکیل میام", Reason.LEGAL_THREAT),
+    ("سأتواصل مع محامي بخصوص هذا الطلب", Reason.LEGAL_THREAT),
+    ("idedemanda ko kayo sa ginawa nyo", Reason.LEGAL_THREAT),
+    ("Got food poisoning from your burger", Reason.SAFETY),
+    ("بعد از خوردن غذا مسموم شدم", Reason.SAFETY),
+    ("أصبت بتسمم بعد الوجبة", Reason.SAFETY),
+    ("nalason kami sa pagkain nyo", Reason.SAFETY),
+    ("The app is down again and I can't log in", Reason.OUTAGE),
+    ("اپ از صبح کار نمیکنه", Reason.OUTAGE),
+    ("التطبيق لا يعمل منذ الصباح", Reason.OUTAGE),
+    ("hindi gumagana yung app nyo", Reason.OUTAGE),
+    ("You had a data leak and now I get spam", Reason.DATA_BREACH),
+    ("اطلاعات شخصی مشتری ها لو رفته", Reason.DATA_BREACH),
+    ("تم اختراق حسابي", Reason.DATA_BREACH),
+    ("na-hack yung account ko sa app nyo", Reason.DATA_BREACH),
+    ("Everyone should boycott this brand", Reason.BOYCOTT_VIRAL),
+    ("همه باید این برند رو تحریم کنن", Reason.BOYCOTT_VIRAL),
+    ("يجب مقاطعة هذه الشركة", Reason.BOYCOTT_VIRAL),
+    ("ipapa-tulfo ko kayo", Reason.BOYCOTT_VIRAL),
+    ("Such rude staff at your store", Reason.STAFF_CONDUCT),
+    ("پیک خیلی بی ادب بود", Reason.STAFF_CONDUCT),
+    ("المندوب كان وقح جدا", Reason.STAFF_CONDUCT),
+    ("ang bastos ng rider nyo", Reason.STAFF_CONDUCT),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), REASON_EXAMPLES)
+def test_reasons_in_four_languages(text: str, reason: Reason) -> None:
+    [found] = find_reasons(normalise_batch([text]))
+    assert reason in found
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Meet me at the food court",
+        "Pursue your dreams",
+        "Sunday brunch was lovely",
+        "The download finished",
+        "قطار امروز سر وقت رسید",
+    ],
+)
+def test_no_reason_from_look_alike_words(text: str) -> None:
+    assert find_reasons(normalise_batch([text])) == [()]
+
+
+def test_reasons_found_across_a_batch_go_to_the_right_text() -> None:
+    texts = ["all good here", "I'll sue you", "fine", "rude staff and a data leak", ""]
+    found = find_reasons(normalise_batch(texts))
+    assert found == [
+        (),
+        (Reason.LEGAL_THREAT,),
+        (),
+        (Reason.DATA_BREACH, Reason.STAFF_CONDUCT),
+        (),
+    ]
+
+
+def test_severity_rule() -> None:
+    legal = (Reason.LEGAL_THREAT,)
+    outage = (Reason.OUTAGE,)
+    assert assess_severity(legal, is_complaint=False, negative=0.1) == (Severity.LOW, ())
+    assert assess_severity(legal, is_complaint=True, negative=0.9) == (Severity.CRITICAL, legal)
+    assert assess_severity(outage, is_complaint=True, negative=0.9) == (Severity.HIGH, outage)
+    two = (Reason.OUTAGE, Reason.STAFF_CONDUCT)
+    assert assess_severity(two, is_complaint=False, negative=0.6) == (Severity.CRITICAL, two)
+    assert assess_severity((), is_complaint=True, negative=0.6) == (Severity.NORMAL, ())
+    loud = assess_severity((), is_complaint=True, negative=0.9, uppercase_share=0.8)
+    assert loud == (Severity.HIGH, ())
+    assert assess_severity((), is_complaint=False, negative=0.9) == (Severity.LOW, ())
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "severity"),
+    [
+        (
+            "I will sue you, my refund still hasn't arrived after 3 weeks",
+            Reason.LEGAL_THREAT,
+            Severity.CRITICAL,
+        ),
+        (
+            "Your app is down again and I can't pay my bills. Terrible.",
+            Reason.OUTAGE,
+            Severity.HIGH,
+        ),
+        ("غذا مسموم بود، حالم بد شد و بیمارستان رفتم", Reason.SAFETY, Severity.CRITICAL),
+        ("المندوب كان وقح جدا والطلب لم يصل", Reason.STAFF_CONDUCT, Severity.HIGH),
+    ],
+)
+def test_verdict_severity_end_to_end(text: str, reason: Reason, severity: Severity) -> None:
+    [v] = load_classifier().classify([text])
+    assert reason in v.reasons
+    assert v.severity is severity
+
+
+def test_praise_mentioning_a_reason_word_stays_low() -> None:
+    [v] = load_classifier().classify(
+        ["Thank you so much, the hospital staff were amazing and kind"]
+    )
+    assert v.severity is Severity.LOW
+    assert v.reasons == ()

@@ -1,0 +1,156 @@
+"""The transformers backend on tiny random models built here (no download)."""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from classifiers import OfflineClassifier, load_classifier  # noqa: E402
+from classifiers.transformer import TransformerClassifier  # noqa: E402
+
+TEXTS = [
+    "my order is late",
+    "thank you",
+    "the app is down and my order never arrived still waiting for refund thank you",
+    "غذا سرد بود",
+    "ang tagal wala pa",
+    "love it",
+    "الطلب لم يصل",
+]
+WORDS = sorted({word for text in TEXTS for word in text.split()})
+
+
+def _save_tiny_model(path: Path, id2label: dict[int, str] | None, num_labels: int) -> Path:
+    path.mkdir(parents=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(WORDS))]
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = transformers.BertTokenizerFast(vocab_file=str(path / "vocab.txt"))
+    kwargs = (
+        {"id2label": id2label, "label2id": {v: k for k, v in id2label.items()}} if id2label else {}
+    )
+    config = transformers.BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        num_labels=num_labels,
+        **kwargs,
+    )
+    torch.manual_seed(len(path.name))
+    model = transformers.BertForSequenceClassification(config)
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sentiment_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    return _save_tiny_model(root / "sentiment", {0: "Negative", 1: "Neutral", 2: "Positive"}, 3)
+
+
+@pytest.fixture(scope="module")
+def complaint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    return _save_tiny_model(root / "complaint", {0: "not_complaint", 1: "complaint"}, 2)
+
+
+def _reference(path: Path, texts: list[str]) -> np.ndarray:
+    """Softmax of the model run one text at a time, no padding at all."""
+    tok = transformers.AutoTokenizer.from_pretrained(path)
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(path).eval()
+    out = []
+    with torch.inference_mode():
+        for text in texts:
+            logits = model(**tok(text, return_tensors="pt")).logits
+            out.append(torch.softmax(logits, dim=-1)[0].numpy())
+    return np.array(out)
+
+
+def test_sentiment_matches_one_at_a_time(sentiment_dir: Path) -> None:
+    clf = load_classifier(backend="transformers", sentiment_model=str(sentiment_dir), batch_size=3)
+    assert isinstance(clf, TransformerClassifier)
+    verdicts = clf.classify(TEXTS)
+    expected = _reference(sentiment_dir, TEXTS)
+    got = np.array(
+        [[v.sentiment_scores[k] for k in ("negative", "neutral", "positive")] for v in verdicts]
+    )
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert [v.sentiment.value for v in verdicts] == [
+        ("negative", "neutral", "positive")[i] for i in expected.argmax(axis=1)
+    ]
+    assert all(v.model == clf.name for v in verdicts)
+    assert clf.name.startswith("sentiment@")
+    # language and reasons still come from the offline rules
+    assert [v.language for v in verdicts] == ["en", "en", "en", "fa", "tl", "en", "ar"]
+    assert verdicts[2].reasons or verdicts[2].severity.value == "low"
+
+
+def test_generic_label_names_use_their_index(tmp_path: Path) -> None:
+    path = _save_tiny_model(tmp_path / "generic", None, 3)  # LABEL_0..LABEL_2
+    clf = load_classifier(backend="transformers", sentiment_model=str(path), batch_size=2)
+    got = np.array(
+        [
+            [v.sentiment_scores[k] for k in ("negative", "neutral", "positive")]
+            for v in clf.classify(TEXTS[:4])
+        ]
+    )
+    np.testing.assert_allclose(got, _reference(path, TEXTS[:4]), atol=1e-5)
+
+
+def test_complaint_model(sentiment_dir: Path, complaint_dir: Path) -> None:
+    clf = load_classifier(
+        backend="transformers",
+        sentiment_model=str(sentiment_dir),
+        complaint_model=str(complaint_dir),
+        batch_size=4,
+        complaint_threshold=0.5,
+    )
+    verdicts = clf.classify(TEXTS)
+    expected = _reference(complaint_dir, TEXTS)[:, 1]
+    np.testing.assert_allclose([v.complaint for v in verdicts], expected, atol=1e-5)
+    assert [v.is_complaint for v in verdicts] == (expected >= 0.5).tolist()
+    assert "complaint@" in clf.name
+
+
+def test_batch_size_and_order_do_not_change_results(sentiment_dir: Path) -> None:
+    one = TransformerClassifier(sentiment_model=str(sentiment_dir), batch_size=1)
+    many = TransformerClassifier(sentiment_model=str(sentiment_dir), batch_size=32)
+    a = one.sentiment_probabilities(TEXTS)
+    b = many.sentiment_probabilities(TEXTS[::-1])[::-1]
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert one.sentiment_probabilities([]).shape == (0, 3)
+
+
+def test_int8_quantisation_runs(sentiment_dir: Path) -> None:
+    clf = TransformerClassifier(sentiment_model=str(sentiment_dir), quantize=True)
+    probs = clf.sentiment_probabilities(TEXTS)
+    assert probs.shape == (len(TEXTS), 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert "+int8" in clf.name
+
+
+def test_unloadable_model_falls_back_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = tmp_path / "no-such-model"
+    with caplog.at_level(logging.WARNING, logger="classifiers"):
+        clf = load_classifier(backend="transformers", sentiment_model=str(missing))
+    assert isinstance(clf, OfflineClassifier)
+    [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert str(missing) in record.getMessage()
+    assert "offline" in record.getMessage()
+
+
+def test_labels_we_cannot_map_fall_back(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = _save_tiny_model(tmp_path / "emotion", {0: "joy", 1: "anger"}, 2)
+    with caplog.at_level(logging.WARNING, logger="classifiers"):
+        clf = load_classifier(backend="transformers", sentiment_model=str(path))
+    assert isinstance(clf, OfflineClassifier)
+    assert "cannot map sentiment label" in caplog.text
