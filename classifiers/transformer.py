@@ -111,9 +111,18 @@ def _import_torch() -> tuple[Any, Any]:
 class _Model:
     """One tokenizer and sequence-classification model, ready for batched inference."""
 
-    def __init__(self, source: str, *, device: str, quantize: bool, max_length: int) -> None:
+    def __init__(
+        self,
+        source: str,
+        *,
+        device: str,
+        quantize: bool,
+        max_length: int,
+        max_batch_tokens: int = 1024,
+    ) -> None:
         torch, transformers = _import_torch()
         self.torch = torch
+        self.max_batch_tokens = max_batch_tokens
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
             model = transformers.AutoModelForSequenceClassification.from_pretrained(source)
@@ -157,18 +166,38 @@ class _Model:
         enc = self.tokenizer(
             list(texts), truncation=True, max_length=self.max_length, padding=False
         )
-        ids = enc["input_ids"]
-        order = np.argsort([len(t) for t in ids], kind="stable")
+        lengths = np.array([len(t) for t in enc["input_ids"]])
+        order = np.argsort(lengths, kind="stable")
         keys = [k for k in enc if k in ("input_ids", "attention_mask", "token_type_ids")]
         with torch.inference_mode():
-            for start in range(0, n, batch_size):
-                rows = order[start : start + batch_size]
+            for rows in _batches(lengths[order], order, batch_size, self.max_batch_tokens):
                 features = [{k: enc[k][int(i)] for k in keys} for i in rows]
                 batch = self.tokenizer.pad(features, padding=True, return_tensors="pt")
                 batch = {k: v.to(self.device) for k, v in batch.items()}
                 logits = self.model(**batch).logits.float()
                 out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
         return out
+
+
+def _batches(
+    sorted_lengths: np.ndarray, order: np.ndarray, batch_size: int, max_tokens: int
+) -> list[np.ndarray]:
+    """Cut length-sorted rows into batches of at most ``batch_size`` rows and, once a batch
+    has two rows, at most ``max_tokens`` padded tokens (rows x its longest row)."""
+    batches: list[np.ndarray] = []
+    start = 0
+    n = len(order)
+    while start < n:
+        end = start + 1
+        while (
+            end < n
+            and end - start < batch_size
+            and (end - start + 1) * int(sorted_lengths[end]) <= max_tokens
+        ):
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
 
 
 class TransformerClassifier:
@@ -183,9 +212,13 @@ class TransformerClassifier:
         batch_size: int = 32,
         quantize: bool = False,
         max_length: int = 128,
+        max_batch_tokens: int = 1024,
         fallback: OfflineClassifier | None = None,
         complaint_threshold: float | None = None,
     ) -> None:
+        """``batch_size`` caps the rows of a batch and ``max_batch_tokens`` its padded tokens
+        (rows x longest row; a single long text still goes alone): on CPU, batches past about
+        a thousand tokens fall out of cache and get slower per text."""
         if batch_size < 1:
             raise ClassifierError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size
@@ -193,7 +226,11 @@ class TransformerClassifier:
         if complaint_threshold is not None:
             self.offline.complaint_threshold = complaint_threshold
         self._sentiment = _Model(
-            sentiment_model, device=device, quantize=quantize, max_length=max_length
+            sentiment_model,
+            device=device,
+            quantize=quantize,
+            max_length=max_length,
+            max_batch_tokens=max_batch_tokens,
         )
         self._sentiment_map = map_sentiment_labels(self._sentiment.id2label)
         self._complaint: _Model | None = None
@@ -201,7 +238,11 @@ class TransformerClassifier:
         names = [f"{_short(sentiment_model)}@{self._sentiment.version}"]
         if complaint_model:
             self._complaint = _Model(
-                complaint_model, device=device, quantize=quantize, max_length=max_length
+                complaint_model,
+                device=device,
+                quantize=quantize,
+                max_length=max_length,
+                max_batch_tokens=max_batch_tokens,
             )
             self._complaint_idx = map_complaint_labels(self._complaint.id2label)
             names.append(f"{_short(complaint_model)}@{self._complaint.version}")

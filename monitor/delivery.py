@@ -35,7 +35,7 @@ from monitor import outbox
 from monitor.cases import SYSTEM, acknowledge, add_event
 from monitor.errors import AuthError, DeliveryError, ReplywatchError
 from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
-from monitor.notify import alert_key, case_alert_payload, enqueue_case_update
+from monitor.notify import alert_key, author_history, case_alert_payload, enqueue_case_update
 from monitor.outbox import Sender
 from monitor.settings import Settings
 from sources.base import Replier
@@ -90,7 +90,9 @@ class _Senders:
             if case is not None and case.slack_ts:
                 return {"channel": case.slack_channel, "ts": case.slack_ts, "already": True}
             payload = (
-                case_alert_payload(case, self.settings, session=session, now=self.clock())
+                case_alert_payload(
+                    case, self.settings, history=author_history(session, case), now=self.clock()
+                )
                 if case is not None
                 else row.payload
             )
@@ -113,7 +115,9 @@ class _Senders:
                 if original is not None and (original.result or {}).get("digest"):
                     return {"skipped": "the alert went out in a digest"}
                 raise DeliveryError(row.key, "the case's first message is not out yet")
-            payload = case_alert_payload(case, self.settings, session=session, now=self.clock())
+            payload = case_alert_payload(
+                case, self.settings, history=author_history(session, case), now=self.clock()
+            )
             channel, ts = case.slack_channel or row.target, case.slack_ts
             key = alert_key(case)
         payload["channel"] = channel

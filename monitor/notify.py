@@ -13,6 +13,7 @@ thread.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,18 +24,19 @@ from sqlalchemy.orm import Session
 from monitor import outbox
 from monitor.cases import CLOSED
 from monitor.clocks import ClockState, case_clocks
-from monitor.models import Author, Case, OutboxKind, Post
+from monitor.models import Author, Case, Outbox, OutboxKind, OutboxStatus, Post
 from monitor.routing import public_reply_allowed
 from monitor.settings import Settings
 
 __all__ = [
     "CASE_ACTIONS",
     "alert_key",
+    "author_histories",
     "author_history",
     "case_alert_payload",
     "clocks_for",
     "due_summary",
-    "enqueue_case_alert",
+    "enqueue_case_alerts",
     "enqueue_case_update",
     "update_key",
 ]
@@ -87,31 +89,55 @@ def due_summary(case: Case, settings: Settings, *, now: datetime) -> dict[str, s
 
 
 def author_history(session: Session, case: Case) -> list[str]:
-    """The author's earlier cases, newest first: same author row, or the same handle on any
-    platform (people tend to keep their handle; a false match costs a glance, a miss makes
-    someone ask the customer to repeat themselves)."""
-    author = case.post.author
-    rows = session.scalars(
-        select(Case)
+    """The author's earlier cases, newest first (see :func:`author_histories`)."""
+    return author_histories(session, [case])[case.id]
+
+
+def author_histories(session: Session, cases: Sequence[Case]) -> dict[int, list[str]]:
+    """Each case's author's earlier cases, newest first, in one query for the batch: same
+    author row, or the same handle on any platform (people tend to keep their handle; a false
+    match costs a glance, a miss makes someone ask the customer to repeat themselves)."""
+    if not cases:
+        return {}
+    author_ids = {c.post.author.id for c in cases}
+    handles = {c.post.author.handle.lower() for c in cases}
+    rows = session.execute(
+        select(Case, Author.id, func.lower(Author.handle))
         .join(Post, Case.post_id == Post.id)
         .join(Author, Post.author_id == Author.id)
         .where(
-            Case.id < case.id,  # earlier cases only (ids grow as cases open)
-            or_(Author.id == author.id, func.lower(Author.handle) == author.handle.lower()),
+            Case.id < max(c.id for c in cases),
+            or_(Author.id.in_(author_ids), func.lower(Author.handle).in_(handles)),
         )
         .order_by(Case.opened_at.desc(), Case.id.desc())
-        .limit(_HISTORY_LIMIT)
     ).all()
-    lines = []
-    for other in rows:
-        text = " ".join(other.post.text.split())
-        excerpt = text if len(text) <= 80 else text[:77] + "..."
-        owner = f", {other.owner}" if other.owner else ""
-        lines.append(
-            f"{other.opened_at:%Y-%m-%d} {other.post.platform} RW-{other.id} "
-            f"({other.status}{owner}): {excerpt}"
+    by_author: dict[int, list[Case]] = {}
+    by_handle: dict[str, list[Case]] = {}
+    for other, author_id, handle in rows:  # newest first
+        by_author.setdefault(author_id, []).append(other)
+        by_handle.setdefault(handle, []).append(other)
+    histories: dict[int, list[str]] = {}
+    for case in cases:
+        author = case.post.author
+        candidates = {c.id: c for c in by_author.get(author.id, ())}
+        candidates.update({c.id: c for c in by_handle.get(author.handle.lower(), ())})
+        mine = sorted(
+            (c for c in candidates.values() if c.id < case.id),
+            key=lambda c: (c.opened_at, c.id),
+            reverse=True,
         )
-    return lines
+        histories[case.id] = [_history_line(other) for other in mine[:_HISTORY_LIMIT]]
+    return histories
+
+
+def _history_line(other: Case) -> str:
+    text = " ".join(other.post.text.split())
+    excerpt = text if len(text) <= 80 else text[:77] + "..."
+    owner = f", {other.owner}" if other.owner else ""
+    return (
+        f"{other.opened_at:%Y-%m-%d} {other.post.platform} RW-{other.id} "
+        f"({other.status}{owner}): {excerpt}"
+    )
 
 
 def _actions(case: Case, settings: Settings) -> list[str]:
@@ -125,7 +151,7 @@ def _actions(case: Case, settings: Settings) -> list[str]:
 
 
 def case_alert_payload(
-    case: Case, settings: Settings, *, session: Session | None = None, now: datetime | None = None
+    case: Case, settings: Settings, *, history: Sequence[str] = (), now: datetime | None = None
 ) -> dict[str, Any]:
     post = case.post
     entity = settings.entity(case.entity_id)
@@ -134,7 +160,6 @@ def case_alert_payload(
     reasons = ", ".join(r.replace("_", " ") for r in (post.severity_reasons or []))
     severity = case.severity + (f": {reasons}" if reasons else "")
     due = due_summary(case, settings, now=now) if now is not None else {}
-    history = author_history(session, case) if session is not None else []
     fields = {
         "Entity": f"{entity.name} ({entity.kind})",
         "Platform": post.platform,
@@ -158,24 +183,34 @@ def case_alert_payload(
         "fields": fields,
         "extra": {
             "actions": _actions(case, settings),
-            "history": history,
+            "history": list(history),
             "due": due,
             "status": status,
         },
     }
 
 
-def enqueue_case_alert(session: Session, case: Case, settings: Settings, *, now: datetime) -> None:
-    payload = case_alert_payload(case, settings, session=session, now=now)
-    outbox.enqueue(
-        session,
-        key=alert_key(case),
-        kind=OutboxKind.ALERT,
-        target=payload["channel"],
-        payload=payload,
-        case_id=case.id,
-        now=now,
-    )
+def enqueue_case_alerts(
+    session: Session, cases: Sequence[Case], settings: Settings, *, now: datetime
+) -> None:
+    """The first alert of each newly opened (and flushed) case, written to the outbox."""
+    histories = author_histories(session, cases)
+    rows = []
+    for case in cases:
+        payload = case_alert_payload(case, settings, history=histories[case.id], now=now)
+        rows.append(
+            Outbox(
+                key=alert_key(case),
+                kind=OutboxKind.ALERT,
+                target=payload["channel"],
+                payload=payload,
+                case_id=case.id,
+                status=OutboxStatus.PENDING,
+                created_at=now,
+                due_at=now,
+            )
+        )
+    outbox.enqueue_many(session, rows)
 
 
 def enqueue_case_update(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,7 +23,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 
-__all__ = ["DeliveryReport", "claim", "compute_backoff", "deliver_due", "enqueue"]
+__all__ = [
+    "DeliveryReport",
+    "claim",
+    "compute_backoff",
+    "deliver_due",
+    "enqueue",
+    "enqueue_many",
+]
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +53,6 @@ def enqueue(
     due_at: datetime | None = None,
 ) -> Outbox | None:
     """Add an effect unless one with ``key`` exists (then ``None``): idempotent by key."""
-    existing = session.scalar(select(Outbox.id).where(Outbox.key == key))
-    if existing is not None:
-        return None
     row = Outbox(
         key=key,
         kind=kind,
@@ -59,8 +63,27 @@ def enqueue(
         created_at=now,
         due_at=due_at or now,
     )
-    session.add(row)
-    return row
+    return enqueue_many(session, [row])[0]
+
+
+def enqueue_many(session: Session, rows: Sequence[Outbox]) -> list[Outbox | None]:
+    """Add each row unless its key exists already: one query for the whole batch.
+
+    Returns, in order, the row added or ``None`` where the key was taken.
+    """
+    keys = [row.key for row in rows]
+    taken: set[str] = set()
+    for i in range(0, len(keys), 400):
+        taken.update(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys[i : i + 400]))))
+    added: list[Outbox | None] = []
+    for row in rows:
+        if row.key in taken:
+            added.append(None)
+            continue
+        taken.add(row.key)
+        session.add(row)
+        added.append(row)
+    return added
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 50) -> list[Outbox]:

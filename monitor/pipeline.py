@@ -35,7 +35,7 @@ from monitor.cases import (
 )
 from monitor.matching import Match, Watchlist
 from monitor.models import Author, BrandAccount, Case, EntityMatch, Outbox, Post
-from monitor.notify import enqueue_case_alert, enqueue_case_update
+from monitor.notify import enqueue_case_alerts, enqueue_case_update
 from monitor.routing import choose_owner, route
 from monitor.settings import Entity, Settings
 from sources.base import SourcePost
@@ -111,7 +111,6 @@ class Pipeline:
         self, session: Session, source: str, posts: Sequence[SourcePost], *, now: datetime
     ) -> BatchResult:
         result = BatchResult(fetched=len(posts))
-        opened: list[Case] = []
         unique = list({(p.platform, p.native_id): p for p in posts}.values())
         seen = store.seen_keys(session, ((p.platform, p.native_id) for p in unique))
         fresh = [p for p in unique if (p.platform, p.native_id) not in seen]
@@ -158,18 +157,16 @@ class Pipeline:
         result.responses = len(own)
         session.flush()
 
+        complaints = []
         for post, found, verdict in kept:
             if post.repost_of is not None:
                 result.reposts += 1  # amplification, stored for volume; never a new case
-                continue
-            if not verdict.is_complaint:
-                continue
-            entity = self._primary(found)
-            row = stored[(post.platform, post.native_id)]
-            case = self._open(session, row, entity, verdict, now=now)
-            result.cases_opened += 1
-            result.case_ids.append(case.id)
-            opened.append(case)
+            elif verdict.is_complaint:
+                row = stored[(post.platform, post.native_id)]
+                complaints.append((row, self._primary(found), verdict))
+        opened = self._open(session, complaints, now=now)
+        result.cases_opened = len(opened)
+        result.case_ids = [case.id for case in opened]
 
         self._apply_responses(session, own, now=now)
         self._answer_new_cases_from_earlier_replies(session, kept, now=now)
@@ -179,36 +176,48 @@ class Pipeline:
         return result
 
     def _open(
-        self, session: Session, row: Post, entity: Entity, verdict: Verdict, *, now: datetime
-    ) -> Case:
-        """Open, route, assign and alert: one case for one complaint."""
-        severity = str(verdict.severity)
-        decision = route(
-            self.settings,
-            entity=entity,
-            platform=row.platform,
-            language=verdict.language,
-            severity=severity,
-            text=row.text,
-        )
-        team = self.settings.teams[decision.team]
-        assignment = choose_owner(team, open_cases=open_counts(session, decision.team), now=now)
-        detail: dict[str, str] = {"route": decision.reason, "assignment": assignment.reason}
-        if assignment.until is not None:
-            detail["unassigned_until"] = assignment.until.isoformat()
-        case = open_case(
-            session,
-            row,
-            entity_id=entity.id,
-            team=decision.team,
-            severity=severity,
-            now=now,
-            owner=assignment.owner,
-            detail=detail,
-        )
-        session.flush()
-        enqueue_case_alert(session, case, self.settings, now=now)
-        return case
+        self, session: Session, complaints: list[tuple[Post, Entity, Verdict]], *, now: datetime
+    ) -> list[Case]:
+        """Open, route, assign and alert a case per complaint, in bulk: one load query per
+        team, one flush, one history query and one key check for the whole batch."""
+        loads: dict[str, dict[str, int]] = {}
+        cases = []
+        for row, entity, verdict in complaints:
+            severity = str(verdict.severity)
+            decision = route(
+                self.settings,
+                entity=entity,
+                platform=row.platform,
+                language=verdict.language,
+                severity=severity,
+                text=row.text,
+            )
+            if decision.team not in loads:
+                loads[decision.team] = open_counts(session, decision.team)
+            load = loads[decision.team]
+            team = self.settings.teams[decision.team]
+            assignment = choose_owner(team, open_cases=load, now=now)
+            if assignment.owner is not None:
+                load[assignment.owner] = load.get(assignment.owner, 0) + 1
+            detail: dict[str, str] = {"route": decision.reason, "assignment": assignment.reason}
+            if assignment.until is not None:
+                detail["unassigned_until"] = assignment.until.isoformat()
+            cases.append(
+                open_case(
+                    session,
+                    row,
+                    entity_id=entity.id,
+                    team=decision.team,
+                    severity=severity,
+                    now=now,
+                    owner=assignment.owner,
+                    detail=detail,
+                )
+            )
+        if cases:
+            session.flush()
+            enqueue_case_alerts(session, cases, self.settings, now=now)
+        return cases
 
     # -- helpers ----------------------------------------------------------------------------
     def _language_allowed(self, entity_id: str, language: str) -> bool:

@@ -34,6 +34,8 @@ from pydantic import (
 from monitor.errors import ConfigError
 
 __all__ = [
+    "AcknowledgementSettings",
+    "AlertsSettings",
     "BrandAccount",
     "BusinessHours",
     "ClassifierSettings",
@@ -41,10 +43,8 @@ __all__ = [
     "Entity",
     "JsonlSourceSettings",
     "Member",
-    "RedditSourceSettings",
-    "AcknowledgementSettings",
-    "AlertsSettings",
     "QuietSettings",
+    "RedditSourceSettings",
     "RoutingRule",
     "RssSourceSettings",
     "Settings",

@@ -54,3 +54,18 @@ def test_unmappable_complaint_labels() -> None:
         map_complaint_labels({0: "a", 1: "b"})
     with pytest.raises(ClassifierError):
         map_complaint_labels({0: "complaint", 1: "not_complaint", 2: "other"})
+
+
+def test_batches_respect_row_and_token_limits() -> None:
+    from classifiers.transformer import _batches
+
+    lengths = np.array([30, 5, 12, 100, 7, 7, 60, 20, 3])
+    order = np.argsort(lengths, kind="stable")
+    batches = _batches(lengths[order], order, 4, 120)
+    assert np.concatenate(batches).tolist() == order.tolist()  # every row once, sorted
+    for rows in batches:
+        assert len(rows) <= 4
+        assert len(rows) == 1 or len(rows) * lengths[rows].max() <= 120
+    assert [len(b) for b in batches] == [4, 3, 1, 1]
+    # a text longer than the budget still gets a batch of its own
+    assert [b.tolist() for b in _batches(np.array([500]), np.array([0]), 8, 100)] == [[0]]
