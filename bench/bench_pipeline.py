@@ -114,7 +114,8 @@ def main() -> None:
     print(f"  match only:    {sample / t_match:,.0f} posts/s")
     print(f"  classify only: {sample / t_classify:,.0f} posts/s")
     print(
-        f"peak RSS: {rss_after / 1024:,.0f} MiB (grew {(rss_after - rss_before) / 1024:,.0f} MiB during the run)"
+        f"peak RSS: {rss_after / 1024:,.0f} MiB "
+        f"(grew {(rss_after - rss_before) / 1024:,.0f} MiB during the run)"
     )
 
 

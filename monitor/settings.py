@@ -193,7 +193,8 @@ class Team(_Model):
     def _channel(cls, value: str) -> str:
         if not re.fullmatch(r"#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,}", value):
             raise ValueError(
-                "expected a channel name like #support (lower case, no spaces) or an id like C0123ABCD"
+                "expected a channel name like #support (lower case, no spaces) "
+                "or an id like C0123ABCD"
             )
         return value
 
@@ -605,7 +606,7 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
 
 
 def _path(loc: tuple[int | str, ...]) -> list[str]:
-    """Field path without pydantic's union tags: ``sources.0.client_id``, not ``sources.0.reddit...``."""
+    """The field path without pydantic's union tags: ``sources.0.client_id``."""
     parts = [str(p) for p in loc if p != "[key]"]
     if len(parts) >= 3 and parts[0] == "sources" and parts[2] in _SOURCE_MODELS:
         del parts[2]
