@@ -78,7 +78,8 @@ def open_case(
         owner=owner,
         severity=severity,
         status=CaseStatus.OPEN,
-        opened_at=now,
+        # The clocks start when the customer spoke, not when a poll happened to see it.
+        opened_at=min(post.created_at, now),
         updated_at=now,
     )
     session.add(case)

@@ -87,7 +87,8 @@ def route(
     severity: str,
     text: str,
 ) -> Route:
-    """The team for a complaint about ``entity``: first matching rule, else the fallback."""
+    """The team for a complaint about ``entity``: the first matching rule, else the entity's
+    owning team, else the fallback team (``fallback_team``, or the first team listed)."""
     normalized = normalize(text)
     for i, rule in enumerate(settings.routing):
         if rule_matches(
@@ -99,9 +100,9 @@ def route(
             normalized_text=normalized,
         ):
             return Route(rule.team, i, f"routing rule {i}")
-    if settings.fallback_team is not None:
-        return Route(settings.fallback_team, None, "fallback team")
-    return Route(entity.team, None, "entity's team")
+    if entity.team is not None:
+        return Route(entity.team, None, "entity's team")
+    return Route(settings.default_team, None, "fallback team")
 
 
 def public_reply_allowed(entity: Entity) -> bool:

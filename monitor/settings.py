@@ -250,8 +250,9 @@ class Entity(_Model):
     exclude: tuple[str, ...] = ()
     #: Languages to keep (ISO 639-1); empty keeps every language.
     languages: tuple[str, ...] = ()
-    #: Team that owns mentions of this entity (a key under ``teams``).
-    team: str
+    #: Team that owns mentions of this entity (a key under ``teams``); without one, routing
+    #: rules decide, then ``fallback_team``.
+    team: str | None = None
 
     @field_validator("terms", "exclude")
     @classmethod
@@ -442,7 +443,7 @@ class Settings(_Model):
     def _cross_references(self) -> Settings:
         teams = sorted(self.teams)
         for i, entity in enumerate(self.entities):
-            if entity.team not in self.teams:
+            if entity.team is not None and entity.team not in self.teams:
                 raise _CrossRef(f"entities.{i}.team", entity.team, f"one of the teams {teams}")
         for platform, accounts in self.brand_accounts.items():
             for i, account in enumerate(accounts):

@@ -53,9 +53,11 @@ def test_routing_table(
     assert (decision.team, decision.rule) == (team, rule)
 
 
-def test_fallback_team_wins_over_the_entitys_team_when_configured() -> None:
+def test_no_rule_the_entitys_team_then_the_fallback_team() -> None:
+    from tests.response.response_support import BASE
+
     settings = make_settings(fallback_team="pr", routing=[])
-    decision = route(
+    owned = route(
         settings,
         entity=settings.entity("pod"),
         platform="x",
@@ -63,7 +65,21 @@ def test_fallback_team_wins_over_the_entitys_team_when_configured() -> None:
         severity="normal",
         text="Pod X2 broken",
     )
-    assert decision.team == "pr" and decision.rule is None
+    assert owned.team == settings.entity("pod").team != "pr" and owned.rule is None
+    entities = [
+        {k: v for k, v in e.items() if k != "team"} if e["id"] == "pod" else e
+        for e in BASE["entities"]
+    ]
+    unowned = make_settings(fallback_team="pr", routing=[], entities=entities)
+    decision = route(
+        unowned,
+        entity=unowned.entity("pod"),
+        platform="x",
+        language="en",
+        severity="normal",
+        text="Pod X2 broken",
+    )
+    assert (decision.team, decision.reason) == ("pr", "fallback team")
 
 
 def test_staff_mentions_are_never_answered_in_public() -> None:
