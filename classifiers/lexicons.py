@@ -162,7 +162,10 @@ COMPLAINT_CUES: tuple[str, ...] = _terms(
     عوض کنید | اشغال | بی کیفیت | خسارت | شکایت | پیگیری | کلافه
     خربت | خربان | مشکله | بدون رد | ما رد | ما وصل | متاخر | متاخره | تاخر | الضمان | استبدال
     مرتین | انخصم | شکوی | ندمت | سییه | سیء | للاسف | ما یشتغل | ما ینفع | ابی فلوسی
-    وش الحل | حسبی الله | زباله | المشکله | بدون حل | ignored | instead of"""
+    وش الحل | حسبی الله | زباله | المشکله | بدون حل | ignored | instead of
+    again | third time | 3rd time | fix your | me out | logged out | stuck | closed without
+    ثالث مره | مره ثانیه | علقت | مشقوق | سه بار | هر بار | دوباره | از حساب خارج
+    beses | na-stuck | stuck | nabasa | ulit | iniwan lang"""
 )
 
 NEGATIONS: tuple[str, ...] = _terms(
