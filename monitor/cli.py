@@ -274,14 +274,10 @@ def cases(
 
 
 def _register_subcommands() -> None:
-    from monitor import cli_report
+    from monitor import cli_classify, cli_report
 
     cli_report.register(app)
-    try:
-        from monitor.cli_classify import register
-    except ImportError:  # pragma: no cover - only while that module is being written
-        return
-    register(app)
+    cli_classify.register(app)
 
 
 _register_subcommands()
