@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 from classifiers import load_classifier  # noqa: E402
 from monitor import db  # noqa: E402
 from monitor.pipeline import Pipeline  # noqa: E402
-from monitor.settings import load_settings  # noqa: E402
+from monitor.settings_file import load_settings  # noqa: E402
 from sources.base import Author, SourcePost  # noqa: E402
 
 TEMPLATES = [

@@ -4,7 +4,8 @@
 """
 
 from monitor.errors import ConfigError, ReplywatchError
-from monitor.settings import Settings, load_settings
+from monitor.settings import Settings
+from monitor.settings_file import load_settings
 
 __all__ = ["ConfigError", "ReplywatchError", "Settings", "__version__", "load_settings"]
 

@@ -23,7 +23,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from monitor.errors import ConfigError, ReplywatchError
-from monitor.settings import Settings, load_settings
+from monitor.settings import Settings
+from monitor.settings_file import load_settings
 
 __all__ = ["app", "main"]
 

@@ -274,7 +274,7 @@ def _database_labels(config: Path) -> tuple[dict[str, list], int]:
     from classifiers.train import SETS, Example
     from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
-    from monitor.settings import load_settings
+    from monitor.settings_file import load_settings
 
     settings = load_settings(config)
     engine = make_engine(settings.database_url)

@@ -24,7 +24,8 @@ from monitor import db
 from monitor.errors import ConfigError, ReplywatchError, StorageError
 from monitor.models import Case, CaseEvent
 from monitor.reports import CLOCKS, ReportRow, build_report
-from monitor.settings import load_settings, parse_duration
+from monitor.settings import parse_duration
+from monitor.settings_file import load_settings
 
 __all__ = ["register", "render_csv", "render_json", "render_table"]
 

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.errors import ConfigError
-from monitor.settings import load_settings, parse_duration
+from monitor.settings import parse_duration
+from monitor.settings_file import load_settings
 
 BASE: dict[str, Any] = {
     "database_url": "sqlite:///x.db",

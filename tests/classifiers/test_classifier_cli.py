@@ -154,7 +154,7 @@ teams:
 def _labels_in_database(config: Path) -> None:
     from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
-    from monitor.settings import load_settings
+    from monitor.settings_file import load_settings
 
     engine = make_engine(load_settings(config).database_url)
     upgrade(engine)

@@ -1,0 +1,164 @@
+"""Reading the settings file: YAML in, frozen :class:`~monitor.settings.Settings` out, and
+every failure one :class:`~monitor.errors.ConfigError` naming the field, the value and the fix."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from monitor.errors import ConfigError
+from monitor.settings import CrossRef, Settings
+from monitor.settings_sources import SOURCE_MODELS
+from monitor.settings_types import SecretProblem
+
+__all__ = ["load_settings"]
+
+
+def load_settings(
+    path: str | Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    database_url: str | None = None,
+) -> Settings:
+    """Read, validate and freeze the settings in ``path``.
+
+    ``environ`` defaults to ``os.environ``; it supplies ``env:NAME`` secrets and the
+    ``REPLYWATCH_DATABASE_URL`` override. ``database_url`` (from the command line) wins over both.
+    Raises :class:`ConfigError` for every problem, never a library exception.
+    """
+    path = Path(path)
+    env = os.environ if environ is None else environ
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "", f"config file {path} not found; create one with `replywatch init`"
+        ) from None
+    except OSError as exc:
+        raise ConfigError("", f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError("", f"config file {path} is not UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError("", f"{path} is not valid YAML{where}: {problem}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            "", f"{path} must be a mapping of settings (key: value), not a {type(data).__name__}"
+        )
+    override = database_url or env.get("REPLYWATCH_DATABASE_URL")
+    if override:
+        data["database_url"] = override
+    data = _relative_paths(data, base=path.parent)
+    return _validate(data, env)
+
+
+def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
+    """File paths inside the config are relative to the config file, not to the caller's cwd."""
+    sources = data.get("sources")
+    if isinstance(sources, list):
+        fixed = []
+        for item in sources:
+            if isinstance(item, dict) and isinstance(item.get("path"), str):
+                p = Path(item["path"]).expanduser()
+                item = {**item, "path": str(p if p.is_absolute() else base / p)}
+            fixed.append(item)
+        data = {**data, "sources": fixed}
+    acks = data.get("acknowledgements")
+    if isinstance(acks, dict) and isinstance(acks.get("templates"), str):
+        p = Path(acks["templates"]).expanduser()
+        data = {
+            **data,
+            "acknowledgements": {**acks, "templates": str(p if p.is_absolute() else base / p)},
+        }
+    return data
+
+
+def _validate(data: dict[str, Any], env: Mapping[str, str]) -> Settings:
+    try:
+        return Settings.model_validate(data, context={"environ": env})
+    except ValidationError as exc:
+        raise _to_config_error(exc) from None
+
+
+def _to_config_error(exc: ValidationError) -> ConfigError:
+    error = exc.errors(include_url=False)[0]
+    ctx = error.get("ctx") or {}
+    inner = ctx.get("error")
+    if isinstance(inner, CrossRef):
+        return ConfigError(inner.field, inner.message, value=inner.value)
+    loc = _path(error["loc"])
+    field = ".".join(loc) or "(top level)"
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(exc, loc)
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        return ConfigError(field, f"unknown key{hint}. Remove it or fix its spelling", value=value)
+    if kind == "missing":
+        return ConfigError(field, "is required but missing; add it", value=None)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if isinstance(inner, SecretProblem):
+        return ConfigError(field, message)  # never echo what was written in a secret's place
+    if kind == "union_tag_invalid":
+        tags = ", ".join(SOURCE_MODELS)
+        return ConfigError(
+            field, f"unknown type {ctx.get('tag')!r}; expected one of {tags}", value=value
+        )
+    shown = _show(value)
+    return ConfigError(field, f"{message} (got {shown})", value=value)
+
+
+def _path(loc: tuple[int | str, ...]) -> list[str]:
+    """The field path without pydantic's union tags: ``sources.0.client_id``."""
+    parts = [str(p) for p in loc if p != "[key]"]
+    if len(parts) >= 3 and parts[0] == "sources" and parts[2] in SOURCE_MODELS:
+        del parts[2]
+    return parts
+
+
+def _allowed_keys(exc: ValidationError, loc: list[str]) -> list[str]:
+    model: Any = Settings
+    for part in loc[:-1]:
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part.isdigit():
+            continue
+        model = _inner_model(fields[part].annotation) if part in fields else None
+    if loc[:1] == ["sources"] and len(loc) == 3:
+        model = SOURCE_MODELS.get(str(_tag(exc)), model)
+    fields = getattr(model, "model_fields", None)
+    return sorted(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    from typing import get_args
+
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            return current
+        stack.extend(get_args(current))
+    return None
+
+
+def _tag(exc: ValidationError) -> object:
+    loc = exc.errors(include_url=False)[0]["loc"]
+    return loc[2] if len(loc) > 2 else None
+
+
+def _show(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return "a secret"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,105 @@
+"""Field types shared by the settings models: durations, secrets, time zones, the frozen base."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, SecretStr, ValidationInfo
+
+__all__ = [
+    "PLATFORMS",
+    "SEVERITIES",
+    "Duration",
+    "Platform",
+    "Secret",
+    "SecretProblem",
+    "SettingsModel",
+    "Severity",
+    "TimeZoneName",
+    "parse_duration",
+]
+
+PLATFORMS = ("reddit", "x", "rss", "jsonl", "memory")
+Platform = Literal["reddit", "x", "rss", "jsonl", "memory"]
+Severity = Literal["low", "normal", "high", "critical"]
+SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> timedelta:
+    """``"90s"``, ``"15m"``, ``"4h"``, ``"3d"``, ``"1w"`` or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 15m, 4h or 3d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError("expected a duration such as 90s, 15m, 4h or 3d")
+    if seconds <= 0:
+        raise ValueError("expected a duration greater than zero, such as 15m")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def _resolve_secret(value: object, info: ValidationInfo) -> object:
+    """``env:NAME`` reads the environment, ``file:/path`` reads a file; literals are refused."""
+    environ = (info.context or {}).get("environ", os.environ)
+    if isinstance(value, SecretStr) or value is None:
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected env:NAME or file:/path")
+    if value.startswith("env:"):
+        name = value[4:].strip()
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ValueError("expected env:NAME with a valid variable name")
+        secret = environ.get(name)
+        if not secret:
+            raise ValueError(
+                f"environment variable {name} is not set; export it or change the name"
+            )
+        return SecretStr(secret)
+    if value.startswith("file:"):
+        path = Path(value[5:].strip()).expanduser()
+        try:
+            return SecretStr(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise SecretProblem(f"cannot read secret file {path}: {exc.strerror}") from None
+    raise SecretProblem(
+        "secrets must not be written in the file; write env:NAME and export NAME instead"
+    )
+
+
+class SecretProblem(ValueError):
+    """A secret that could not be resolved; its value is never echoed back."""
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
+
+
+class SettingsModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            "expected an IANA time zone such as Europe/London or Asia/Tehran"
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[str, BeforeValidator(lambda v: _zone(str(v)))]
