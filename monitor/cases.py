@@ -6,12 +6,13 @@ Functions take a session and ``now`` and never commit. Every state change adds a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, lazyload
 
 from monitor.models import Case, CaseEvent, CaseStatus, Label, Post
 
@@ -19,6 +20,7 @@ __all__ = [
     "CLOSED",
     "OPEN",
     "SYSTEM",
+    "Opening",
     "acknowledge",
     "add_event",
     "assign",
@@ -26,6 +28,7 @@ __all__ = [
     "claim",
     "dismiss",
     "open_case",
+    "open_cases",
     "open_counts",
     "record_response",
     "reopen",
@@ -71,33 +74,92 @@ def open_case(
     ``detail`` adds to the "opened" event: how it was routed and why it has its owner (or,
     unassigned, until when).
     """
-    case = Case(
-        post=post,
-        entity_id=entity_id,
-        team=team,
-        owner=owner,
-        severity=severity,
-        status=CaseStatus.OPEN,
-        # The clocks start when the customer spoke, not when a poll happened to see it.
-        opened_at=min(post.created_at, now),
-        updated_at=now,
-    )
+    opening = Opening(post, entity_id, team, severity, owner, dict(detail or {}))
+    case = _new_case(opening, now=now)
     session.add(case)
-    add_event(
-        session,
-        case,
-        "opened",
-        actor=SYSTEM,
-        now=now,
-        detail={
-            "entity": entity_id,
-            "team": team,
-            "severity": severity,
-            "owner": owner,
-            **(detail or {}),
-        },
-    )
+    add_event(session, case, "opened", actor=SYSTEM, now=now, detail=_opened_detail(opening))
     return case
+
+
+@dataclass(frozen=True)
+class Opening:
+    """One case to open: what :func:`open_case` takes, for :func:`open_cases`."""
+
+    post: Post
+    entity_id: str
+    team: str
+    severity: str
+    owner: str | None = None
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+def open_cases(session: Session, openings: Sequence[Opening], *, now: datetime) -> list[Case]:
+    """Open a case per opening, as :func:`open_case` does, in bulk; returns them in order.
+
+    SQLite gets no batched RETURNING, so the ORM would send one INSERT per case and per event.
+    Here the cases go in as one executemany and come back in one SELECT (their posts are in the
+    session already), then the "opened" events go in as one executemany. Each case's ``events``
+    stays unloaded and reads them from the database when first used.
+    """
+    if not openings:
+        return []
+    session.execute(insert(Case), [_case_values(opening, now=now) for opening in openings])
+    post_ids = [opening.post.id for opening in openings]
+    by_post: dict[int, Case] = {}
+    for i in range(0, len(post_ids), 400):
+        chunk = post_ids[i : i + 400]
+        by_post.update(
+            (c.post_id, c)
+            for c in session.scalars(
+                # The posts are in the session: no need to join them in again.
+                select(Case).where(Case.post_id.in_(chunk)).options(lazyload(Case.post))
+            )
+        )
+    cases = [by_post[post_id] for post_id in post_ids]
+    session.execute(
+        insert(CaseEvent),
+        [
+            {
+                "case_id": case.id,
+                "at": now,
+                "kind": "opened",
+                "actor": SYSTEM,
+                "detail": _opened_detail(opening),
+            }
+            for case, opening in zip(cases, openings, strict=True)
+        ],
+    )
+    return cases
+
+
+def _case_values(opening: Opening, *, now: datetime) -> dict[str, Any]:
+    return {
+        "post_id": opening.post.id,
+        "entity_id": opening.entity_id,
+        "team": opening.team,
+        "owner": opening.owner,
+        "severity": opening.severity,
+        "status": CaseStatus.OPEN,
+        # The clocks start when the customer spoke, not when a poll happened to see it.
+        "opened_at": min(opening.post.created_at, now),
+        "updated_at": now,
+    }
+
+
+def _new_case(opening: Opening, *, now: datetime) -> Case:
+    values = _case_values(opening, now=now)
+    del values["post_id"]  # the post may be pending: the relationship fills it in at flush
+    return Case(post=opening.post, **values)
+
+
+def _opened_detail(opening: Opening) -> dict[str, Any]:
+    return {
+        "entity": opening.entity_id,
+        "team": opening.team,
+        "severity": opening.severity,
+        "owner": opening.owner,
+        **opening.detail,
+    }
 
 
 def record_response(

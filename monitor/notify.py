@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from monitor import outbox
 from monitor.cases import CLOSED
 from monitor.clocks import ClockState, case_clocks
-from monitor.models import Author, Case, Outbox, OutboxKind, OutboxStatus, Post
+from monitor.models import Author, Case, OutboxKind, OutboxStatus, Post
 from monitor.routing import public_reply_allowed
 from monitor.settings import Settings
 
@@ -101,8 +101,19 @@ def author_histories(session: Session, cases: Sequence[Case]) -> dict[int, list[
         return {}
     author_ids = {c.post.author.id for c in cases}
     handles = {c.post.author.handle.lower() for c in cases}
+    # Columns, not Case objects: only the history line's fields are needed, and building
+    # (and joining in) a Case, Post and Author per earlier case cost more than the query.
     rows = session.execute(
-        select(Case, Author.id, func.lower(Author.handle))
+        select(
+            Case.id,
+            Case.opened_at,
+            Case.status,
+            Case.owner,
+            Post.platform,
+            Post.text,
+            Author.id,
+            func.lower(Author.handle),
+        )
         .join(Post, Case.post_id == Post.id)
         .join(Author, Post.author_id == Author.id)
         .where(
@@ -111,9 +122,10 @@ def author_histories(session: Session, cases: Sequence[Case]) -> dict[int, list[
         )
         .order_by(Case.opened_at.desc(), Case.id.desc())
     ).all()
-    by_author: dict[int, list[Case]] = {}
-    by_handle: dict[str, list[Case]] = {}
-    for other, author_id, handle in rows:  # newest first
+    by_author: dict[int, list[_Earlier]] = {}
+    by_handle: dict[str, list[_Earlier]] = {}
+    for case_id, opened_at, status, owner, platform, text, author_id, handle in rows:
+        other = _Earlier(case_id, opened_at, str(status), owner, platform, text)  # newest first
         by_author.setdefault(author_id, []).append(other)
         by_handle.setdefault(handle, []).append(other)
     histories: dict[int, list[str]] = {}
@@ -130,12 +142,23 @@ def author_histories(session: Session, cases: Sequence[Case]) -> dict[int, list[
     return histories
 
 
-def _history_line(other: Case) -> str:
-    text = " ".join(other.post.text.split())
+class _Earlier(NamedTuple):
+    """What a history line shows of an earlier case."""
+
+    id: int
+    opened_at: datetime
+    status: str
+    owner: str | None
+    platform: str
+    text: str
+
+
+def _history_line(other: _Earlier) -> str:
+    text = " ".join(other.text.split())
     excerpt = text if len(text) <= 80 else text[:77] + "..."
     owner = f", {other.owner}" if other.owner else ""
     return (
-        f"{other.opened_at:%Y-%m-%d} {other.post.platform} RW-{other.id} "
+        f"{other.opened_at:%Y-%m-%d} {other.platform} RW-{other.id} "
         f"({other.status}{owner}): {excerpt}"
     )
 
@@ -199,18 +222,19 @@ def enqueue_case_alerts(
     for case in cases:
         payload = case_alert_payload(case, settings, history=histories[case.id], now=now)
         rows.append(
-            Outbox(
-                key=alert_key(case),
-                kind=OutboxKind.ALERT,
-                target=payload["channel"],
-                payload=payload,
-                case_id=case.id,
-                status=OutboxStatus.PENDING,
-                created_at=now,
-                due_at=now,
-            )
+            {
+                "key": alert_key(case),
+                "kind": OutboxKind.ALERT,
+                "target": payload["channel"],
+                "payload": payload,
+                "case_id": case.id,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "created_at": now,
+                "due_at": now,
+            }
         )
-    outbox.enqueue_many(session, rows)
+    outbox.enqueue_values(session, rows)
 
 
 def enqueue_case_update(

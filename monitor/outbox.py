@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import DeliveryError
@@ -30,6 +30,7 @@ __all__ = [
     "deliver_due",
     "enqueue",
     "enqueue_many",
+    "enqueue_values",
 ]
 
 log = logging.getLogger(__name__)
@@ -71,10 +72,7 @@ def enqueue_many(session: Session, rows: Sequence[Outbox]) -> list[Outbox | None
 
     Returns, in order, the row added or ``None`` where the key was taken.
     """
-    keys = [row.key for row in rows]
-    taken: set[str] = set()
-    for i in range(0, len(keys), 400):
-        taken.update(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys[i : i + 400]))))
+    taken = _taken_keys(session, [row.key for row in rows])
     added: list[Outbox | None] = []
     for row in rows:
         if row.key in taken:
@@ -84,6 +82,32 @@ def enqueue_many(session: Session, rows: Sequence[Outbox]) -> list[Outbox | None
         session.add(row)
         added.append(row)
     return added
+
+
+def enqueue_values(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Like :func:`enqueue_many` for callers that need no :class:`Outbox` objects back.
+
+    ``rows`` are column dicts (all with the same keys). Rows whose key exists already are
+    skipped; the rest go in as one executemany, where the ORM on SQLite would send one INSERT
+    per row to read each new id back. Returns the keys added, in order.
+    """
+    keys = [str(row["key"]) for row in rows]
+    taken = _taken_keys(session, keys)
+    fresh: list[Mapping[str, Any]] = []
+    for row in rows:
+        if row["key"] not in taken:
+            taken.add(str(row["key"]))
+            fresh.append(row)
+    if fresh:
+        session.execute(insert(Outbox), [dict(row) for row in fresh])
+    return [str(row["key"]) for row in fresh]
+
+
+def _taken_keys(session: Session, keys: Sequence[str]) -> set[str]:
+    taken: set[str] = set()
+    for i in range(0, len(keys), 400):
+        taken.update(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys[i : i + 400]))))
+    return taken
 
 
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 50) -> list[Outbox]:

@@ -10,15 +10,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor.models import Author, BrandAccount, Post, SourceCursor
+from monitor.models import Author, BrandAccount, EntityMatch, Post, SourceCursor
 from sources.base import SourcePost
 
 __all__ = [
-    "get_or_create_authors",
+    "author_ids",
+    "insert_matches",
+    "insert_posts",
     "load_cursor",
+    "load_posts",
     "save_cursor",
     "seen_keys",
     "sync_brand_accounts",
@@ -34,46 +37,108 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 def seen_keys(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which (platform, native_id) pairs are already stored."""
-    wanted = list(dict.fromkeys(keys))
-    found: set[tuple[str, str]] = set()
-    for chunk in _chunks(wanted):
-        rows = session.execute(
-            select(Post.platform, Post.native_id).where(
-                tuple_(Post.platform, Post.native_id).in_(chunk)
+    return {(p, n) for p, n, _ in _rows_by_key(session, Post, list(dict.fromkeys(keys)))}
+
+
+def _rows_by_key(
+    session: Session, model: type[Post] | type[Author], keys: Sequence[tuple[str, str]], *extra: Any
+) -> Iterable[Any]:
+    """``(platform, native_id, id, *extra)`` of the ``model`` rows with one of ``keys``.
+
+    Grouped by platform as ``platform = ? AND native_id IN (...)``: SQLite walks the unique
+    index for that, where a row-value ``(platform, native_id) IN (...)`` costs about twice as
+    much.
+    """
+    by_platform: dict[str, list[str]] = {}
+    for platform, native_id in keys:
+        by_platform.setdefault(platform, []).append(native_id)
+    for platform, native_ids in by_platform.items():
+        for chunk in _chunks(native_ids):
+            yield from session.execute(
+                select(model.platform, model.native_id, model.id, *extra).where(
+                    model.platform == platform, model.native_id.in_(chunk)
+                )
             )
-        )
-        found.update((p, n) for p, n in rows)
-    return found
 
 
-def get_or_create_authors(
+def author_ids(
     session: Session, posts: Sequence[SourcePost], *, brand: set[tuple[str, str]], now: datetime
-) -> dict[tuple[str, str], Author]:
-    """Authors of ``posts`` by (platform, native id), created where new, reach refreshed."""
+) -> dict[tuple[str, str], int]:
+    """Ids of the authors of ``posts`` by (platform, native id), created where new, reach
+    refreshed.
+
+    Plain rows, not ORM objects: on SQLite the ORM inserts one row per statement (it needs
+    each new id back), so new authors go in as one executemany and their ids come back in one
+    SELECT; changed follower counts go out as one executemany UPDATE.
+    """
     wanted = {(p.platform, p.author.native_id): p.author for p in posts}
-    existing: dict[tuple[str, str], Author] = {}
-    for chunk in _chunks(list(wanted)):
+    ids: dict[tuple[str, str], int] = {}
+    reach: list[dict[str, Any]] = []
+    for key, author_id, followers in _author_rows(session, list(wanted)):
+        ids[key] = author_id
+        seen = wanted[key].followers
+        if seen is not None and seen != followers:
+            reach.append({"id": author_id, "followers": seen})
+    if reach:
+        session.execute(update(Author), reach)
+    new = [
+        {
+            "platform": key[0],
+            "native_id": key[1],
+            "handle": seen.handle,
+            "display_name": seen.display_name,
+            "followers": seen.followers,
+            "is_brand": (key[0], seen.handle.lower()) in brand,
+            "first_seen_at": now,
+        }
+        for key, seen in wanted.items()
+        if key not in ids
+    ]
+    if new:
+        session.execute(insert(Author), new)
+        created = [(row["platform"], row["native_id"]) for row in new]
+        ids.update((key, author_id) for key, author_id, _ in _author_rows(session, created))
+    return ids
+
+
+def _author_rows(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> Iterable[tuple[tuple[str, str], int, int | None]]:
+    for platform, native_id, author_id, followers in _rows_by_key(
+        session, Author, keys, Author.followers
+    ):
+        yield (platform, native_id), author_id, followers
+
+
+def insert_posts(session: Session, rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int]:
+    """Insert new posts (column dicts, none stored yet) and return their ids by (platform,
+    native id): one executemany and one SELECT, where the ORM would send a statement a row."""
+    if not rows:
+        return {}
+    session.execute(insert(Post), list(rows))
+    keys = [(row["platform"], row["native_id"]) for row in rows]
+    return {(p, n): post_id for p, n, post_id in _rows_by_key(session, Post, keys)}
+
+
+def insert_matches(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert entity matches (``post_id``, ``entity_id``, ``term``) in one executemany."""
+    if rows:
+        session.execute(insert(EntityMatch), list(rows))
+
+
+def load_posts(session: Session, ids: Sequence[int]) -> dict[int, Post]:
+    """Posts (with their authors) by id, for the few that later code needs as objects.
+
+    ``populate_existing``: an author already in the session may predate the executemany that
+    refreshed its reach in :func:`author_ids`.
+    """
+    posts: dict[int, Post] = {}
+    for chunk in _chunks(list(ids)):
         rows = session.scalars(
-            select(Author).where(tuple_(Author.platform, Author.native_id).in_(chunk))
+            select(Post).where(Post.id.in_(chunk)).execution_options(populate_existing=True)
         )
-        existing.update({(a.platform, a.native_id): a for a in rows})
-    for key, seen in wanted.items():
-        author = existing.get(key)
-        if author is None:
-            author = Author(
-                platform=key[0],
-                native_id=key[1],
-                handle=seen.handle,
-                display_name=seen.display_name,
-                followers=seen.followers,
-                is_brand=(key[0], seen.handle.lower()) in brand,
-                first_seen_at=now,
-            )
-            session.add(author)
-            existing[key] = author
-        elif seen.followers is not None:
-            author.followers = seen.followers
-    return existing
+        posts.update((post.id, post) for post in rows)
+    return posts
 
 
 def load_cursor(session: Session, source: str) -> dict[str, Any] | None:
