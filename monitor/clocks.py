@@ -14,6 +14,7 @@ by :mod:`zoneinfo`'s ``fold=0`` rule; no team in practice starts work at 01:30 o
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -51,16 +52,24 @@ def _require_aware(*values: datetime) -> None:
 
 def _windows(hours: BusinessHours, start: datetime) -> Iterator[tuple[datetime, datetime]]:
     """Business windows in UTC, in order, from the local day containing ``start`` onwards."""
-    zone = ZoneInfo(hours.timezone)
-    day: date = start.astimezone(zone).date()
-    days = hours.weekday_numbers
+    day: date = start.astimezone(ZoneInfo(hours.timezone)).date()
     for _ in range(_MAX_DAYS):
-        if day.weekday() in days:
-            opens = datetime.combine(day, hours.start, tzinfo=zone).astimezone(UTC)
-            closes = datetime.combine(day, hours.end, tzinfo=zone).astimezone(UTC)
-            if closes > opens:
-                yield opens, closes
+        window = _day_window(hours, day)
+        if window is not None:
+            yield window
         day += timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=8192)
+def _day_window(hours: BusinessHours, day: date) -> tuple[datetime, datetime] | None:
+    """One local day's business window in UTC (``None``: a day off). Cached: every clock of
+    every case walks the same few days, and time-zone arithmetic is the costly part."""
+    if day.weekday() not in hours.weekday_numbers:
+        return None
+    zone = ZoneInfo(hours.timezone)
+    opens = datetime.combine(day, hours.start, tzinfo=zone).astimezone(UTC)
+    closes = datetime.combine(day, hours.end, tzinfo=zone).astimezone(UTC)
+    return (opens, closes) if closes > opens else None
 
 
 def is_open(hours: BusinessHours, at: datetime) -> bool:
