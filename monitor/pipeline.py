@@ -307,21 +307,18 @@ class Pipeline:
                             session, case, self.settings, line="Acknowledged in public", now=now
                         )
                     continue
-                if record_response(
-                    session,
-                    case,
-                    at=reply.created_at,
-                    actor=f"@{reply.author.handle}",
-                    now=now,
-                    via=via,
-                ):
-                    enqueue_case_update(
-                        session,
-                        case,
-                        self.settings,
-                        line=f"Answered by @{reply.author.handle}",
-                        now=now,
-                    )
+                self._answered(
+                    session, case, at=reply.created_at, handle=reply.author.handle, via=via, now=now
+                )
+
+    def _answered(
+        self, session: Session, case: Case, *, at: datetime, handle: str, via: str, now: datetime
+    ) -> None:
+        """A brand account answered ``case``: stop its response clocks and say so in Slack."""
+        if record_response(session, case, at=at, actor=f"@{handle}", now=now, via=via):
+            enqueue_case_update(
+                session, case, self.settings, line=f"Answered by @{handle}", now=now
+            )
 
     @staticmethod
     def _is_our_acknowledgement(session: Session, reply: SourcePost) -> bool:
@@ -365,19 +362,12 @@ class Pipeline:
             for reply in sorted(replies, key=lambda r: r.created_at):
                 case = cases.get(reply.in_reply_to or "")
                 if case is not None and case.first_response_at is None:
-                    record_response(
+                    self._answered(
                         session,
                         case,
                         at=reply.created_at,
-                        actor=f"@{reply.author.handle}",
-                        now=now,
+                        handle=reply.author.handle,
                         via=f"{platform}:{reply.native_id}",
-                    )
-                    enqueue_case_update(
-                        session,
-                        case,
-                        self.settings,
-                        line=f"Answered by @{reply.author.handle}",
                         now=now,
                     )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -10,21 +9,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 import alerts
+from tests.alerts.conftest import TOKEN
 from tests.emulators.slack import SlackEmulator, validate_blocks
-
-TOKEN = "xoxb-test-token"
-
-
-@pytest.fixture(scope="module")
-def slack_server() -> Iterator[SlackEmulator]:
-    with SlackEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def slack(slack_server: SlackEmulator) -> SlackEmulator:
-    slack_server.reset()
-    return slack_server
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 import requests
@@ -23,6 +23,7 @@ from alerts.interactive import (
     start_listening,
 )
 from monitor.errors import ReplywatchError
+from tests.alerts.conftest import TOKEN
 from tests.emulators.slack import (
     SlackEmulator,
     block_action_payload,
@@ -33,7 +34,6 @@ from tests.emulators.slack import (
     slash_command_body,
 )
 
-TOKEN = "xoxb-test-token"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
 
@@ -64,18 +64,6 @@ class Recorder:
 
 class CaseClosed(ReplywatchError):
     pass
-
-
-@pytest.fixture(scope="module")
-def slack_server() -> Iterator[SlackEmulator]:
-    with SlackEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def slack(slack_server: SlackEmulator) -> SlackEmulator:
-    slack_server.reset()
-    return slack_server
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import html
 import io
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,10 +16,10 @@ from alerts.blocks import ACTIONS
 from alerts.console import ConsoleSink
 from alerts.slack import METADATA_EVENT, SlackSink
 from monitor.errors import DeliveryError
+from tests.alerts.conftest import TOKEN
 from tests.emulators.http import Fault
 from tests.emulators.slack import SlackEmulator, SlackMessage
 
-TOKEN = "xoxb-test-token"
 #: Bidi overrides, embeddings and isolates, and invisible characters that disguise text.
 DISGUISE = re.compile("[\u202a-\u202e\u2066-\u2069\u200b\u2060\ufeff\u00ad]")
 
@@ -38,18 +37,6 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 6))
         self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def slack_server() -> Iterator[SlackEmulator]:
-    with SlackEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-def slack(slack_server: SlackEmulator) -> SlackEmulator:
-    slack_server.reset()
-    return slack_server
 
 
 @pytest.fixture
