@@ -18,7 +18,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.base import Reason
-from classifiers.features import N_FEATURES, Featurizer, char_column, term_columns
+from classifiers.features import (
+    N_FEATURES,
+    Featurizer,
+    char_column,
+    group_bits,
+    group_counts,
+)
 from classifiers.lexicons import (
     COMPLAINT_CUES,
     NEGATIONS,
@@ -50,25 +56,12 @@ _GROUPS = (POSITIVE, NEGATIVE, COMPLAINT_CUES, NEGATIONS, ("!",), ("?",))
 
 @cache
 def _lexicon_bits() -> np.ndarray:
-    """Per feature column, one bit per lexicon group it belongs to (1 MB, not a matrix)."""
-    bits = np.zeros(N_FEATURES, dtype=np.uint8)
-    for j, terms in enumerate(_GROUPS):
-        bits[sorted(set(term_columns(terms)))] |= np.uint8(1 << j)
-    return bits
+    return group_bits(_GROUPS)
 
 
 def _lexicon_counts(counts: sp.csr_matrix) -> np.ndarray:
     """Per text, how many tokens of each lexicon group it has."""
-    n = counts.shape[0]
-    bits = _lexicon_bits()[counts.indices]
-    hit = np.flatnonzero(bits)
-    rows = np.repeat(np.arange(n), np.diff(counts.indptr))[hit]
-    bits, data = bits[hit], counts.data[hit]
-    out = np.zeros((n, len(_GROUPS)))
-    for j in range(len(_GROUPS)):
-        member = (bits >> j) & 1
-        out[:, j] = np.bincount(rows, weights=data * member, minlength=n)
-    return out
+    return group_counts(counts, _lexicon_bits(), len(_GROUPS))
 
 
 _UPPER = np.zeros(0x10000, dtype=np.int8)

@@ -27,7 +27,16 @@ import scipy.sparse as sp
 
 from classifiers.text import SEP, normalise_batch
 
-__all__ = ["CHAR_BITS", "N_FEATURES", "WORD_BITS", "Featurizer", "char_column", "term_columns"]
+__all__ = [
+    "CHAR_BITS",
+    "N_FEATURES",
+    "WORD_BITS",
+    "Featurizer",
+    "char_column",
+    "group_bits",
+    "group_counts",
+    "term_columns",
+]
 
 WORD_BITS = 19
 CHAR_BITS = 19  # WORD_BITS + 1 bits of column must fit the 21 bits of a sort key
@@ -197,4 +206,30 @@ def term_columns(terms: Iterable[str]) -> list[int]:
         for w in words:
             uni.update(int(c) for c in feat.counts([w]).indices if c < N_WORD)
         out.extend(int(c) for c in word_cols if int(c) not in uni)
+    return out
+
+
+def group_bits(groups: Sequence[Iterable[str]]) -> np.ndarray:
+    """Per feature column, one bit per group of (normalised) terms that hash there.
+
+    At most 8 groups: a uint8 per column (1 MB) instead of a columns x groups matrix.
+    """
+    if len(groups) > 8:
+        raise ValueError("at most 8 term groups fit in a uint8 bit mask")
+    bits = np.zeros(N_FEATURES, dtype=np.uint8)
+    for j, terms in enumerate(groups):
+        bits[sorted(set(term_columns(terms)))] |= np.uint8(1 << j)
+    return bits
+
+
+def group_counts(counts: sp.csr_matrix, bits: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per text (row of ``counts``), how many tokens of each group of :func:`group_bits`."""
+    n = counts.shape[0]
+    member_bits = bits[counts.indices]
+    hit = np.flatnonzero(member_bits)
+    rows = np.repeat(np.arange(n), np.diff(counts.indptr))[hit]
+    member_bits, data = member_bits[hit], counts.data[hit]
+    out = np.zeros((n, n_groups))
+    for j in range(n_groups):
+        out[:, j] = np.bincount(rows, weights=data * ((member_bits >> j) & 1), minlength=n)
     return out

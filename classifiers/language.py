@@ -28,7 +28,7 @@ from functools import cache
 import numpy as np
 import scipy.sparse as sp
 
-from classifiers.features import N_FEATURES, Featurizer, term_columns
+from classifiers.features import Featurizer, group_bits, group_counts
 from classifiers.text import SEP, codepoints, normalise, normalise_batch
 
 __all__ = ["LanguageGuess", "detect_languages"]
@@ -108,24 +108,12 @@ class LanguageGuess:
 @cache
 def _function_word_bits() -> np.ndarray:
     """Per word-feature column, one bit per language whose function words hash there."""
-    bits = np.zeros(N_FEATURES, dtype=np.uint8)
-    for j, lang in enumerate(_LANGS):
-        words = sorted({normalise(w).strip() for w in _WORDS[lang]})
-        bits[sorted(set(term_columns(words)))] |= np.uint8(1 << j)
-    return bits
+    return group_bits([sorted({normalise(w).strip() for w in _WORDS[lang]}) for lang in _LANGS])
 
 
 def _word_counts(counts: sp.csr_matrix) -> np.ndarray:
     """Per text, how many function words of each language (columns as ``_LANGS``)."""
-    n = counts.shape[0]
-    bits = _function_word_bits()[counts.indices]
-    hit = np.flatnonzero(bits)
-    rows = np.repeat(np.arange(n), np.diff(counts.indptr))[hit]
-    bits, data = bits[hit], counts.data[hit]
-    out = np.zeros((n, len(_LANGS)))
-    for j in range(len(_LANGS)):
-        out[:, j] = np.bincount(rows, weights=data * ((bits >> j) & 1), minlength=n)
-    return out
+    return group_counts(counts, _function_word_bits(), len(_LANGS))
 
 
 def detect_languages(
