@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from conftest_x import emulator, xclock
 
 from monitor.errors import (
     AuthError,
@@ -26,6 +27,8 @@ from tests.emulators.http import Fault
 from tests.emulators.x import XEmulator, snowflake
 from tests.fakes import FakeClock
 
+__all__ = ["emulator", "xclock"]  # the fixtures, imported from conftest_x
+
 TERMS = ["acme", "acme widgets", "#acmefail"]
 CREDS = {
     "consumer_key": "emulator-ck",
@@ -33,19 +36,6 @@ CREDS = {
     "access_token": "emulator-at",
     "access_token_secret": "emulator-ats",
 }
-
-
-@pytest.fixture
-def xclock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emulator(xclock: FakeClock) -> Iterator[XEmulator]:
-    em = XEmulator(clock=lambda: xclock().timestamp())
-    em.add_user("acmehelp", name="Acme Help", followers=12000, me=True)
-    with em:
-        yield em
 
 
 @pytest.fixture

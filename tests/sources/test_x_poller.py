@@ -7,10 +7,9 @@ pipeline a repeat.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
+from conftest_x import emulator, xclock
 from sqlalchemy import select
 
 from alerts.console import ConsoleSink
@@ -22,20 +21,9 @@ from tests.emulators.http import Fault
 from tests.emulators.x import XEmulator
 from tests.fakes import FakeClock, KeywordClassifier
 
+__all__ = ["emulator", "xclock"]  # the fixtures, imported from conftest_x
+
 TERMS = ["acme", "acme widgets", "#acmefail", "@acmehelp"]
-
-
-@pytest.fixture
-def xclock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def emulator(xclock: FakeClock) -> Iterator[XEmulator]:
-    em = XEmulator(clock=lambda: xclock().timestamp())
-    em.add_user("acmehelp", name="Acme Help", followers=12000, me=True)
-    with em:
-        yield em
 
 
 def settings_for(emulator: XEmulator, tmp_path: Path) -> Settings:
