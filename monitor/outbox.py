@@ -29,7 +29,6 @@ __all__ = [
     "compute_backoff",
     "deliver_due",
     "enqueue",
-    "enqueue_many",
     "enqueue_values",
 ]
 
@@ -54,6 +53,8 @@ def enqueue(
     due_at: datetime | None = None,
 ) -> Outbox | None:
     """Add an effect unless one with ``key`` exists (then ``None``): idempotent by key."""
+    if _taken_keys(session, [key]):
+        return None
     row = Outbox(
         key=key,
         kind=kind,
@@ -64,28 +65,12 @@ def enqueue(
         created_at=now,
         due_at=due_at or now,
     )
-    return enqueue_many(session, [row])[0]
-
-
-def enqueue_many(session: Session, rows: Sequence[Outbox]) -> list[Outbox | None]:
-    """Add each row unless its key exists already: one query for the whole batch.
-
-    Returns, in order, the row added or ``None`` where the key was taken.
-    """
-    taken = _taken_keys(session, [row.key for row in rows])
-    added: list[Outbox | None] = []
-    for row in rows:
-        if row.key in taken:
-            added.append(None)
-            continue
-        taken.add(row.key)
-        session.add(row)
-        added.append(row)
-    return added
+    session.add(row)
+    return row
 
 
 def enqueue_values(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Like :func:`enqueue_many` for callers that need no :class:`Outbox` objects back.
+    """Like :func:`enqueue` for a batch, for callers that need no :class:`Outbox` objects back.
 
     ``rows`` are column dicts (all with the same keys). Rows whose key exists already are
     skipped; the rest go in as one executemany, where the ORM on SQLite would send one INSERT

@@ -118,8 +118,10 @@ class Pipeline:
         fresh = [p for p in unique if (p.platform, p.native_id) not in seen]
         result.repeats = len(posts) - len(fresh)
 
-        own = [p for p in fresh if self.is_brand(p)]
-        others = [p for p in fresh if not self.is_brand(p)]
+        own: list[SourcePost] = []
+        others: list[SourcePost] = []
+        for post in fresh:
+            (own if self.is_brand(post) else others).append(post)
         matches = self.watchlist.match_many([p.text for p in others])
         candidates = [(p, m) for p, m in zip(others, matches, strict=True) if m]
         result.unmatched = len(others) - len(candidates)
