@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -102,7 +102,7 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(exc, loc)
+        allowed = _allowed_keys(error["loc"])
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
         return ConfigError(field, f"unknown key{hint}. Remove it or fix its spelling", value=value)
     if kind == "missing":
@@ -127,22 +127,20 @@ def _path(loc: tuple[int | str, ...]) -> list[str]:
     return parts
 
 
-def _allowed_keys(exc: ValidationError, loc: list[str]) -> list[str]:
-    model: Any = Settings
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys accepted where an unknown key was found, walking pydantic's raw location
+    (list indices, dict keys and the source type's union tag included)."""
+    model: type[BaseModel] = Settings
     for part in loc[:-1]:
-        fields = getattr(model, "model_fields", None)
-        if fields is None or part.isdigit():
-            continue
-        model = _inner_model(fields[part].annotation) if part in fields else None
-    if loc[:1] == ["sources"] and len(loc) == 3:
-        model = SOURCE_MODELS.get(str(_tag(exc)), model)
-    fields = getattr(model, "model_fields", None)
-    return sorted(fields) if fields else []
+        if part in model.model_fields:
+            model = _inner_model(model.model_fields[str(part)].annotation) or model
+        elif part in SOURCE_MODELS and model in SOURCE_MODELS.values():
+            model = SOURCE_MODELS[str(part)]  # the union tag picks the source's model
+    return sorted(model.model_fields)
 
 
-def _inner_model(annotation: Any) -> Any:
-    from typing import get_args
-
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The first settings model inside an annotation (``tuple[Entity, ...]`` -> ``Entity``)."""
     stack = [annotation]
     while stack:
         current = stack.pop()
@@ -150,11 +148,6 @@ def _inner_model(annotation: Any) -> Any:
             return current
         stack.extend(get_args(current))
     return None
-
-
-def _tag(exc: ValidationError) -> object:
-    loc = exc.errors(include_url=False)[0]["loc"]
-    return loc[2] if len(loc) > 2 else None
 
 
 def _show(value: object) -> str:
