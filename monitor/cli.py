@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +20,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.errors import ConfigError, ReplywatchError
+from monitor.cli_common import ConfigOption, DatabaseOption, err, failures
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
 
@@ -39,28 +37,6 @@ db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 out = Console()
-err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Settings file (YAML).", show_default=False)
-]
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option("--database-url", help="Overrides database_url and REPLYWATCH_DATABASE_URL."),
-]
-
-
-@contextmanager
-def failures() -> Iterator[None]:
-    """Turn expected errors into one line and an exit code."""
-    try:
-        yield
-    except ConfigError as exc:
-        err.print(f"[bold red]config error:[/] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    except ReplywatchError as exc:
-        err.print(f"[bold red]error:[/] {escape(str(exc))}")
-        raise typer.Exit(1) from None
 
 
 def _settings(config: Path, database_url: str | None = None) -> Settings:

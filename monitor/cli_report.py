@@ -10,7 +10,6 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -21,7 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from monitor import db
-from monitor.errors import ConfigError, ReplywatchError, StorageError
+from monitor.cli_common import ConfigOption, DatabaseOption, failures
+from monitor.errors import ConfigError, StorageError
 from monitor.models import Case, CaseEvent
 from monitor.reports import CLOCKS, ReportRow, build_report
 from monitor.settings import parse_duration
@@ -97,27 +97,17 @@ def register(app: typer.Typer) -> None:
     def out() -> Console:  # made per call: the terminal's width is read when the command runs
         return Console()
 
-    err = Console(stderr=True)
-
-    def fail(exc: ReplywatchError) -> typer.Exit:
-        code = 2 if isinstance(exc, ConfigError) else 1
-        kind = "config error" if code == 2 else "error"
-        err.print(f"[bold red]{kind}:[/] {escape(str(exc))}")
-        return typer.Exit(code)
-
     @app.command("report")
     def report(
-        config: Annotated[Path, typer.Option("--config", "-c", help="Settings file (YAML).")],
+        config: ConfigOption,
         since: Annotated[str, typer.Option(help="Window: 24h, 7d, 4w...")] = "7d",
         fmt: Annotated[
             Literal["table", "json", "csv"], typer.Option("--format", help="Output format.")
         ] = "table",
-        database_url: Annotated[
-            str | None, typer.Option("--database-url", help="Overrides database_url.")
-        ] = None,
+        database_url: DatabaseOption = None,
     ) -> None:
         """Per team and owner: volume, complaints, response times, standards met, breaches."""
-        try:
+        with failures():
             try:
                 window = parse_duration(since)
             except ValueError as exc:
@@ -135,8 +125,6 @@ def register(app: typer.Typer) -> None:
                 ) from None
             finally:
                 engine.dispose()
-        except ReplywatchError as exc:
-            raise fail(exc) from None
         if fmt == "json":
             typer.echo(render_json(rows, since=since, now=now))
         elif fmt == "csv":
@@ -147,13 +135,11 @@ def register(app: typer.Typer) -> None:
     @app.command("case")
     def case(
         case_id: Annotated[int, typer.Argument(help="Case number (RW-<n>).")],
-        config: Annotated[Path, typer.Option("--config", "-c", help="Settings file (YAML).")],
-        database_url: Annotated[
-            str | None, typer.Option("--database-url", help="Overrides database_url.")
-        ] = None,
+        config: ConfigOption,
+        database_url: DatabaseOption = None,
     ) -> None:
         """One case and its audit trail: who did what, when."""
-        try:
+        with failures():
             settings = load_settings(config, database_url=database_url)
             engine = db.make_engine(settings.database_url)
             try:
@@ -176,5 +162,3 @@ def register(app: typer.Typer) -> None:
                         )
             finally:
                 engine.dispose()
-        except ReplywatchError as exc:
-            raise fail(exc) from None
