@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class OfflineClassifier:
                 if model is None:
                     continue
                 sentiment[rows] = _three_way(
-                    model.labels, model.predict_proba(x[rows], scaled[rows])
+                    model.labels, model.predict_proba(_take(x, rows), _take(scaled, rows))
                 )
         if complaint is None:
             complaint = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras)
@@ -128,7 +129,7 @@ class OfflineClassifier:
                 latin = np.flatnonzero(np.isin(lang, ["en", "und", "tl"]))
                 if len(latin):
                     pos = en_model.labels.index("complaint")
-                    p = en_model.predict_proba(x[latin], scaled[latin])[:, pos]
+                    p = en_model.predict_proba(_take(x, latin), _take(scaled, latin))[:, pos]
                     is_tl = lang[latin] == "tl"
                     rule = complaint[latin]
                     blended = np.where(is_tl, 0.5 * (p + rule), p)
@@ -170,6 +171,12 @@ class OfflineClassifier:
                 )
             )
         return out
+
+
+def _take(m: Any, rows: np.ndarray) -> Any:
+    """The rows of ``m``; ``m`` itself when that is all of them (slicing a sparse matrix
+    costs more than classifying a short batch)."""
+    return m if len(rows) == m.shape[0] else m[rows]
 
 
 def _three_way(labels: Sequence[str], proba: np.ndarray) -> np.ndarray:

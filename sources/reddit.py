@@ -1,6 +1,7 @@
 """Reddit through praw: watch-term search, subreddit listings, the brand's inbox and comments.
 
-This is the only module that imports praw and prawcore; their quirks stay here.
+This and :mod:`sources.reddit_session` are the only modules that import praw and prawcore;
+their quirks stay there. The wire format (queries, parsing) is in :mod:`sources.reddit_format`.
 
 **What one poll reads** (each a *stream*, one listing sorted newest first):
 
@@ -68,10 +69,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
-import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -79,8 +78,6 @@ from typing import Any
 import praw
 import praw.exceptions
 import prawcore
-from prawcore.rate_limit import RateLimiter
-from prawcore.sessions import RetryStrategy
 
 from monitor.errors import (
     AuthError,
@@ -89,216 +86,39 @@ from monitor.errors import (
     SourceError,
     SourceUnavailable,
 )
-from sources.base import Author, Batch, Cursor, SourcePost
+from sources.base import Batch, Cursor, SourcePost
+from sources.reddit_format import (
+    MAX_QUERY_CHARS,
+    PLATFORM,
+    build_queries,
+    fullname,
+    listing_children,
+    parse_thing,
+)
+from sources.reddit_session import (
+    Budget,
+    NoRetry,
+    PlannedRateLimiter,
+    Requestor,
+    ratelimit_message_s,
+    retry_after_s,
+)
 
 __all__ = ["MAX_QUERY_CHARS", "RedditSource", "build_queries", "parse_thing"]
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "reddit"
-WEB_URL = "https://www.reddit.com"
-#: Reddit rejects (or silently truncates) search queries longer than this.
-MAX_QUERY_CHARS = 512
 CURSOR_VERSION = 1
 #: Upper bound on remembered fullnames; past it the oldest go (the store still dedups).
 MAX_SEEN = 5000
-DEFAULT_RETRY_AFTER_S = 60.0
 #: After a failed brand login, its streams pause this long (the rest keep listening).
 BRAND_RETRY_S = 900.0
 #: Reddit serves about this many items of a listing; paging past it returns nothing.
 LISTING_CAP = 1000
-_COMMENTS_PATH = re.compile(r"/comments/([a-z0-9]+)/")
-_RATELIMIT_MESSAGE = re.compile(r"(\d+)\s+(millisecond|second|minute)s?", re.IGNORECASE)
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-# ------------------------------------------------------------------------------ queries
-
-
-def _quote(term: str) -> str:
-    """A term as one search clause: quoted if it has spaces, Reddit's own quotes dropped."""
-    term = " ".join(term.replace('"', " ").split())
-    return f'"{term}"' if " " in term or not term.isalnum() else term
-
-
-def build_queries(terms: Iterable[str], *, max_chars: int = MAX_QUERY_CHARS) -> list[str]:
-    """OR-combine ``terms`` into as few queries of at most ``max_chars`` characters as fit.
-
-    Order is kept and repeats (case-insensitive) dropped. A single term longer than the limit
-    cannot be searched for and raises ``ValueError`` (a config mistake, found at start-up).
-    """
-    queries: list[str] = []
-    current = ""
-    seen: set[str] = set()
-    for raw in terms:
-        clause = _quote(raw)
-        if not clause.strip('"') or clause.lower() in seen:
-            continue
-        seen.add(clause.lower())
-        if len(clause) > max_chars:
-            raise ValueError(f"watch term longer than {max_chars} characters: {raw[:40]!r}…")
-        candidate = f"{current} OR {clause}" if current else clause
-        if len(candidate) > max_chars:
-            queries.append(current)
-            candidate = clause
-        current = candidate
-    if current:
-        queries.append(current)
-    return queries
-
-
-# ------------------------------------------------------------------------------ parsing
-
-
-def _fullname(kind: str, data: Mapping[str, Any]) -> str:
-    name = data.get("name")
-    if isinstance(name, str) and name.startswith(f"{kind}_"):
-        return name
-    ident = data.get("id")
-    if not isinstance(ident, str) or not ident:
-        raise ValueError("no name or id")
-    return f"{kind}_{ident}"
-
-
-def _url(kind: str, data: Mapping[str, Any]) -> str | None:
-    link = data.get("permalink") or data.get("context")
-    if isinstance(link, str) and link:
-        link = link.split("?", 1)[0]
-        return link if link.startswith("http") else WEB_URL + link
-    sub, link_id = data.get("subreddit"), data.get("link_id")
-    if kind == "t1" and sub and isinstance(link_id, str):
-        return f"{WEB_URL}/r/{sub}/comments/{link_id.removeprefix('t3_')}/_/{data.get('id')}/"
-    return None
-
-
-def parse_thing(child: Mapping[str, Any]) -> SourcePost | None:
-    """One listing child as a :class:`SourcePost`; ``None`` for kinds we do not watch.
-
-    Raises ``ValueError`` (or ``KeyError``/``TypeError``) when a watched kind lacks its id
-    or creation time; the caller counts it as skipped.
-    """
-    kind = child.get("kind")
-    data = child.get("data")
-    if kind not in ("t1", "t3") or not isinstance(data, Mapping):
-        return None
-    native_id = _fullname(kind, data)
-    created_at = datetime.fromtimestamp(float(data["created_utc"]), UTC)
-    handle = data.get("author") or "[deleted]"
-    author = Author(native_id=str(data.get("author_fullname") or handle), handle=str(handle))
-    if kind == "t3":
-        title, body = str(data.get("title") or ""), str(data.get("selftext") or "")
-        return SourcePost(
-            platform=PLATFORM,
-            native_id=native_id,
-            text=f"{title}\n\n{body}" if body else title,
-            author=author,
-            created_at=created_at,
-            url=_url(kind, data),
-            kind="post",
-            repost_of=data.get("crosspost_parent") or None,
-            conversation_id=native_id,
-        )
-    return SourcePost(
-        platform=PLATFORM,
-        native_id=native_id,
-        text=str(data.get("body") or ""),
-        author=author,
-        created_at=created_at,
-        url=_url(kind, data),
-        kind="comment",
-        in_reply_to=data.get("parent_id") or None,
-        conversation_id=data.get("link_id") or _link_from_url(data),
-    )
-
-
-def _link_from_url(data: Mapping[str, Any]) -> str | None:
-    """The submission's fullname from a permalink or inbox ``context`` (mentions lack link_id)."""
-    match = _COMMENTS_PATH.search(str(data.get("permalink") or data.get("context") or ""))
-    return f"t3_{match.group(1)}" if match else None
-
-
-def _children(payload: object) -> tuple[list[Any], str | None]:
-    """The children and ``after`` token of a Listing, or ``ValueError`` if it is not one."""
-    if not isinstance(payload, Mapping) or payload.get("kind") != "Listing":
-        raise ValueError("not a Listing")
-    data = payload.get("data")
-    if not isinstance(data, Mapping) or not isinstance(data.get("children"), list):
-        raise ValueError("Listing without children")
-    after = data.get("after")
-    if after is not None and not isinstance(after, str):
-        raise ValueError("Listing with a bad after token")
-    return list(data["children"]), after
-
-
-# ------------------------------------------------------------------------------ prawcore
-
-
-@dataclass
-class _Budget:
-    """The ``x-ratelimit-*`` headers last seen, shared by both praw instances (one client id)."""
-
-    clock: Callable[[], datetime]
-    remaining: float | None = None
-    used: int | None = None
-    reset_at: datetime | None = None
-
-    def observe(self, headers: Mapping[str, str]) -> None:
-        try:
-            remaining = float(headers["x-ratelimit-remaining"])
-            used = int(float(headers["x-ratelimit-used"]))
-            reset_s = float(headers["x-ratelimit-reset"])
-        except (KeyError, ValueError):
-            if self.remaining is not None:  # no headers: count it as one request, like prawcore
-                self.remaining -= 1
-            return
-        self.remaining, self.used = remaining, used
-        self.reset_at = datetime.fromtimestamp(self.clock().timestamp() + reset_s, UTC)
-
-    def reset_in_s(self) -> float:
-        if self.reset_at is None:
-            return 0.0
-        return max(0.0, (self.reset_at - self.clock()).total_seconds())
-
-    def exhausted(self, reserve: int) -> bool:
-        """True while the window lasts and at most ``reserve`` requests are left."""
-        return self.remaining is not None and self.remaining <= reserve and self.reset_in_s() > 0
-
-
-class _PlannedRateLimiter(RateLimiter):
-    """prawcore's limiter without the sleeping: :class:`RedditSource` plans instead."""
-
-    def __init__(self, budget: _Budget) -> None:
-        super().__init__(window_size=600)
-        self._budget = budget
-
-    def delay(self) -> None:
-        return None
-
-    def update(self, *, response_headers: Mapping[str, str]) -> None:
-        self._budget.observe(response_headers)
-
-
-class _NoRetry(RetryStrategy):
-    """No retries inside a call: the poller backs off, and a POST is never sent twice."""
-
-    def _sleep_seconds(self) -> float | None:
-        return None
-
-    def consume_available_retry(self) -> _NoRetry:
-        return self
-
-    def should_retry_on_failure(self) -> bool:
-        return False
-
-
-class _Requestor(prawcore.Requestor):
-    """Applies our timeout to every call (prawcore passes its global 16 s to API calls)."""
-
-    def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
-        return super().request(*args, timeout=self.timeout, **kwargs)
 
 
 # ------------------------------------------------------------------------------ the source
@@ -362,7 +182,7 @@ class RedditSource:
         self.backfill_pages = max(1, backfill_pages)
         self.reserve_requests = reserve_requests
         self.clock = clock
-        self._budget = _Budget(clock)
+        self._budget = Budget(clock)
         self._brand_retry_at: datetime | None = None
         #: The poller and the reply sender may share this object from two threads.
         self._lock = threading.RLock()
@@ -374,7 +194,7 @@ class RedditSource:
             "ratelimit_seconds": 0,
             "redirect_uri": None,
             "refresh_token": None,
-            "requestor_class": _Requestor,
+            "requestor_class": Requestor,
             "requestor_kwargs": {"timeout": timeout_s},
         }
         if api_url:
@@ -388,8 +208,8 @@ class RedditSource:
         for reddit in (self._reader, self._brand):
             for core in (reddit._read_only_core, reddit._authorized_core) if reddit else ():
                 if core is not None:  # private: prawcore offers no hook for these two
-                    core._rate_limiter = _PlannedRateLimiter(self._budget)
-                    core._retry_strategy_class = _NoRetry
+                    core._rate_limiter = PlannedRateLimiter(self._budget)
+                    core._retry_strategy_class = NoRetry
         self._streams = {
             s.key: s
             for s in self._plan_streams(terms, subreddits, search, search_all, search_lag_s)
@@ -495,7 +315,7 @@ class RedditSource:
             params["after"] = scan["after"]
         payload = self._request(stream, params)
         try:
-            children, after = _children(payload)
+            children, after = listing_children(payload)
         except ValueError as exc:
             raise MalformedResponse(self.name, f"{stream.key}: {exc}") from exc
 
@@ -611,13 +431,13 @@ class RedditSource:
         self._check_budget(reserve=0)
         payload = self._raw(stream, {"sort": "new", "limit": "100"})
         try:
-            children, _ = _children(payload)
+            children, _ = listing_children(payload)
         except ValueError as exc:
             raise MalformedResponse(self.name, f"find_reply: {exc}") from exc
         for child in children:
             data = child.get("data") if isinstance(child, Mapping) else None
             if isinstance(data, Mapping) and data.get("parent_id") == in_reply_to:
-                return _fullname("t1", data)
+                return fullname("t1", data)
         return None
 
     def _need_brand(self, doing: str) -> praw.Reddit:
@@ -666,7 +486,7 @@ class RedditSource:
             token = "access_token" in (exc.response.url or "")
             where = "token exchange" if token else doing
             if status == 429:
-                return RateLimited(name, _retry_after_s(exc.response.headers), f"{where}: 429")
+                return RateLimited(name, retry_after_s(exc.response.headers), f"{where}: 429")
             if isinstance(exc, prawcore.BadJSON):
                 return MalformedResponse(name, f"{where}: body is not JSON")
             if status in (401, 403):
@@ -685,29 +505,7 @@ class RedditSource:
         if isinstance(exc, praw.exceptions.RedditAPIException):
             for item in exc.items:
                 if item.error_type == "RATELIMIT":
-                    return RateLimited(name, _ratelimit_message_s(item.message), f"{doing}")
+                    return RateLimited(name, ratelimit_message_s(item.message), f"{doing}")
             kinds = ", ".join(str(item.error_type) for item in exc.items)
             return SourceError(name, f"{doing}: Reddit refused ({kinds})")
         return SourceError(name, f"{doing}: {type(exc).__name__}")
-
-
-def _retry_after_s(headers: Mapping[str, str]) -> float:
-    for header in ("x-ratelimit-reset", "retry-after"):
-        try:
-            return max(0.0, float(headers[header]))
-        except (KeyError, ValueError):
-            continue
-    return DEFAULT_RETRY_AFTER_S
-
-
-def _ratelimit_message_s(message: str | None) -> float:
-    """Seconds from "Take a break for 5 minutes before trying again." style messages."""
-    match = _RATELIMIT_MESSAGE.search(message or "")
-    if not match:
-        return DEFAULT_RETRY_AFTER_S
-    amount, unit = int(match.group(1)), match.group(2).lower()
-    return (
-        math.ceil(amount / 1000)
-        if unit == "millisecond"
-        else amount * (60 if unit == "minute" else 1)
-    )
