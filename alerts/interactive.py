@@ -37,7 +37,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from alerts.blocks import ACTIONS, OPEN_POST_ACTION_ID, action_id, escape_text
-from alerts.slack import SlackClient, make_client
+from alerts.slack_client import SlackClient, make_client
 from monitor.errors import ReplywatchError
 
 __all__ = [
@@ -103,7 +103,7 @@ def build_app(
 
     ``token`` is the bot token; bolt checks it once with ``auth.test`` here, so a wrong token
     fails now (``slack_bolt.error.BoltError``), not at the first click. ``client`` replaces
-    the client built by :func:`alerts.slack.make_client` (its token wins); ``base_url``
+    the client built by :func:`alerts.slack_client.make_client` (its token wins); ``base_url``
     points the built one at an emulator. ``signing_secret`` is required for HTTP mode;
     ``None`` turns request verification off, which only Socket Mode may do (``serve_http``
     refuses such an app).
