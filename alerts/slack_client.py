@@ -84,12 +84,16 @@ class _RateLimitRetry(_SleepMixin, RateLimitErrorRetryHandler):
         return _retry_after_s(response)
 
 
-class _ServerErrorRetry(_SleepMixin, ServerErrorRetryHandler):
-    """slack-sdk retries 500 and 503; 502 and 504 from a proxy are as transient."""
+class _BackoffMixin(_SleepMixin):
+    """Exponential backoff (0.5 s, 1 s, 2 s...) through the injected ``sleep``."""
 
     def __init__(self, max_retry_count: int, sleep: Callable[[float], None]):
         super().__init__(max_retry_count, BackoffRetryIntervalCalculator(backoff_factor=0.5))
         self._sleep = sleep
+
+
+class _ServerErrorRetry(_BackoffMixin, ServerErrorRetryHandler):
+    """slack-sdk retries 500 and 503; 502 and 504 from a proxy are as transient."""
 
     def _can_retry(
         self,
@@ -102,16 +106,12 @@ class _ServerErrorRetry(_SleepMixin, ServerErrorRetryHandler):
         return response is not None and response.status_code in (500, 502, 503, 504)
 
 
-class _ConnectionRetry(_SleepMixin, ConnectionErrorRetryHandler):
+class _ConnectionRetry(_BackoffMixin, ConnectionErrorRetryHandler):
     """slack-sdk's connection-error retries, minus one case: a ``chat.postMessage`` whose
     connection was reset or closed *after* it was sent may have been posted, and posting it
     again would post twice. That one surfaces as a retryable ``DeliveryError`` instead, and
     the resend looks for the message first. A failure to connect (``URLError``) is retried:
     nothing was sent."""
-
-    def __init__(self, max_retry_count: int, sleep: Callable[[float], None]):
-        super().__init__(max_retry_count, BackoffRetryIntervalCalculator(backoff_factor=0.5))
-        self._sleep = sleep
 
     def _can_retry(
         self,

@@ -3,10 +3,12 @@
     python bench/bench_classifier.py                 # offline default + transformer backend
     python bench/bench_classifier.py --skip-transformer
     python bench/bench_classifier.py --transformer-texts 64 --threads 1
+    python bench/bench_classifier.py --skip-offline --repeats 3
 
 Offline default: texts per second on one core (numpy/BLAS threads pinned to 1 before numpy
-is imported) and peak Python memory (tracemalloc) while classifying, on the texts of
-``../shared/data`` (or generated texts where that folder is absent).
+is imported) and peak Python memory (tracemalloc) while classifying, at batch sizes 1, 8,
+32, 256 and 1,000, on the texts of ``../shared/data`` (or generated texts where that folder
+is absent).
 
 Transformer backend: a model the size of xlm-roberta-base (12 layers, hidden 768, 12 heads,
 intermediate 3072) with random weights, built from a config here and saved to a temporary
@@ -16,7 +18,11 @@ that changes memory, not compute per token. Compared: the transformers ``pipelin
 text at a time, and :class:`classifiers.transformer.TransformerClassifier` (length-sorted
 batches with dynamic padding) at batch sizes 1, 8 and 32, in full precision and with int8
 dynamic quantisation; label agreement of int8 with full precision is reported. A random
-model's logits are close together, so agreement there is a pessimistic estimate.
+model's logits are close together, so agreement there is a pessimistic estimate. Load time
+includes quantisation. Peak memory: each variant loads and runs alone in a fresh process
+(max RSS, and what the imports alone took). With ``--repeats N`` every rate is the median
+of N passes, taken round-robin with the pipeline, so that a busy neighbour slows them alike,
+and speed-ups are to the pipeline timed between them.
 """
 
 from __future__ import annotations
@@ -29,12 +35,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import csv  # noqa: E402
+import multiprocessing  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
+import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -82,9 +93,11 @@ def bench_offline(texts: list[str], batch_sizes: tuple[int, ...]) -> None:
     print(f"\n== offline default ({clf.name}), one core")
     print(f"{'batch':>6} {'texts/s':>10} {'peak traced MiB':>16}")
     for bs in batch_sizes:
+        # small batches are slow per text: a slice keeps the run short, the rate comparable
+        timed = texts if bs >= 32 else texts[: 250 * bs]
         started = time.perf_counter()
-        for i in range(0, len(texts), bs):
-            clf.classify(texts[i : i + bs])
+        for i in range(0, len(timed), bs):
+            clf.classify(timed[i : i + bs])
         elapsed = time.perf_counter() - started
         # memory in a second pass: tracemalloc slows allocation-heavy code several times over
         tracemalloc.start()
@@ -92,11 +105,11 @@ def bench_offline(texts: list[str], batch_sizes: tuple[int, ...]) -> None:
             clf.classify(texts[i : i + bs])
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        print(f"{bs:>6} {len(texts) / elapsed:>10,.0f} {peak / 2**20:>16.1f}")
+        print(f"{bs:>6} {len(timed) / elapsed:>10,.0f} {peak / 2**20:>16.1f}")
     print(f"process max RSS so far: {rss_mib():,.0f} MiB")
 
 
-def bench_transformer(texts: list[str], n: int, threads: int) -> None:
+def bench_transformer(texts: list[str], n: int, threads: int, repeats: int) -> None:
     import numpy as np
     import torch
     import transformers
@@ -113,7 +126,7 @@ def bench_transformer(texts: list[str], n: int, threads: int) -> None:
         tok = Tokenizer(models.BPE(unk_token="<unk>"))
         tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
         special = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-        trainer = trainers.BpeTrainer(vocab_size=8000, special_tokens=special)
+        trainer = trainers.BpeTrainer(vocab_size=8000, special_tokens=special, show_progress=False)
         tok.train_from_iterator(texts, trainer)
         fast = transformers.PreTrainedTokenizerFast(
             tokenizer_object=tok,
@@ -157,23 +170,34 @@ def bench_transformer(texts: list[str], n: int, threads: int) -> None:
             "text-classification", model=model, tokenizer=fast, device=-1, truncation=True
         )
         pipe(sample[:2])
-        started = time.perf_counter()
-        pipe_labels = [pipe(t)[0]["label"] for t in sample]
-        base = n / (time.perf_counter() - started)
+        pipe_labels: list[str] = []
+
+        def run_pipeline() -> None:
+            pipe_labels[:] = [pipe(t)[0]["label"] for t in sample]
+
+        base = _rate(n, [run_pipeline], repeats)[0]
         print(f"{'pipeline, one text at a time':<40} {base:>8.1f} texts/s   1.0x")
-        del pipe
 
         full: np.ndarray | None = None
+        batch_sizes = (1, 8, 32)
         for quantize in (False, True):
+            started = time.perf_counter()
             clf = TransformerClassifier(
                 sentiment_model=str(folder), quantize=quantize, batch_size=1, max_length=128
             )
+            loaded = time.perf_counter() - started
+            print(f"replywatch {'int8' if quantize else 'fp32'} loaded in {loaded:.1f} s")
             clf.sentiment_probabilities(sample[:4])
-            for bs in (1, 8, 32):
-                clf.batch_size = bs
-                started = time.perf_counter()
-                probs = clf.sentiment_probabilities(sample)
-                rate = n / (time.perf_counter() - started)
+            results: dict[int, np.ndarray] = {}
+            runs = [partial(_classify, clf, sample, bs, results) for bs in batch_sizes]
+            if repeats > 1:  # the pipeline again, between our passes: ratios to that
+                runs.append(run_pipeline)
+            rates = _rate(n, runs, repeats)
+            if repeats > 1:
+                print(f"{'  pipeline, timed between these':<40} {rates[-1]:>8.1f} texts/s")
+            group_base = rates[-1] if repeats > 1 else base
+            for bs, rate in zip(batch_sizes, rates, strict=False):
+                probs = results[bs]
                 label = f"replywatch {'int8' if quantize else 'fp32'}, batch {bs}"
                 note = ""
                 if full is None:
@@ -186,22 +210,80 @@ def bench_transformer(texts: list[str], n: int, threads: int) -> None:
                 elif quantize:
                     agree = np.mean(probs.argmax(1) == full.argmax(1))
                     note = f"  labels = fp32 on {100 * agree:.1f}%"
-                print(f"{label:<40} {rate:>8.1f} texts/s {rate / base:>5.1f}x{note}")
+                print(f"{label:<40} {rate:>8.1f} texts/s {rate / group_base:>5.1f}x{note}")
             del clf
         print(f"process max RSS: {rss_mib():,.0f} MiB")
+        print("\npeak memory, each variant alone in a fresh process (64 texts)")
+        print(f"{'variant':<40} {'max RSS MiB':>12} {'after imports':>14}")
+        spawn = multiprocessing.get_context("spawn")
+        for variant, bs in [("pipeline", 1)] + [
+            (kind, bs) for kind in ("fp32", "int8") for bs in batch_sizes
+        ]:
+            with spawn.Pool(1) as pool:
+                imported, peak = pool.apply(
+                    _peak_rss, (variant, str(folder), sample[:64], bs, threads)
+                )
+            name = "pipeline, one text at a time" if variant == "pipeline" else variant
+            label = name if variant == "pipeline" else f"replywatch {name}, batch {bs}"
+            print(f"{label:<40} {peak:>12,.0f} {imported:>14,.0f}")
+
+
+def _peak_rss(
+    variant: str, folder: str, texts: list[str], bs: int, threads: int
+) -> tuple[float, float]:
+    """In a fresh process: max RSS (MiB) after the imports, and after loading ``variant``
+    and classifying ``texts`` with it."""
+    import torch
+    import transformers
+
+    from classifiers.transformer import TransformerClassifier
+
+    torch.set_num_threads(threads)
+    transformers.utils.logging.set_verbosity_error()
+    imported = rss_mib()
+    if variant == "pipeline":
+        pipe = transformers.pipeline("text-classification", model=folder, device=-1)
+        for text in texts:
+            pipe(text, truncation=True)
+    else:
+        clf = TransformerClassifier(
+            sentiment_model=folder, quantize=variant == "int8", batch_size=bs, max_length=128
+        )
+        clf.sentiment_probabilities(texts)
+    return imported, rss_mib()
+
+
+def _classify(clf: Any, sample: list[str], bs: int, out: dict[int, Any]) -> None:
+    """One pass of ``clf`` over ``sample`` in batches of ``bs``; probabilities into ``out``."""
+    clf.batch_size = bs
+    out[bs] = clf.sentiment_probabilities(sample)
+
+
+def _rate(n: int, runs: list[Callable[[], None]], repeats: int) -> list[float]:
+    """Texts per second of each run, the median of ``repeats`` round-robin passes."""
+    rates: list[list[float]] = [[] for _ in runs]
+    for _ in range(repeats):
+        for run, got in zip(runs, rates, strict=True):
+            started = time.perf_counter()
+            run()
+            got.append(n / (time.perf_counter() - started))
+    return [statistics.median(got) for got in rates]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--offline-texts", type=int, default=20_000)
-    parser.add_argument("--transformer-texts", type=int, default=256)
+    parser.add_argument("--transformer-texts", type=int, default=512)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--repeats", type=int, default=1, help="transformer passes, median")
+    parser.add_argument("--skip-offline", action="store_true")
     parser.add_argument("--skip-transformer", action="store_true")
     args = parser.parse_args()
     texts, source = bench_texts(max(args.offline_texts, args.transformer_texts))
     print(f"bench texts: {source}")
     offline = (texts * (1 + args.offline_texts // max(len(texts), 1)))[: args.offline_texts]
-    bench_offline(offline, (32, 256, 1000))
+    if not args.skip_offline:
+        bench_offline(offline, (1, 8, 32, 256, 1000))
     if not args.skip_transformer:
         try:
             import torch  # noqa: F401
@@ -209,7 +291,7 @@ def main() -> int:
         except ImportError:
             print("\ntransformer backend skipped: torch/transformers not installed")
             return 0
-        bench_transformer(texts, args.transformer_texts, args.threads)
+        bench_transformer(texts, args.transformer_texts, args.threads, max(args.repeats, 1))
     return 0
 
 

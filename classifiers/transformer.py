@@ -9,8 +9,12 @@ the offline default.
 
 Speed: texts are tokenised once without padding, sorted by length, and cut into batches
 that are padded only to their own longest text (dynamic padding), under
-``torch.inference_mode``; results go back to input order. On CPU, ``quantize=True`` swaps
-the linear layers for int8 dynamic-quantised ones (``torch.ao.quantization``).
+``torch.inference_mode``; results go back to input order. The classification head of
+BERT-style models reads only the first token of the last layer, so that layer is computed for
+the first token alone (keys and values still from every token): the same logits for about a
+twelfth less work, checked against the full model at load. On CPU, ``quantize=True`` swaps
+the linear layers for int8 dynamic-quantised ones (``torch.ao.quantization``), packed for
+oneDNN where torch has it.
 
 Label names are mapped whatever their case or style: ``Negative``/``neg``/``NEGATIVE``,
 ``LABEL_0``..``LABEL_2`` or bare indices (read as negative, neutral, positive; or negative,
@@ -118,7 +122,7 @@ class _Model:
         device: str,
         quantize: bool,
         max_length: int,
-        max_batch_tokens: int = 1024,
+        max_batch_tokens: int = 512,
     ) -> None:
         torch, transformers = _import_torch()
         self.torch = torch
@@ -135,21 +139,12 @@ class _Model:
             model.to(self.device)
         except (RuntimeError, AssertionError) as exc:
             raise ClassifierError(f"cannot use device {device!r} for {source!r}: {exc}") from exc
+        if _first_token_only(torch, model, self.tokenizer, self.device):
+            log.debug("%s: last layer computed for the first token only", source)
         if quantize:
             if self.device.type != "cpu":
                 raise ClassifierError("int8 dynamic quantisation runs on CPU only")
-            # torch.ao.quantization still works in torch 2.x but warns (DeprecationWarning,
-            # UserWarning) that torchao will replace it; torchao is not a dependency, so the
-            # warnings are silenced here, where they bite.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                warnings.simplefilter("ignore", UserWarning)
-                # per-channel weight scales: closer to full precision than one scale per
-                # matrix, at the same speed
-                qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
-                model = torch.ao.quantization.quantize_dynamic(
-                    model, {torch.nn.Linear: qconfig}, dtype=torch.qint8
-                )
+            _quantize(torch, model)
         self.model = model
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         limit = getattr(self.tokenizer, "model_max_length", max_length) or max_length
@@ -177,6 +172,103 @@ class _Model:
                 logits = self.model(**batch).logits.float()
                 out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
         return out
+
+
+def _quantize(torch: Any, model: Any) -> None:
+    """Swap the model's linear layers, in place, for int8 dynamic-quantised ones.
+
+    Per-channel weight scales: closer to full precision than one scale per matrix, at the
+    same speed. Weights are packed for oneDNN where torch has it: on an AVX512-VNNI core its
+    int8 GEMM ran the bench model about 10% faster than fbgemm (the default 'x86' engine),
+    with the same label agreement. The packed weights keep their engine, so the process-wide
+    setting is put back at once.
+    """
+    quantized = torch.backends.quantized
+    previous = quantized.engine
+    # torch.ao.quantization still works in torch 2.x but warns (DeprecationWarning,
+    # UserWarning) that torchao will replace it; torchao is not a dependency, so the
+    # warnings are silenced here, where they bite.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            if "onednn" in quantized.supported_engines:
+                quantized.engine = "onednn"
+            qconfig = torch.ao.quantization.per_channel_dynamic_qconfig
+            torch.ao.quantization.quantize_dynamic(
+                model, {torch.nn.Linear: qconfig}, dtype=torch.qint8, inplace=True
+            )
+        finally:
+            quantized.engine = previous
+
+
+def _first_token_only(torch: Any, model: Any, tokenizer: Any, device: Any) -> bool:
+    """Compute the encoder's last layer for the first token only, if that leaves the logits
+    unchanged; True if it did.
+
+    Tried on every encoder with ``base_model.encoder.layer`` and kept only if two padded
+    probe texts give the full model's logits: a layer that is not BERT-style, a head that
+    reads more than the first token or a mask format the shortcut does not know all fail the
+    probe. The probe also learns whether layers return a tensor (transformers 5) or a tuple.
+    """
+    layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
+    if not isinstance(layers, torch.nn.ModuleList) or not layers:
+        return False
+    last = layers[-1]
+    returned: list[bool] = []
+    hook = last.register_forward_hook(lambda _m, _a, out: returned.append(isinstance(out, tuple)))
+    try:
+        probe = tokenizer(
+            ["a probe", "a longer probe text, so that the first one is padded"],
+            padding=True,
+            return_tensors="pt",
+        ).to(device)
+        with torch.inference_mode():
+            full = model(**probe).logits
+            layers[-1] = _first_token_layer(torch, last, as_tuple=returned[0])
+            same = torch.allclose(model(**probe).logits, full, rtol=1e-4, atol=1e-4)
+    except Exception:  # whatever the shortcut or the probe cannot handle: full model
+        same = False
+    finally:
+        hook.remove()
+    if not same:
+        layers[-1] = last
+    return same
+
+
+def _first_token_layer(torch: Any, layer: Any, *, as_tuple: bool) -> Any:
+    """A module that runs a BERT-style ``layer`` for the first token only: its query, the
+    attention output and the feed-forward part on one row per text, keys and values from
+    every token. A class made here so that importing this module needs no torch."""
+
+    class FirstTokenLayer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.layer = layer
+
+        def forward(self, hidden_states: Any, attention_mask: Any = None, *_: Any, **__: Any):
+            attention = self.layer.attention
+            heads = attention.self.num_attention_heads
+            size = attention.self.attention_head_size
+            rows = hidden_states.shape[0]
+            first = hidden_states[:, :1]
+
+            def split(x: Any) -> Any:
+                return x.view(rows, -1, heads, size).transpose(1, 2)
+
+            mask = None if attention_mask is None else attention_mask[:, :, :1, :]
+            context = torch.nn.functional.scaled_dot_product_attention(
+                split(attention.self.query(first)),
+                split(attention.self.key(hidden_states)),
+                split(attention.self.value(hidden_states)),
+                attn_mask=mask,
+                scale=size**-0.5,
+            )
+            context = context.transpose(1, 2).reshape(rows, 1, heads * size)
+            out = self.layer.feed_forward_chunk(attention.output(context, first))
+            return (out,) if as_tuple else out
+
+    return FirstTokenLayer()
 
 
 def _batches(
@@ -212,13 +304,14 @@ class TransformerClassifier:
         batch_size: int = 32,
         quantize: bool = False,
         max_length: int = 128,
-        max_batch_tokens: int = 1024,
+        max_batch_tokens: int = 512,
         fallback: OfflineClassifier | None = None,
         complaint_threshold: float | None = None,
     ) -> None:
         """``batch_size`` caps the rows of a batch and ``max_batch_tokens`` its padded tokens
-        (rows x longest row; a single long text still goes alone): on CPU, batches past about
-        a thousand tokens fall out of cache and get slower per text."""
+        (rows x longest row; a single long text still goes alone): on one CPU core, an
+        xlm-roberta-base-sized model in int8 ran about 10% faster per text in batches of 384
+        to 768 tokens than of 1,024, and slower again past 2,000."""
         if batch_size < 1:
             raise ClassifierError(f"batch_size must be at least 1, got {batch_size}")
         self.batch_size = batch_size

@@ -24,7 +24,14 @@ TEXTS = [
 WORDS = sorted({word for text in TEXTS for word in text.split()})
 
 
-def _save_tiny_model(path: Path, id2label: dict[int, str] | None, num_labels: int) -> Path:
+def _save_tiny_model(
+    path: Path,
+    id2label: dict[int, str] | None,
+    num_labels: int,
+    *,
+    arch: str = "bert",
+    layers: int = 1,
+) -> Path:
     path.mkdir(parents=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(WORDS))]
     (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
@@ -32,10 +39,18 @@ def _save_tiny_model(path: Path, id2label: dict[int, str] | None, num_labels: in
     kwargs = (
         {"id2label": id2label, "label2id": {v: k for k, v in id2label.items()}} if id2label else {}
     )
-    config = transformers.BertConfig(
+    config_class, model_class = {
+        "bert": (transformers.BertConfig, transformers.BertForSequenceClassification),
+        "xlm-roberta": (
+            transformers.XLMRobertaConfig,
+            transformers.XLMRobertaForSequenceClassification,
+        ),
+    }[arch]
+    config = config_class(
         vocab_size=len(vocab),
+        pad_token_id=0,  # [PAD] of the word-piece vocabulary above
         hidden_size=16,
-        num_hidden_layers=1,
+        num_hidden_layers=layers,
         num_attention_heads=2,
         intermediate_size=32,
         max_position_embeddings=64,
@@ -43,7 +58,7 @@ def _save_tiny_model(path: Path, id2label: dict[int, str] | None, num_labels: in
         **kwargs,
     )
     torch.manual_seed(len(path.name))
-    model = transformers.BertForSequenceClassification(config)
+    model = model_class(config)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
@@ -126,6 +141,20 @@ def test_batch_size_and_order_do_not_change_results(sentiment_dir: Path) -> None
     b = many.sentiment_probabilities(TEXTS[::-1])[::-1]
     np.testing.assert_allclose(a, b, atol=1e-5)
     assert one.sentiment_probabilities([]).shape == (0, 3)
+
+
+@pytest.mark.parametrize("arch", ["bert", "xlm-roberta"])
+def test_last_layer_runs_on_the_first_token_only_with_the_same_results(
+    tmp_path: Path, arch: str
+) -> None:
+    path = _save_tiny_model(tmp_path / arch, None, 3, arch=arch, layers=2)
+    clf = TransformerClassifier(sentiment_model=str(path), batch_size=4)
+    last = clf._sentiment.model.base_model.encoder.layer[-1]
+    assert type(last).__name__ == "FirstTokenLayer"  # the shortcut is on for BERT-style models
+    # padded batches of mixed lengths give what the untouched model gives one text at a time
+    np.testing.assert_allclose(
+        clf.sentiment_probabilities(TEXTS), _reference(path, TEXTS), atol=1e-5
+    )
 
 
 def test_int8_quantisation_runs(sentiment_dir: Path) -> None:
