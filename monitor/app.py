@@ -203,5 +203,6 @@ def _default_classifier(settings: Settings) -> Classifier:
         complaint_model=c.complaint_model,
         device=c.device,
         batch_size=c.batch_size,
+        quantize=c.quantize,
         complaint_threshold=c.complaint_threshold,
     )

@@ -101,6 +101,7 @@ def _classify(
     ] = None,
     device: Annotated[str, typer.Option(help="transformers: cpu, cuda, cuda:N, mps")] = "cpu",
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    quantize: Annotated[bool, typer.Option(help="transformers: int8 weights (CPU)")] = False,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="complaint threshold")] = 0.5,
     model_dir: Annotated[
         Path | None, typer.Option(help="offline artifact folder (from `classifier train --out`)")
@@ -116,6 +117,7 @@ def _classify(
             complaint_model=complaint_model,
             device=device,
             batch_size=batch_size,
+            quantize=quantize,
             complaint_threshold=threshold,
             model_dir=model_dir,
         )

@@ -183,3 +183,29 @@ def test_labels_we_cannot_map_fall_back(tmp_path: Path, caplog: pytest.LogCaptur
         clf = load_classifier(backend="transformers", sentiment_model=str(path))
     assert isinstance(clf, OfflineClassifier)
     assert "cannot map sentiment label" in caplog.text
+
+
+def test_quantize_from_the_command_line_and_the_settings(sentiment_dir: Path) -> None:
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from monitor.app import _default_classifier
+    from monitor.cli_classify import register
+    from monitor.settings import ClassifierSettings
+    from monitor.settings_file import load_settings
+
+    app = typer.Typer()
+    register(app)
+    args = ["classify", "--backend", "transformers", "--sentiment-model", str(sentiment_dir)]
+    result = CliRunner().invoke(app, [*args, "--quantize"], input="my order is late\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"].startswith("sentiment@local+int8")
+
+    demo = load_settings(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")
+    classifier = ClassifierSettings(
+        backend="transformers", sentiment_model=str(sentiment_dir), quantize=True
+    )
+    settings = demo.model_copy(update={"classifier": classifier})
+    assert "+int8" in _default_classifier(settings).name
