@@ -43,6 +43,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
@@ -219,10 +220,9 @@ def bench_transformer(texts: list[str], n: int, threads: int, repeats: int) -> N
         for variant, bs in [("pipeline", 1)] + [
             (kind, bs) for kind in ("fp32", "int8") for bs in batch_sizes
         ]:
-            with spawn.Pool(1) as pool:
-                imported, peak = pool.apply(
-                    _peak_rss, (variant, str(folder), sample[:64], bs, threads)
-                )
+            with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+                job = pool.submit(_peak_rss, variant, str(folder), sample[:64], bs, threads)
+                imported, peak = job.result()
             name = "pipeline, one text at a time" if variant == "pipeline" else variant
             label = name if variant == "pipeline" else f"replywatch {name}, batch {bs}"
             print(f"{label:<40} {peak:>12,.0f} {imported:>14,.0f}")
@@ -231,8 +231,8 @@ def bench_transformer(texts: list[str], n: int, threads: int, repeats: int) -> N
 def _peak_rss(
     variant: str, folder: str, texts: list[str], bs: int, threads: int
 ) -> tuple[float, float]:
-    """In a fresh process: max RSS (MiB) after the imports, and after loading ``variant``
-    and classifying ``texts`` with it."""
+    """In a fresh process: its peak resident memory (MiB) after the imports, and after
+    loading ``variant`` and classifying ``texts`` with it."""
     import torch
     import transformers
 
@@ -240,7 +240,8 @@ def _peak_rss(
 
     torch.set_num_threads(threads)
     transformers.utils.logging.set_verbosity_error()
-    imported = rss_mib()
+    transformers.utils.logging.disable_progress_bar()
+    imported = _peak_resident_mib()
     if variant == "pipeline":
         pipe = transformers.pipeline("text-classification", model=folder, device=-1)
         for text in texts:
@@ -250,7 +251,16 @@ def _peak_rss(
             sentiment_model=folder, quantize=variant == "int8", batch_size=bs, max_length=128
         )
         clf.sentiment_probabilities(texts)
-    return imported, rss_mib()
+    return imported, _peak_resident_mib()
+
+
+def _peak_resident_mib() -> float:
+    """This process's peak RSS (``VmHWM``). Not ``ru_maxrss``: Linux carries that across
+    fork and exec, so a fresh child would report its parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return rss_mib()
 
 
 def _classify(clf: Any, sample: list[str], bs: int, out: dict[int, Any]) -> None:
