@@ -214,6 +214,15 @@ class ClassifierSettings(SettingsModel):
     quantize: bool = False
     complaint_threshold: float = Field(default=0.5, gt=0, lt=1)
 
+    @model_validator(mode="after")
+    def _quantize_on_cpu(self) -> ClassifierSettings:
+        if self.quantize and self.device != "cpu":
+            raise ValueError(
+                f"quantize (int8) runs on the CPU only: set device: cpu, or quantize: false "
+                f"to run on {self.device}"
+            )
+        return self
+
 
 class ConsoleAlertSettings(SettingsModel):
     enabled: bool = True

@@ -105,6 +105,16 @@ BAD = [
         "one of the teams ['support']",
     ),
     (
+        "quantize-on-gpu",
+        mutate(
+            lambda d: d.update(
+                classifier={"backend": "transformers", "device": "cuda", "quantize": True}
+            )
+        ),
+        "classifier",
+        "set device: cpu, or quantize: false",
+    ),
+    (
         "bad-duration",
         mutate(lambda d: d["sources"][0].update(poll_interval="soon")),
         "sources.0.poll_interval",
