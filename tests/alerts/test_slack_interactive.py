@@ -24,8 +24,8 @@ from alerts.interactive import (
 )
 from monitor.errors import ReplywatchError
 from tests.alerts.conftest import TOKEN
-from tests.emulators.slack import (
-    SlackEmulator,
+from tests.emulators.slack import SlackEmulator
+from tests.emulators.slack_requests import (
     block_action_payload,
     dispatch_signed,
     interaction_body,

@@ -20,11 +20,7 @@ As Slack does, it:
 Faults come from the base class; :meth:`SlackEmulator.rate_limit` queues a 429 with
 ``Retry-After`` (seconds, as slack-sdk reads it).
 
-For interactivity, :func:`sign_request` signs a body as Slack does (``v0`` HMAC-SHA256 over
-``v0:{timestamp}:{body}``), :func:`block_action_payload` / :func:`interaction_body` and
-:func:`slash_command_body` build what Slack posts, :func:`dispatch_signed` hands a signed
-request to a bolt app in-process and :func:`post_signed` sends one over HTTP (to
-``alerts.interactive.serve_http``).
+For interactivity, :mod:`tests.emulators.slack_requests` builds and signs what Slack posts.
 
 Between tests, :meth:`SlackEmulator.reset` clears everything (restarting the server costs half
 a second); :attr:`SlackEmulator.refuse` makes a method answer an error such as
@@ -33,30 +29,23 @@ a second); :attr:`SlackEmulator.refuse` makes a method answer an error such as
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import itertools
 import json
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 from tests.emulators.http import Emulator, Fault, Request, Response
+from tests.emulators.slack_blocks import validate_blocks
 
 __all__ = [
     "DEFAULT_CHANNELS",
     "SlackEmulator",
     "SlackMessage",
-    "block_action_payload",
-    "dispatch_signed",
-    "interaction_body",
-    "post_signed",
-    "sign_request",
-    "slash_command_body",
     "validate_blocks",
 ]
 
@@ -113,128 +102,6 @@ class SlackMessage:
 
 
 # -- Block Kit validation ------------------------------------------------------------------
-_TEXT_KEYS = {"plain_text": {"type", "text", "emoji"}, "mrkdwn": {"type", "text", "verbatim"}}
-
-
-def _check_text(
-    obj: Any, where: str, limit: int, errors: list[str], *, plain_only: bool = False
-) -> None:
-    if not isinstance(obj, dict) or obj.get("type") not in _TEXT_KEYS:
-        errors.append(f"must be a text object [json-pointer:{where}]")
-        return
-    if plain_only and obj["type"] != "plain_text":
-        errors.append(f"must be plain_text [json-pointer:{where}/type]")
-    extra = set(obj) - _TEXT_KEYS[obj["type"]]
-    if extra:
-        errors.append(f"unsupported field(s) {sorted(extra)} [json-pointer:{where}]")
-    text = obj.get("text")
-    if not isinstance(text, str) or not text:
-        errors.append(f"must be more than 0 characters [json-pointer:{where}/text]")
-    elif len(text) > limit:
-        errors.append(f"must be less than {limit + 1} characters [json-pointer:{where}/text]")
-
-
-def _check_button(el: dict[str, Any], where: str, errors: list[str]) -> None:
-    _check_text(el.get("text"), f"{where}/text", 75, errors, plain_only=True)
-    if len(str(el.get("action_id", ""))) > 255:
-        errors.append(f"must be less than 256 characters [json-pointer:{where}/action_id]")
-    if "value" in el and len(str(el["value"])) > 2000:
-        errors.append(f"must be less than 2001 characters [json-pointer:{where}/value]")
-    if "url" in el and len(str(el["url"])) > 3000:
-        errors.append(f"must be less than 3001 characters [json-pointer:{where}/url]")
-    if "style" in el and el["style"] not in ("primary", "danger"):
-        errors.append(f"must be one of primary, danger [json-pointer:{where}/style]")
-    confirm = el.get("confirm")
-    if confirm is not None:
-        c = f"{where}/confirm"
-        _check_text(confirm.get("title"), f"{c}/title", 100, errors, plain_only=True)
-        _check_text(confirm.get("text"), f"{c}/text", 300, errors)
-        _check_text(confirm.get("confirm"), f"{c}/confirm", 30, errors, plain_only=True)
-        _check_text(confirm.get("deny"), f"{c}/deny", 30, errors, plain_only=True)
-
-
-def _check_element(el: Any, where: str, errors: list[str]) -> None:
-    if not isinstance(el, dict):
-        errors.append(f"must be an object [json-pointer:{where}]")
-    elif el.get("type") == "button":
-        _check_button(el, where, errors)
-    elif el.get("type") == "image":
-        if not el.get("image_url") or not el.get("alt_text"):
-            errors.append(f"image needs image_url and alt_text [json-pointer:{where}]")
-    else:
-        errors.append(f"unsupported element type {el.get('type')!r} [json-pointer:{where}]")
-
-
-def validate_blocks(blocks: Any) -> list[str]:
-    """Slack's Block Kit checks for a message (the subset replywatch uses); ``[]`` when valid."""
-    errors: list[str] = []
-    if not isinstance(blocks, list):
-        return ["must be an array [json-pointer:/blocks]"]
-    if len(blocks) > 50:
-        errors.append("must be less than 51 items [json-pointer:/blocks]")
-    block_ids: set[str] = set()
-    for i, block in enumerate(blocks):
-        where = f"/blocks/{i}"
-        if not isinstance(block, dict):
-            errors.append(f"must be an object [json-pointer:{where}]")
-            continue
-        kind = block.get("type")
-        if "block_id" in block:
-            bid = str(block["block_id"])
-            if len(bid) > 255:
-                errors.append(f"must be less than 256 characters [json-pointer:{where}/block_id]")
-            if bid in block_ids:
-                errors.append(f"duplicate block_id [json-pointer:{where}/block_id]")
-            block_ids.add(bid)
-        if kind == "header":
-            _check_text(block.get("text"), f"{where}/text", 150, errors, plain_only=True)
-        elif kind == "section":
-            if "text" not in block and "fields" not in block:
-                errors.append(f"must provide text or fields [json-pointer:{where}]")
-            if "text" in block:
-                _check_text(block["text"], f"{where}/text", 3000, errors)
-            fields = block.get("fields")
-            if fields is not None:
-                if not isinstance(fields, list) or not 1 <= len(fields) <= 10:
-                    errors.append(f"must be 1 to 10 items [json-pointer:{where}/fields]")
-                else:
-                    for j, f in enumerate(fields):
-                        _check_text(f, f"{where}/fields/{j}", 2000, errors)
-            if "accessory" in block:
-                _check_element(block["accessory"], f"{where}/accessory", errors)
-        elif kind == "context":
-            elements = block.get("elements")
-            if not isinstance(elements, list) or not 1 <= len(elements) <= 10:
-                errors.append(f"must be 1 to 10 items [json-pointer:{where}/elements]")
-                continue
-            for j, el in enumerate(elements):
-                if isinstance(el, dict) and el.get("type") == "image":
-                    _check_element(el, f"{where}/elements/{j}", errors)
-                else:
-                    _check_text(el, f"{where}/elements/{j}", 3000, errors)
-        elif kind == "actions":
-            elements = block.get("elements")
-            if not isinstance(elements, list) or not 1 <= len(elements) <= 25:
-                errors.append(f"must be 1 to 25 items [json-pointer:{where}/elements]")
-                continue
-            seen: set[str] = set()
-            for j, el in enumerate(elements):
-                _check_element(el, f"{where}/elements/{j}", errors)
-                aid = el.get("action_id") if isinstance(el, dict) else None
-                if aid is not None:
-                    if aid in seen:
-                        errors.append(
-                            f"duplicate action_id [json-pointer:{where}/elements/{j}/action_id]"
-                        )
-                    seen.add(aid)
-        elif kind == "divider":
-            pass
-        else:
-            errors.append(f"unsupported block type {kind!r} [json-pointer:{where}/type]")
-    return errors
-
-
-# -- the emulator --------------------------------------------------------------------------
 class SlackEmulator(Emulator):
     """The Slack Web API in a thread. ``with SlackEmulator() as slack:`` then use
     ``slack.api_url``. State a test reads: :attr:`messages` (channel id -> list of
@@ -552,120 +419,3 @@ def _ok(**body: Any) -> Response:
 
 def _fail(error: str, **body: Any) -> Response:
     return Response(200, {"ok": False, "error": error, **body})
-
-
-# -- interactivity: what Slack posts to the app --------------------------------------------
-def sign_request(body: str, secret: str, timestamp: int | None = None) -> dict[str, str]:
-    """Headers Slack sends with ``body``: ``x-slack-request-timestamp`` and the ``v0``
-    signature (HMAC-SHA256 of ``v0:{timestamp}:{body}`` keyed by the signing secret)."""
-    ts = int(time.time()) if timestamp is None else int(timestamp)
-    base = f"v0:{ts}:{body}".encode()
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-slack-request-timestamp": str(ts),
-        "x-slack-signature": f"v0={digest}",
-    }
-
-
-def block_action_payload(
-    action_id: str,
-    value: str,
-    *,
-    user_id: str = "U0ANA",
-    user_name: str = "ana",
-    channel: str = "C0SUPPORT",
-    message_ts: str = "1700000000.000100",
-    response_url: str | None = None,
-    block_id: str = "rw_actions",
-    team_id: str = TEAM_ID,
-) -> dict[str, Any]:
-    """A ``block_actions`` payload for one button click, shaped as Slack sends it."""
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
-        "api_app_id": "A0REPLYWATCH",
-        "token": "legacy-verification-token",
-        "container": {
-            "type": "message",
-            "message_ts": message_ts,
-            "channel_id": channel,
-            "is_ephemeral": False,
-        },
-        "trigger_id": "1111.2222.abcd",
-        "team": {"id": team_id, "domain": "replywatch-test"},
-        "enterprise": None,
-        "is_enterprise_install": False,
-        "channel": {"id": channel, "name": "support"},
-        "message": {"type": "message", "ts": message_ts, "user": BOT_USER_ID, "text": "alert"},
-        "state": {"values": {}},
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action_id,
-                "block_id": block_id,
-                "text": {"type": "plain_text", "text": action_id, "emoji": True},
-                "value": value,
-                "action_ts": f"{int(time.time())}.000200",
-            }
-        ],
-    }
-    if response_url is not None:
-        payload["response_url"] = response_url
-    return payload
-
-
-def interaction_body(payload: Mapping[str, Any]) -> str:
-    """The form body Slack posts for interactions: ``payload=<json>``."""
-    return urlencode({"payload": json.dumps(payload)})
-
-
-def slash_command_body(
-    text: str,
-    *,
-    command: str = "/replywatch",
-    user_id: str = "U0ANA",
-    user_name: str = "ana",
-    channel_id: str = "C0SUPPORT",
-    channel_name: str = "support",
-    response_url: str = "",
-    team_id: str = TEAM_ID,
-) -> str:
-    """The form body Slack posts for a slash command."""
-    return urlencode(
-        {
-            "token": "legacy-verification-token",
-            "team_id": team_id,
-            "team_domain": "replywatch-test",
-            "channel_id": channel_id,
-            "channel_name": channel_name,
-            "user_id": user_id,
-            "user_name": user_name,
-            "command": command,
-            "text": text,
-            "api_app_id": "A0REPLYWATCH",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": "1111.2222.abcd",
-        }
-    )
-
-
-def dispatch_signed(app: Any, body: str, secret: str, *, timestamp: int | None = None) -> Any:
-    """Hand ``body``, signed with ``secret``, to a bolt ``App`` as its HTTP adapter would;
-    returns bolt's ``BoltResponse`` (``status``, ``body``)."""
-    from slack_bolt.request import BoltRequest
-
-    headers: dict[str, str | Sequence[str]] = dict(sign_request(body, secret, timestamp))
-    return app.dispatch(BoltRequest(body=body, headers=headers))
-
-
-def post_signed(
-    url: str, body: str, secret: str, *, timestamp: int | None = None, timeout_s: float = 5.0
-) -> Any:
-    """POST ``body`` signed with ``secret`` to a running endpoint, as Slack would; returns
-    the ``requests.Response``."""
-    import requests
-
-    headers = sign_request(body, secret, timestamp)
-    return requests.post(url, data=body.encode(), headers=headers, timeout=timeout_s)

@@ -24,8 +24,8 @@ from monitor.models import Case, CaseStatus, Outbox, Post
 from monitor.wiring import watch_terms
 from sources.x import XSource
 from tests.emulators.http import Fault
-from tests.emulators.slack import (
-    SlackEmulator,
+from tests.emulators.slack import SlackEmulator
+from tests.emulators.slack_requests import (
     block_action_payload,
     dispatch_signed,
     interaction_body,
@@ -330,7 +330,7 @@ def test_the_daemon_serves_buttons_and_commands_over_http(
     import requests
 
     from monitor.daemon import start_slack_listener
-    from tests.emulators.slack import sign_request
+    from tests.emulators.slack_requests import sign_request
 
     settings = make_settings(
         database_url=sqlite_url,
