@@ -29,6 +29,7 @@ import logging
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -318,25 +319,20 @@ class TransformerClassifier:
         self.offline = fallback if fallback is not None else OfflineClassifier()
         if complaint_threshold is not None:
             self.offline.complaint_threshold = complaint_threshold
-        self._sentiment = _Model(
-            sentiment_model,
+        load = partial(
+            _Model,
             device=device,
             quantize=quantize,
             max_length=max_length,
             max_batch_tokens=max_batch_tokens,
         )
+        self._sentiment = load(sentiment_model)
         self._sentiment_map = map_sentiment_labels(self._sentiment.id2label)
         self._complaint: _Model | None = None
         self._complaint_idx = 0
         names = [f"{_short(sentiment_model)}@{self._sentiment.version}"]
         if complaint_model:
-            self._complaint = _Model(
-                complaint_model,
-                device=device,
-                quantize=quantize,
-                max_length=max_length,
-                max_batch_tokens=max_batch_tokens,
-            )
+            self._complaint = load(complaint_model)
             self._complaint_idx = map_complaint_labels(self._complaint.id2label)
             names.append(f"{_short(complaint_model)}@{self._complaint.version}")
         else:

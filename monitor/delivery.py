@@ -201,17 +201,14 @@ class _Senders:
 
     def _attempt_failed(self, row: Outbox, error: str) -> None:
         """Note the failed attempt on the case: when it happened decides when to look again."""
+        self._note(row, "ack_attempt_failed", {"error": error[:500], "attempt": row.attempts})
+
+    def _note(self, row: Outbox, kind: str, detail: dict[str, object]) -> None:
+        """Add a ``kind`` event to the row's case, in a transaction of its own."""
         with self.sessions.begin() as session:
             case = session.get(Case, row.case_id)
             if case is not None:
-                add_event(
-                    session,
-                    case,
-                    "ack_attempt_failed",
-                    actor=SYSTEM,
-                    now=self.clock(),
-                    detail={"error": error[:500], "attempt": row.attempts},
-                )
+                add_event(session, case, kind, actor=SYSTEM, now=self.clock(), detail=detail)
 
     def _settled_or_wait(self, row: Outbox) -> None:
         """Platforms list a new reply with a delay (X's timelines are eventually consistent):
@@ -251,17 +248,7 @@ class _Senders:
                 stored.result = {"reply_id": reply_id}
 
     def _skipped(self, row: Outbox, reason: str) -> None:
-        with self.sessions.begin() as session:
-            case = session.get(Case, row.case_id)
-            if case is not None:
-                add_event(
-                    session,
-                    case,
-                    "ack_skipped",
-                    actor=SYSTEM,
-                    now=self.clock(),
-                    detail={"reason": reason},
-                )
+        self._note(row, "ack_skipped", {"reason": reason})
 
 
 def build_senders(
