@@ -123,7 +123,7 @@ class _Model:
         device: str,
         quantize: bool,
         max_length: int,
-        max_batch_tokens: int = 512,
+        max_batch_tokens: int,
     ) -> None:
         torch, transformers = _import_torch()
         self.torch = torch
