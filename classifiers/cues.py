@@ -27,6 +27,7 @@ from classifiers.features import (
 )
 from classifiers.lexicons import (
     COMPLAINT_CUES,
+    HEDGES,
     NEGATIONS,
     NEGATIVE,
     POSITIVE,
@@ -44,14 +45,14 @@ EXTRA_NAMES = (
     "negations",
     "exclamations",
     "questions",
+    "hedges",
     "uppercase_share",
     "reasons",
 )
 N_EXTRA = len(EXTRA_NAMES)
-_LEX = ("positive_words", "negative_words", "complaint_cues", "negations", "exclamations")
 
 
-_GROUPS = (POSITIVE, NEGATIVE, COMPLAINT_CUES, NEGATIONS, ("!",), ("?",))
+_GROUPS = (POSITIVE, NEGATIVE, COMPLAINT_CUES, NEGATIONS, ("!",), ("?",), HEDGES)
 
 
 @cache
@@ -157,9 +158,9 @@ def extra_features(
     """
     lex = _lexicon_counts(counts)
     out = np.empty((len(texts), N_EXTRA), dtype=np.float64)
-    out[:, :6] = np.log1p(lex)
-    out[:, 6] = _uppercase_share(texts)
-    out[:, 7] = np.fromiter((len(r) for r in reasons), dtype=np.float64, count=len(reasons))
+    out[:, :7] = np.log1p(lex)
+    out[:, 7] = _uppercase_share(texts)
+    out[:, 8] = np.fromiter((len(r) for r in reasons), dtype=np.float64, count=len(reasons))
     return out
 
 

@@ -186,8 +186,8 @@ def char_column(piece: str) -> int:
 def term_columns(terms: Iterable[str]) -> list[int]:
     """The word-feature column of each lexicon term (one word, or a two-word bigram).
 
-    Terms must already be normalised. A term of more than two words is hashed on its last
-    two words.
+    Terms must already be normalised. A term of more than two words gives the column of each
+    of its bigrams.
     """
     feat = Featurizer()
     out: list[int] = []

@@ -29,7 +29,8 @@ from monitor.errors import ClassifierError
 
 __all__ = ["ARTIFACT_NAME", "DEFAULT_MODEL_DIR", "FORMAT", "Artifact", "LinearModel"]
 
-FORMAT = 1
+#: Bumped whenever the model inputs change (2: a ninth dense feature, hedges).
+FORMAT = 2
 ARTIFACT_NAME = "offline.npz"
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models"
 
@@ -158,7 +159,8 @@ class Artifact:
             meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
             if meta.get("format") != FORMAT:
                 raise ClassifierError(
-                    f"offline model {p} has format {meta.get('format')}, expected {FORMAT}"
+                    f"offline model {p} has format {meta.get('format')}, expected {FORMAT}; "
+                    "refit it with `replywatch classifier train`"
                 )
             models = {
                 name: LinearModel.from_arrays(arrays, name, tuple(labels))

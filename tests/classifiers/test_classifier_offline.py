@@ -1,5 +1,6 @@
 """The offline default: the Classifier contract, its artifact, training on small data."""
 
+import json
 import math
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from classifiers import (
     Verdict,
     load_classifier,
 )
-from classifiers.linear import ARTIFACT_NAME, Artifact
+from classifiers.linear import ARTIFACT_NAME, FORMAT, Artifact
 from classifiers.train import Example, train_artifact
 from monitor.errors import ClassifierError
 
@@ -156,6 +157,18 @@ def test_train_save_load_round_trip(tmp_path: Path) -> None:
     assert va.is_complaint
     assert not vb.is_complaint
     assert vc.sentiment is Sentiment.NEGATIVE
+
+
+def test_artifact_of_an_older_format_asks_for_a_refit(tmp_path: Path) -> None:
+    path = train_artifact(_toy_data(), version="test").save(tmp_path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = json.loads(arrays["meta"].tobytes())
+    meta["format"] = FORMAT - 1  # fitted on the inputs of an earlier release
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez_compressed(path, **arrays)
+    with pytest.raises(ClassifierError, match="refit it with `replywatch classifier train`"):
+        load_classifier(model_dir=tmp_path)
 
 
 def test_artifact_holds_no_text(tmp_path: Path) -> None:

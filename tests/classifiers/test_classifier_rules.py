@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from classifiers import Reason, Severity, load_classifier
-from classifiers.cues import find_reasons
+from classifiers.cues import EXTRA_NAMES, batch_inputs, find_reasons
 from classifiers.features import N_FEATURES, N_WORD, Featurizer, char_column, term_columns
 from classifiers.severity import assess_severity
 from classifiers.text import normalise, normalise_batch
@@ -86,6 +86,21 @@ REASON_EXAMPLES = [
     ("المندوب كان وقح جدا", Reason.STAFF_CONDUCT),
     ("ang bastos ng rider nyo", Reason.STAFF_CONDUCT),
 ]
+
+
+def test_lexicon_features_count_hedges_and_sentiment_words() -> None:
+    texts = [
+        "Maganda naman pero medyo matagal ang delivery",  # 3-star Taglish: mixed
+        "Not bad for the price, but the strap feels cheap",
+        "Sobrang ganda, thank you seller! 😍",
+        "Sira agad, sayang pera 😡",
+    ]
+    _norm, _counts, _reasons, extras = batch_inputs(texts)
+    col = {name: extras[:, i] for i, name in enumerate(EXTRA_NAMES)}
+    hedges = np.expm1(col["hedges"]).round().astype(int).tolist()
+    assert hedges == [2, 2, 0, 0]  # pero, medyo; not bad, but
+    assert col["positive_words"][2] > 0 and col["negative_words"][2] == 0
+    assert col["negative_words"][3] > 0 and col["positive_words"][3] == 0
 
 
 @pytest.mark.parametrize(("text", "reason"), REASON_EXAMPLES)
