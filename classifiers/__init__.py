@@ -57,13 +57,20 @@ def load_classifier(
     CPU. ``model_dir`` points the offline default at another artifact folder (one written
     by ``replywatch classifier train --out DIR``).
 
-    Raises :class:`ClassifierError` for an unknown backend or an unusable offline artifact;
-    a transformer model that fails to load falls back to the offline default with a warning.
+    Raises :class:`ClassifierError` for an unknown backend, ``quantize`` off the CPU or an
+    unusable offline artifact; a transformer model that fails to load falls back to the
+    offline default with a warning.
     """
     if backend not in BACKENDS:
         raise ClassifierError(f"unknown classifier backend {backend!r}; use one of {BACKENDS}")
     if not 0.0 <= complaint_threshold <= 1.0:
         raise ClassifierError(f"complaint_threshold must be in [0, 1], got {complaint_threshold}")
+    if backend == "transformers" and quantize and device != "cpu":
+        # a configuration mistake, not a model that failed to load: no silent fallback
+        raise ClassifierError(
+            f"quantize (int8) runs on the CPU only: use device cpu, or leave quantize off "
+            f"to run on {device}"
+        )
     offline = OfflineClassifier(model_dir=model_dir, complaint_threshold=complaint_threshold)
     if backend == "offline":
         return offline

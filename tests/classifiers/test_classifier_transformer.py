@@ -202,6 +202,11 @@ def test_quantize_from_the_command_line_and_the_settings(sentiment_dir: Path) ->
     result = CliRunner().invoke(app, [*args, "--quantize"], input="my order is late\n")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["model"].startswith("sentiment@local+int8")
+    # int8 is CPU-only: asking for it on a GPU is an error, not a silent offline fallback
+    result = CliRunner().invoke(app, [*args, "--quantize", "--device", "cuda"], input="x\n")
+    assert result.exit_code == 2
+    assert "quantize (int8) runs on the CPU only" in result.output
+    assert "Traceback" not in result.output
 
     demo = load_settings(Path(__file__).resolve().parents[2] / "config" / "demo.yaml")
     classifier = ClassifierSettings(
