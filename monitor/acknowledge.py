@@ -13,7 +13,8 @@ here and in :mod:`monitor.delivery`:
 - skipped at send time when a person already answered (see :mod:`monitor.delivery`), and
   before any resend the platform is asked (``find_reply``) whether the reply already exists.
 
-Templates live in ``config/templates/<language>.yaml`` with ``default``, ``high`` and
+Templates live in ``monitor/templates/<language>.yaml`` (shipped in the package; point
+``acknowledgements.templates`` at a copy to write your own) with ``default``, ``high`` and
 ``critical`` keys. They may use only ``{brand}`` and ``{case_ref}``: the author's words are
 never echoed back (a template that asks for anything else is refused when loaded).
 """
@@ -53,7 +54,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "config" / "templates"
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAFE_VARIABLES = frozenset({"brand", "case_ref"})
 _KEYS = ("default", "high", "critical")
 
