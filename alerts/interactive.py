@@ -273,7 +273,7 @@ def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:
     """Connect ``app`` to Slack over Socket Mode and return at once (the websocket lives on
     bolt's threads, reconnecting by itself). Call ``close()`` on the result to stop."""
     handler = socket_mode_handler(app, app_token)
-    handler.connect()  # type: ignore[no-untyped-call]
+    handler.connect()
     return handler
 
 
@@ -298,7 +298,7 @@ def start_listening(
 
         def stop_socket() -> None:
             try:
-                handler.close()  # type: ignore[no-untyped-call]
+                handler.close()
             except Exception:
                 log.exception("closing the Socket Mode connection failed")
 

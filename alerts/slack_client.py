@@ -28,7 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 __all__ = ["SlackClient", "make_client", "retry_handlers"]
 
 
-class _SleepMixin:
+class _SleepMixin(RetryHandler):
     """slack-sdk's handlers sleep with ``time.sleep``; ours sleep through the sink's
     injected ``sleep`` so tests (and a fake clock) can see and skip the waits."""
 
@@ -47,7 +47,7 @@ class _SleepMixin:
         state.increment_current_attempt()
 
     def _wait_s(self, state: RetryState, response: HttpResponse | None) -> float:
-        calc = self.interval_calculator  # type: ignore[attr-defined]
+        calc = self.interval_calculator
         return float(calc.calculate_sleep_duration(state.current_attempt))
 
 

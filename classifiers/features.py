@@ -202,7 +202,7 @@ def term_columns(terms: Iterable[str]) -> list[int]:
             out.extend(int(c) for c in word_cols)
             continue
         # the bigram's column is the one the unigrams alone do not produce
-        uni = set()
+        uni: set[int] = set()
         for w in words:
             uni.update(int(c) for c in feat.counts([w]).indices if c < N_WORD)
         out.extend(int(c) for c in word_cols if int(c) not in uni)

@@ -132,7 +132,8 @@ class Artifact:
         arrays["meta"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
         path = directory / ARTIFACT_NAME
         tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
+        # numpy's stub objects that a key of ``arrays`` could be named ``allow_pickle``
+        np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
         tmp.replace(path)
         return path
 

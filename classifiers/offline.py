@@ -143,8 +143,8 @@ class OfflineClassifier:
         threshold = self.complaint_threshold
         excl = np.expm1(extras[:, _EXCL]).round().astype(int)
         for i in range(n):
-            p = float(complaint[i])
-            is_c = p >= threshold
+            prob = float(complaint[i])
+            is_c = prob >= threshold
             neg = float(sentiment[i, 0])
             severity, raised = assess_severity(
                 reasons[i],
@@ -162,7 +162,7 @@ class OfflineClassifier:
                         "neutral": float(sentiment[i, 1]),
                         "positive": float(sentiment[i, 2]),
                     },
-                    complaint=p,
+                    complaint=prob,
                     is_complaint=is_c,
                     severity=severity,
                     reasons=raised,

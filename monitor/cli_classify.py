@@ -206,9 +206,10 @@ def _eval(
             else:
                 main = Counter(g.language for g in detect_languages(texts)).most_common(1)[0][0]
                 name = f"sentiment-{main}" if f"sentiment-{main}" in DEFAULT_C else "sentiment-en"
-            _f1, pred = cross_validate(
+            _f1, oof = cross_validate(
                 design_matrix(texts), truth, folds=cv, c=DEFAULT_C[name], nb=name in NB_SCALED
             )
+            pred = oof.tolist()
             title = f"{cv}-fold cross-validation of the offline default ({task.value})"
         else:
             clf = load_classifier(model_dir=model_dir)
@@ -220,7 +221,7 @@ def _eval(
             title = f"{clf.name} on {data.name} ({task.value})"
     except ReplywatchError as exc:
         raise _fail(str(exc)) from None
-    _report(labels, truth, list(pred), title)
+    _report(labels, truth, pred, title)
 
 
 def _train(

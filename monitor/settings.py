@@ -135,23 +135,25 @@ class Standard(SettingsModel):
     time: Literal["business", "calendar"] = "calendar"
 
 
+def _first_response_standards() -> dict[Severity, Standard]:
+    return {
+        "low": Standard(within=timedelta(hours=24), time="business"),
+        "normal": Standard(within=timedelta(hours=4), time="business"),
+        "high": Standard(within=timedelta(hours=1)),
+        "critical": Standard(within=timedelta(minutes=15)),
+    }
+
+
 class StandardsSettings(SettingsModel):
     acknowledge: Standard = Standard(within=timedelta(minutes=15))
-    first_response: dict[Severity, Standard] = Field(
-        default_factory=lambda: {
-            "low": Standard(within=timedelta(hours=24), time="business"),
-            "normal": Standard(within=timedelta(hours=4), time="business"),
-            "high": Standard(within=timedelta(hours=1)),
-            "critical": Standard(within=timedelta(minutes=15)),
-        }
-    )
+    first_response: dict[Severity, Standard] = Field(default_factory=_first_response_standards)
     resolve: Standard = Standard(within=timedelta(days=3), time="business")
     #: Warn the owner this long before a due time.
     warn_before: Duration = timedelta(minutes=5)
 
     @field_validator("first_response")
     @classmethod
-    def _all_severities(cls, value: dict[str, Standard]) -> dict[str, Standard]:
+    def _all_severities(cls, value: dict[Severity, Standard]) -> dict[Severity, Standard]:
         missing = [s for s in SEVERITIES if s not in value]
         if missing:
             raise ValueError(

@@ -96,7 +96,7 @@ def author_ids(
     ]
     if new:
         session.execute(insert(Author), new)
-        created = [(row["platform"], row["native_id"]) for row in new]
+        created = [key for key in wanted if key not in ids]
         ids.update((key, author_id) for key, author_id, _ in _author_rows(session, created))
     return ids
 

@@ -53,6 +53,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import requests
@@ -110,7 +111,7 @@ class _XSession(requests.Session):
         self.api_url = api_url.rstrip("/")
         self.timeout_s = timeout_s
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         if isinstance(url, str) and url.startswith(X_API_URL) and self.api_url != X_API_URL:
             url = self.api_url + url[len(X_API_URL) :]
         kwargs.setdefault("timeout", self.timeout_s)  # tweepy passes none: it would hang
@@ -294,7 +295,8 @@ class XSource:
         for _ in range(FIND_REPLY_PAGES):
             payload = self._call(
                 "tweets",
-                lambda token=token: self.client.get_users_tweets(
+                partial(
+                    self.client.get_users_tweets,
                     account,
                     since_id=in_reply_to,
                     max_results=100,

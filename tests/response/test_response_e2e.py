@@ -96,7 +96,7 @@ class Daemon:
             terms=watch_terms(settings),
             brand_handles=["NovaBrew"],
             api_url=x.url,
-            timeout_s=0.5,
+            timeout_s=2.0,
             page_size=10,
             clock=clock,
             **CREDS,

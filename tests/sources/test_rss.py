@@ -29,7 +29,7 @@ def make_source() -> Iterator[Callable[..., RssSource]]:
     made: list[RssSource] = []
 
     def make(urls: list[str], **options: Any) -> RssSource:
-        source = RssSource("news", urls=urls, timeout_s=0.5, clock=FakeClock(), **options)
+        source = RssSource("news", urls=urls, timeout_s=2.0, clock=FakeClock(), **options)
         made.append(source)
         return source
 
@@ -135,7 +135,7 @@ def test_a_malformed_feed_is_skipped_without_losing_the_others(
     feeds.add_entry("bad.xml", "lost?", guid="urn:b2")
     feeds.add_entry("slow.xml", "slower", guid="urn:s2")
     feeds.set_raw("bad.xml", b"<html><body>502 Bad Gateway</body></html")
-    feeds.inject(Fault.timeout(delay_s=1.0, path="slow"))
+    feeds.inject(Fault.timeout(delay_s=2.5, path="slow"))
     second = source.fetch(first.cursor)
     assert [p.text for p in second.posts] == ["fine again"]
     assert set(second.extra["failed"]) == {bad, slow}

@@ -48,7 +48,7 @@ def make_source(emulator: XEmulator, xclock: FakeClock) -> Iterator[Callable[...
             "terms": TERMS,
             "brand_handles": ["acmehelp"],
             "api_url": emulator.url,
-            "timeout_s": 0.5,
+            "timeout_s": 2.0,  # a loaded CI machine can take a while; timeouts use 2.5 s
             "page_size": 10,
             "clock": xclock,
             **CREDS,
@@ -161,7 +161,7 @@ def test_every_tweet_exactly_once_across_pages_restarts_and_faults(
     # More than one page per stream since the last poll, a restart, and a fault of each kind.
     faults = [
         Fault.server_error(503),
-        Fault.timeout(delay_s=1.0),
+        Fault.timeout(delay_s=2.5),
         Fault.truncated(keep=40),
         Fault.malformed(),
         Fault(drop=True),
@@ -344,7 +344,7 @@ def test_a_since_id_older_than_the_search_window_is_dropped_with_a_warning(
     [
         (Fault.server_error(503), SourceUnavailable),
         (Fault.server_error(500), SourceUnavailable),
-        (Fault.timeout(delay_s=1.0), SourceUnavailable),
+        (Fault.timeout(delay_s=2.5), SourceUnavailable),
         (Fault(drop=True), SourceUnavailable),
         (Fault.truncated(keep=25), MalformedResponse),
         (Fault.malformed(), MalformedResponse),
