@@ -101,6 +101,26 @@ def test_eval_cross_validation(app: typer.Typer, tmp_path: Path) -> None:
     assert "3-fold cross-validation" in result.stdout
 
 
+def test_eval_cross_validation_over_several_fold_seeds(app: typer.Typer, tmp_path: Path) -> None:
+    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
+    data = _write_csv(tmp_path / "c.csv", rows)
+    args = ["classifier", "eval", "--data", str(data), "--cv", "3"]
+    result = CliRunner().invoke(app, [*args, "--seeds", "3"])
+    assert result.exit_code == 0, result.output
+    (line,) = [ln for ln in result.stdout.splitlines() if "over fold seeds 0-2" in ln]
+    mean, rest = line.split(": ")[1].split(" ± ")
+    runs = [float(f) for f in rest.split("(")[1].rstrip(")").split(", ")]
+    assert len(runs) == 3
+    assert float(mean) == pytest.approx(sum(runs) / 3, abs=0.051)
+    # the first split is the one --seeds 1 reports
+    single = CliRunner().invoke(app, args).stdout
+    assert f"macro-F1 {runs[0]:.1f}" in single
+    # without --cv there is nothing to repeat
+    result = CliRunner().invoke(app, ["classifier", "eval", "--data", str(data), "--seeds", "3"])
+    assert result.exit_code == 2
+    assert "--cv" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
