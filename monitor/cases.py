@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, lazyload
 
+from monitor.db import in_chunks
 from monitor.models import Case, CaseEvent, CaseStatus, Label, Post
 
 __all__ = [
@@ -106,8 +107,7 @@ def open_cases(session: Session, openings: Sequence[Opening], *, now: datetime) 
     session.execute(insert(Case), [_case_values(opening, now=now) for opening in openings])
     post_ids = [opening.post.id for opening in openings]
     by_post: dict[int, Case] = {}
-    for i in range(0, len(post_ids), 400):
-        chunk = post_ids[i : i + 400]
+    for chunk in in_chunks(post_ids):
         by_post.update(
             (c.post_id, c)
             for c in session.scalars(

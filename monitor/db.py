@@ -7,8 +7,9 @@ Migrations are Alembic's, run at start-up and by ``replywatch db upgrade``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -24,6 +25,7 @@ from monitor.errors import ConfigError, StorageError
 __all__ = [
     "current_revision",
     "head_revision",
+    "in_chunks",
     "make_engine",
     "make_sessionmaker",
     "safe_url",
@@ -31,6 +33,16 @@ __all__ = [
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: Items per ``IN (...)`` list: under SQLite's and PostgreSQL's bound-parameter limits.
+IN_CHUNK = 400
+
+T = TypeVar("T")
+
+
+def in_chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in slices small enough for one ``IN (...)`` each."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 def safe_url(url: str) -> str:

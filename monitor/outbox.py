@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.db import in_chunks
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 
@@ -90,8 +91,8 @@ def enqueue_values(session: Session, rows: Sequence[Mapping[str, Any]]) -> list[
 
 def _taken_keys(session: Session, keys: Sequence[str]) -> set[str]:
     taken: set[str] = set()
-    for i in range(0, len(keys), 400):
-        taken.update(session.scalars(select(Outbox.key).where(Outbox.key.in_(keys[i : i + 400]))))
+    for chunk in in_chunks(keys):
+        taken.update(session.scalars(select(Outbox.key).where(Outbox.key.in_(chunk))))
     return taken
 
 

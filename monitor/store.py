@@ -13,7 +13,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from monitor.db import in_chunks
 from monitor.models import Author, BrandAccount, EntityMatch, Post, SourceCursor
+from sources.base import Author as SourceAuthor
 from sources.base import SourcePost
 
 __all__ = [
@@ -26,13 +28,6 @@ __all__ = [
     "seen_keys",
     "sync_brand_accounts",
 ]
-
-_CHUNK = 400  # keeps IN (...) lists under SQLite's and PostgreSQL's parameter limits
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 def seen_keys(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -53,7 +48,7 @@ def _rows_by_key(
     for platform, native_id in keys:
         by_platform.setdefault(platform, []).append(native_id)
     for platform, native_ids in by_platform.items():
-        for chunk in _chunks(native_ids):
+        for chunk in in_chunks(native_ids):
             yield from session.execute(
                 select(model.platform, model.native_id, model.id, *extra).where(
                     model.platform == platform, model.native_id.in_(chunk)
@@ -81,24 +76,27 @@ def author_ids(
             reach.append({"id": author_id, "followers": seen})
     if reach:
         session.execute(update(Author), reach)
-    new = [
-        {
-            "platform": key[0],
-            "native_id": key[1],
-            "handle": seen.handle,
-            "display_name": seen.display_name,
-            "followers": seen.followers,
-            "is_brand": (key[0], seen.handle.lower()) in brand,
-            "first_seen_at": now,
-        }
-        for key, seen in wanted.items()
-        if key not in ids
-    ]
-    if new:
-        session.execute(insert(Author), new)
-        created = [key for key in wanted if key not in ids]
+    created = [key for key in wanted if key not in ids]
+    if created:
+        rows = [_author_values(key, wanted[key], brand=brand, now=now) for key in created]
+        session.execute(insert(Author), rows)
         ids.update((key, author_id) for key, author_id, _ in _author_rows(session, created))
     return ids
+
+
+def _author_values(
+    key: tuple[str, str], author: SourceAuthor, *, brand: set[tuple[str, str]], now: datetime
+) -> dict[str, Any]:
+    platform, native_id = key
+    return {
+        "platform": platform,
+        "native_id": native_id,
+        "handle": author.handle,
+        "display_name": author.display_name,
+        "followers": author.followers,
+        "is_brand": (platform, author.handle.lower()) in brand,
+        "first_seen_at": now,
+    }
 
 
 def _author_rows(
@@ -133,7 +131,7 @@ def load_posts(session: Session, ids: Sequence[int]) -> dict[int, Post]:
     refreshed its reach in :func:`author_ids`.
     """
     posts: dict[int, Post] = {}
-    for chunk in _chunks(list(ids)):
+    for chunk in in_chunks(list(ids)):
         rows = session.scalars(
             select(Post).where(Post.id.in_(chunk)).execution_options(populate_existing=True)
         )
