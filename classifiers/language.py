@@ -33,8 +33,8 @@ from classifiers.text import SEP, codepoints, normalise, normalise_batch
 
 __all__ = ["LanguageGuess", "detect_languages"]
 
-# code point classes
-_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER = range(6)
+# code point classes (_FA_MARK: ZWNJ and Persian digits, Persian signs that are not letters)
+_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER, _FA_MARK = range(7)
 
 _TABLE = np.zeros(0x10000, dtype=np.int8)
 _TABLE[ord("a") : ord("z") + 1] = _LATIN
@@ -46,7 +46,8 @@ _TABLE[0xFB50:0xFE00] = _ARABIC  # presentation forms A
 _TABLE[0xFE70:0xFF00] = _ARABIC  # presentation forms B
 _TABLE[0x064B:0x0660] = _OTHER  # diacritics
 _TABLE[0x0660:0x066A] = _OTHER  # digits
-_TABLE[0x06F0:0x06FA] = _OTHER
+_TABLE[0x06F0:0x06FA] = _FA_MARK  # Persian digits (Arabic writes ٠-٩)
+_TABLE[0x200C] = _FA_MARK  # zero-width non-joiner: Persian spelling (می‌خواهم), not Arabic
 for _ch in "پچژگیک":
     _TABLE[ord(_ch)] = _FA_ONLY
 for _ch in "ةيكىإؤ":
@@ -71,18 +72,38 @@ _WORDS: dict[str, frozenset[str]] = {
         "ang ng mga sa na ko mo ako ikaw hindi po yung yun naman lang pa rin din talaga ito "
         "siya kami tayo sila nila niya wala may ay pero kasi sana grabe ba nga lahat bakit "
         "kung para dito doon nag mag nang pag kayo natin namin ninyo opo oo ganda maganda "
-        "salamat sobra kaya tapos pala sya dahil eh e kahit ulit bago ung nung dun"
+        "salamat sobra kaya tapos pala sya dahil eh e kahit ulit bago ung nung dun "
+        # common content words, so that a review without function words is still Tagalog
+        "dumating di lng kulay pinadala nya nyo isa isang manipis nipis mura kaso tela sira "
+        "gumagana gumana walang mali maling agad sayang mabilis bilis maayos ayos iba ibang tama "
+        "sakin akin mas naka wag kong medyo medjo mejo nmn nman yan dapat sakto saktong nalang "
+        "ano pera maliit malaki muna binigay nabili binili kulang nagustuhan kuya masyado "
+        "masyadong tagal matagal gusto basta niyo dalawa dalawang nasa ganun ganito ganyan "
+        "nakaka pangit panget mismong magtagal loob umorder oorder inyo sainyo nakalagay dami "
+        "baka pwede puwede kase kapag madaling malakas mahina akala meron makapal sulit "
+        "susunod kasya nagamit ginamit puro tahi mukhang sabi saka tunog ayusin nito napaka "
+        "ngayon nadeliver presyo parehas pati bibili bayad hirap alam natanggap problema sobrang "
+        "maluwag maluwang masikip marupok matibay"
+    ),
+    # Persian written in Latin letters ("Finglish"), common on social media
+    "fa-latn": _words(
+        "va vali kheili kheyli khili kheli khob khoob khub khube khobe bud bood bod nabud nabood "
+        "budan ghaza ghazaa mamnoon mamnun mamnon merci mersi salam slm az dar ke hame chiz "
+        "kardam kardan shod shode nashod mishe nemishe dige hast nist aslan vaghean vagean "
+        "kamelan yek ro hich keyfiat keyfiyat keyfiate gheymat gheimat sefaresh resid khoshmaze "
+        "bimaze garm sard"
     ),
     "fa": _words(
         "است که را این از با برای به می نمی هم یک بود ها های خیلی بسیار ولی اما چرا کی هست "
-        "نیست شد بودند کنید کردم کرد رو هنوز دیگه خوب بد غذا سفارش ممنون مرسی"
+        "نیست شد بودند کنید کردم کرد رو هنوز دیگه خوب بد غذا سفارش ممنون مرسی نبود نشده "
+        "داشت نداشت داشتم نداشتم هستم بودن میشه نمیشه تازه خوشمزه دوس"
     ),
     "ar": _words(
         "في على إلى الى عن هذا هذه التي الذي الله لا لم لن قد كان كانت مع هو هي انا أنا يا أن "
         "إن أو كل عند بعد لقد حتى ولا وهو الي"
     ),
 }
-_LANGS = ("en", "tl", "fa", "ar")
+_LANGS = ("en", "tl", "fa", "ar", "fa-latn")
 # Arabic's definite article, rare at the start of Persian words (normalised text).
 _AL_PREFIX = re.compile(r"(?<!\S)(?:وال|بال|فال|کال|لل|ال)\S{2,}")
 
@@ -137,15 +158,17 @@ def detect_languages(
     cps, doc = codepoints(texts)
     cls = _TABLE[np.minimum(cps, 0xFFFF)]
     cls[cps > 0xFFFF] = _OTHER  # emoji and the like
-    script = np.zeros((n, 6), dtype=np.float64)
+    script = np.zeros((n, 7), dtype=np.float64)
     np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
-    words = _word_counts(counts)  # columns: en, tl, fa, ar
+    words = _word_counts(counts)  # columns: en, tl, fa, ar, fa-latn
     al = _al_prefix_counts(norm)
 
     latin = script[:, _LATIN]
     arabic = script[:, _ARABIC] + script[:, _FA_ONLY] + script[:, _AR_ONLY]
     other = script[:, _OTHER_LETTER]
-    fa_score = 2.0 * script[:, _FA_ONLY] + 4.0 * words[:, 2]
+    fa_score = (
+        2.0 * (script[:, _FA_ONLY] + np.minimum(script[:, _FA_MARK], 2.0)) + 4.0 * words[:, 2]
+    )
     ar_score = 2.0 * script[:, _AR_ONLY] + 4.0 * words[:, 3] + 1.5 * al
 
     out: list[LanguageGuess] = []
@@ -155,9 +178,11 @@ def detect_languages(
             lang = "fa" if fa_score[i] > ar_score[i] else "ar"
             found.append((arabic[i], lang))
         if latin[i] > 0:
-            en, tl = words[i, 0], words[i, 1]
+            en, tl, finglish = words[i, 0], words[i, 1], words[i, 4]
             # each Latin language found gets a share of the Latin letters
-            if tl > 0 and en > 0 and min(en, tl) >= 2:
+            if finglish >= 2 and finglish > max(en, tl):
+                found.append((latin[i], "fa"))
+            elif tl > 0 and en > 0 and min(en, tl) >= 2:
                 share = latin[i] / (en + tl)
                 found.append((share * tl, "tl"))
                 found.append((share * en, "en"))

@@ -6,8 +6,8 @@ For a batch it detects languages (:mod:`classifiers.language`), hashes n-grams o
 
 - sentiment by the model of the post's main language (``en``, ``ar``, ``fa``, ``tl``;
   anything else, ``und`` included, uses ``en``). The Persian model was trained on
-  negative/positive only: where neither side reaches 2/3 the post is called neutral
-  (neutral 0.5, the two sides halved).
+  negative/positive only, so Persian posts are negative or positive, never neutral (a
+  neutral band called a sixth of the polar Persian reviews neutral, see the model card).
 - complaint probability: English (and ``und``) by the ``complaint-en`` model. The complaint
   data is English only, so Persian and Arabic posts are scored by a rule on negative
   sentiment, complaint cues (``هنوز``, ``لم يصل``...) and severity reasons; Tagalog/Taglish
@@ -34,7 +34,7 @@ from classifiers.linear import Artifact
 from classifiers.severity import assess_severity
 from classifiers.text import normalise_batch
 
-__all__ = ["SENTIMENT_LABELS", "OfflineClassifier", "rule_complaint"]
+__all__ = ["SENTIMENT_LABELS", "OfflineClassifier", "rule_complaint", "sentiment_model_name"]
 
 #: Column order of every sentiment probability array.
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -46,6 +46,11 @@ _UPPER = EXTRA_NAMES.index("uppercase_share")
 _REASONS = EXTRA_NAMES.index("reasons")
 #: Scale of the dense extras in training (see classifiers.train.EXTRA_SCALE).
 _EXTRA_SCALE = 0.5
+
+
+def sentiment_model_name(language: str) -> str:
+    """The sentiment model that reads a post in ``language`` (``und`` and others: English)."""
+    return f"sentiment-{language if language in ('ar', 'fa', 'tl') else 'en'}"
 
 
 def rule_complaint(negative: np.ndarray, positive: np.ndarray, extras: np.ndarray) -> np.ndarray:
@@ -113,10 +118,10 @@ class OfflineClassifier:
         if sentiment is None:
             sentiment = np.zeros((n, 3))
             sentiment[:, 1] = 1.0
-            route = np.where(np.isin(lang, ["ar", "fa", "tl"]), lang, "en")
-            for code in np.unique(route):
-                rows = np.flatnonzero(route == code)
-                model = models.get(f"sentiment-{code}") or models.get("sentiment-en")
+            route = np.array([sentiment_model_name(code) for code in lang])
+            for name in np.unique(route):
+                rows = np.flatnonzero(route == name)
+                model = models.get(name) or models.get("sentiment-en")
                 if model is None:
                     continue
                 sentiment[rows] = _three_way(
@@ -184,9 +189,4 @@ def _three_way(labels: Sequence[str], proba: np.ndarray) -> np.ndarray:
     out = np.zeros((proba.shape[0], 3))
     for j, label in enumerate(labels):
         out[:, SENTIMENT_LABELS.index(label)] = proba[:, j]
-    if "neutral" not in labels:
-        # two-way model: where neither side reaches 2/3, call it neutral with half the mass
-        uncertain = np.abs(out[:, 2] - out[:, 0]) < 1.0 / 3.0
-        out[uncertain] *= 0.5
-        out[uncertain, 1] = 0.5
     return out

@@ -11,8 +11,16 @@ Models (logistic regression over hashed n-grams and lexicon features, class-weig
 - ``sentiment-en``, ``sentiment-ar``, ``sentiment-tl`` (negative / neutral / positive) and
   ``sentiment-fa`` (negative / positive) on the matching sets, train and val together.
 
-Corrected labels from the database (``monitor.models.Label``) are added to the matching
-set: sentiment labels by language, complaint labels to ``complaint-en``.
+Sentiment models are per language, as classification routes posts (see
+:func:`classifiers.offline.sentiment_model_name`): each trains on its own set plus the rows of
+the other sentiment sets written in its language (the Tagalog reviews in plain English also
+train the English model, which reads such posts). Corrected labels from the database
+(``monitor.models.Label``) are added to the matching set: sentiment labels by language,
+complaint labels to ``complaint-en``.
+
+``--cv K`` measures the whole offline classifier, not one model alone: each fold's rows are
+held out of every model they would train, the held-out posts are classified as in production
+(language detection, routing, the complaint rule), and macro-F1 is taken over the set's labels.
 
 Nothing from the data is stored: only hashed feature weights and label names.
 """
@@ -35,7 +43,9 @@ import scipy.sparse as sp
 
 from classifiers.cues import N_EXTRA, batch_inputs
 from classifiers.features import Featurizer
+from classifiers.language import detect_languages
 from classifiers.linear import DEFAULT_MODEL_DIR, Artifact, LinearModel
+from classifiers.offline import OfflineClassifier, sentiment_model_name
 from monitor.errors import ClassifierError
 
 __all__ = [
@@ -43,7 +53,8 @@ __all__ = [
     "NB_SCALED",
     "SETS",
     "Example",
-    "cross_validate",
+    "by_language",
+    "cross_validate_product",
     "default_data_dir",
     "design_matrix",
     "fit_model",
@@ -189,35 +200,85 @@ def fit_model(
     return LinearModel.from_sklearn(clf, n_extra=N_EXTRA)
 
 
-def cross_validate(
-    x: sp.csr_matrix,
-    labels: Sequence[str],
+def _languages(data: dict[str, list[Example]]) -> dict[str, str]:
+    """The detected main language of every sentiment row's text."""
+    texts = sorted({e.text for name, rows in data.items() if name != "complaint-en" for e in rows})
+    return {t: g.language for t, g in zip(texts, detect_languages(texts), strict=True)}
+
+
+def by_language(
+    data: dict[str, list[Example]], languages: dict[str, str] | None = None
+) -> dict[str, list[Example]]:
+    """Each model's training rows: its own set, plus (sentiment models) the rows of the other
+    sentiment sets whose language routes to it and whose label it has."""
+    lang = languages if languages is not None else _languages(data)
+    out = {name: list(rows) for name, rows in data.items()}
+    for name, rows in data.items():
+        if name == "complaint-en":
+            continue
+        for e in rows:
+            target = sentiment_model_name(lang[e.text])
+            if target != name and target in SETS and e.label in SETS[target][1]:
+                out.setdefault(target, []).append(e)
+    return out
+
+
+def _fit_named(name: str, examples: Sequence[Example], cs: dict[str, float]) -> LinearModel:
+    x = design_matrix([e.text for e in examples])
+    return fit_model(x, [e.label for e in examples], cs[name], nb=name in NB_SCALED)
+
+
+def cross_validate_product(
+    data: dict[str, list[Example]],
+    name: str,
+    base: Artifact,
     *,
     folds: int,
-    c: float,
-    nb: bool = False,
     seed: int = 0,
+    c_values: dict[str, float] | None = None,
 ) -> tuple[float, np.ndarray]:
-    """Macro-F1 of stratified ``folds``-fold cross-validation, and the out-of-fold labels.
+    """Macro-F1 of the whole offline classifier on ``data[name]`` by stratified K-fold CV,
+    and the out-of-fold predictions (sentiment labels, or complaint / not_complaint).
 
-    Features are per text (hashing, no fitted vocabulary or idf), so computing them once
-    for all folds leaks nothing between folds.
+    In each fold the held-out rows leave every model they would train (``name``'s own and,
+    by language, the others); models they never train come from ``base``. The held-out texts
+    are classified by :class:`~classifiers.offline.OfflineClassifier` as in production, and
+    macro-F1 is averaged over the labels of the set (a two-way set stays two-way: a post
+    called neutral there counts as a miss).
     """
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    y = np.asarray(labels)
+    cs = {**DEFAULT_C, **(c_values or {})}
+    examples = data[name]
+    y = np.asarray([e.label for e in examples])
     counts = Counter(y.tolist())
     if len(counts) < 2 or min(counts.values()) < folds:
         raise ClassifierError(
             f"cannot run {folds}-fold cross-validation: each label needs at least {folds} rows "
             f"(have {dict(counts)})"
         )
+    lang = _languages(data)
+    refit = {name}
+    if name != "complaint-en":  # and the models of the other languages it holds, if trained here
+        refit |= {sentiment_model_name(lang[e.text]) for e in examples} & set(data)
+    texts = [e.text for e in examples]
     pred = np.empty(len(y), dtype=object)
-    for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
-        clf, used = _fit(x[tr], y[tr], c, nb=nb)
-        pred[te] = clf.predict(x[te][:, used])
-    return float(f1_score(y, pred.astype(str), average="macro")), pred.astype(str)
+    splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
+    for tr, te in splits:
+        rows = by_language({**data, name: [examples[i] for i in tr]}, lang)
+        models = dict(base.models)
+        for m in refit & set(rows):
+            models[m] = _fit_named(m, rows[m], cs)
+        verdicts = OfflineClassifier(Artifact(models, base.version)).classify(
+            [texts[i] for i in te]
+        )
+        if name == "complaint-en":
+            pred[te] = ["complaint" if v.is_complaint else "not_complaint" for v in verdicts]
+        else:
+            pred[te] = [v.sentiment.value for v in verdicts]
+    out = pred.astype(str)
+    return float(f1_score(y, out, labels=sorted(counts), average="macro")), out
 
 
 def train_artifact(
@@ -227,22 +288,17 @@ def train_artifact(
     c_values: dict[str, float] | None = None,
     version: str | None = None,
 ) -> Artifact:
-    """Fit every model that has data; with ``folds`` also record CV macro-F1 per model."""
+    """Fit every model that has data; with ``folds`` also record, per set, the CV macro-F1
+    of the whole classifier (:func:`cross_validate_product`)."""
     cs = {**DEFAULT_C, **(c_values or {})}
     models: dict[str, LinearModel] = {}
-    figures: dict[str, dict[str, float]] = {}
     sizes: dict[str, int] = {}
-    for name, examples in data.items():
+    for name, examples in by_language(data).items():
         if len({e.label for e in examples}) < 2:
             log.warning("skipping %s: needs at least two labels", name)
             continue
         started = time.perf_counter()
-        x = design_matrix([e.text for e in examples])
-        y = [e.label for e in examples]
-        if folds:
-            f1, _ = cross_validate(x, y, folds=folds, c=cs[name], nb=name in NB_SCALED)
-            figures[name] = {"macro_f1": round(100 * f1, 1), "folds": folds}
-        models[name] = fit_model(x, y, cs[name], nb=name in NB_SCALED)
+        models[name] = _fit_named(name, examples, cs)
         sizes[name] = len(examples)
         log.info(
             "trained %s on %d texts in %.1fs", name, len(examples), time.perf_counter() - started
@@ -250,9 +306,17 @@ def train_artifact(
     if not models:
         raise ClassifierError("no training data: none of the labelled sets was found")
     stamp = datetime.now(UTC)
+    version = version or stamp.strftime("%Y%m%d")
+    figures: dict[str, dict[str, float]] = {}
+    for name in data:
+        if folds and name in models:
+            f1, _ = cross_validate_product(
+                data, name, Artifact(models, version), folds=folds, c_values=cs
+            )
+            figures[name] = {"macro_f1": round(100 * f1, 1), "folds": folds}
     return Artifact(
         models=models,
-        version=version or stamp.strftime("%Y%m%d"),
+        version=version,
         meta={"trained_at": stamp.isoformat(timespec="seconds"), "rows": sizes, "cv": figures},
     )
 

@@ -121,6 +121,30 @@ def test_eval_cross_validation_over_several_fold_seeds(app: typer.Typer, tmp_pat
     assert "--cv" in result.stderr
 
 
+def test_eval_scores_a_two_way_set_on_its_own_labels(app: typer.Typer, tmp_path: Path) -> None:
+    from sklearn.metrics import f1_score
+
+    rows = [
+        ("I love this, thank you so much", "positive"),
+        ("great coffee and lovely staff", "positive"),
+        ("the store opens at nine on Sunday", "positive"),  # reads as neutral
+        ("worst service ever, I hate it", "negative"),
+        ("my order is late again, so disappointed", "negative"),
+        ("the train leaves at ten", "negative"),  # reads as neutral
+    ]
+    data = _write_csv(tmp_path / "two.csv", rows)
+    pred = [v.sentiment.value for v in load_classifier().classify([t for t, _ in rows])]
+    assert "neutral" in pred  # else this test proves nothing
+    expected = f1_score(
+        [lab for _, lab in rows], pred, labels=["negative", "positive"], average="macro"
+    )
+    args = ["classifier", "eval", "--data", str(data), "--task", "sentiment"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"macro-F1 {100 * expected:.1f}" in result.stdout
+    assert f"{pred.count('neutral')} predicted neutral count as misses" in result.stdout
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

@@ -62,3 +62,32 @@ def test_batch_order_and_independence() -> None:
     alone = [detect_languages([t])[0].language for t in texts]
     assert together == alone == ["tl", "en", "fa", "ar"]
     assert detect_languages([]) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "اصلا تازه نبود مخصوصا رولت‌ها",  # no Persian-only letter, but a ZWNJ and نبود
+        "دتول ارسال شده باز شده و ۱/۳ آن نبود",  # Persian digits
+        "خوشمزه و نرم و تازه",
+    ],
+)
+def test_persian_without_persian_only_letters(text: str) -> None:
+    [guess] = detect_languages([text])
+    assert guess.language == "fa"
+
+
+def test_persian_in_latin_letters_is_persian() -> None:
+    # "Finglish", common on social media
+    [guess] = detect_languages(["sard bud vali khoshmaze bud, mamnoon"])
+    assert guess.language == "fa"
+    [guess] = detect_languages(["The food was cold but the rider was kind"])
+    assert guess.language == "en"
+
+
+@pytest.mark.parametrize(
+    "text", ["Pangit at marupok", "maluwang and sobrang nipis", "medjo manipis yung tela"]
+)
+def test_tagalog_without_function_words_is_tagalog(text: str) -> None:
+    [guess] = detect_languages([text])
+    assert guess.language == "tl"

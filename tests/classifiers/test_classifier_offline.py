@@ -16,7 +16,7 @@ from classifiers import (
     load_classifier,
 )
 from classifiers.linear import ARTIFACT_NAME, FORMAT, Artifact
-from classifiers.train import Example, train_artifact
+from classifiers.train import Example, by_language, cross_validate_product, train_artifact
 from monitor.errors import ClassifierError
 
 TEXTS = [
@@ -194,3 +194,71 @@ def test_packaged_artifact_is_small_and_complete() -> None:
         "sentiment-fa",
         "sentiment-tl",
     }
+
+
+def test_persian_posts_are_negative_or_positive_never_neutral(clf: OfflineClassifier) -> None:
+    # the Persian model knows two labels; a neutral band would call a sixth of polar reviews
+    # neutral (see the model card), so even a plain question gets one side
+    texts = [
+        "غذا عالی بود، ممنون",
+        "پیک خیلی دیر رسید و غذا سرد بود",
+        "ساعت کاری شعبه ونک تا کی است؟",
+        "سفارش امروز رسید",
+    ]
+    verdicts = clf.classify(texts)
+    assert [v.language for v in verdicts] == ["fa"] * 4
+    assert all(v.sentiment is not Sentiment.NEUTRAL for v in verdicts)
+    assert all(v.sentiment_scores["neutral"] == 0.0 for v in verdicts)
+    assert verdicts[0].sentiment is Sentiment.POSITIVE
+    assert verdicts[1].sentiment is Sentiment.NEGATIVE
+
+
+def _reviews() -> dict[str, list[Example]]:
+    """A Tagalog set with English reviews in it, and an English set."""
+    items = ("bag", "shirt", "phone", "mouse", "lamp", "mug")
+    tl = [Example(f"Salamat po, ang ganda ng {w}, sulit talaga", "positive") for w in items]
+    tl += [Example(f"Ang pangit ng {w}, sira agad, sayang lang", "negative") for w in items]
+    english = [Example(f"I love this {w}, great quality", "positive") for w in items]
+    english += [Example(f"This {w} is awful, broken on arrival", "negative") for w in items]
+    tweets = [Example(f"so happy with the {w} today, love it", "positive") for w in items]
+    tweets += [Example(f"the {w} is terrible and I hate it", "negative") for w in items]
+    return {"sentiment-tl": tl + english, "sentiment-en": tweets}
+
+
+def test_each_sentiment_model_also_trains_on_other_sets_rows_in_its_language() -> None:
+    data = _reviews()
+    data["sentiment-ar"] = [
+        Example("الخدمة ممتازة جدا", "positive"),
+        Example("غذا سرد بود و دیر رسید", "negative"),  # Persian, in the Arabic set
+        Example("سفارش امروز رسید", "neutral"),  # Persian, but fa has no neutral label
+    ]
+    rows = by_language(data)
+    english = [e for e in data["sentiment-tl"] if e.text.startswith(("I love", "This"))]
+    assert rows["sentiment-en"] == data["sentiment-en"] + english
+    assert rows["sentiment-tl"] == data["sentiment-tl"]  # they stay in their own set too
+    assert rows["sentiment-fa"] == [data["sentiment-ar"][1]]
+    assert rows["sentiment-ar"] == data["sentiment-ar"]
+
+
+def test_product_cross_validation_refits_every_model_the_held_out_rows_train() -> None:
+    data = _reviews()
+    # a base artifact whose English model has learnt the labels the wrong way round
+    flipped = {
+        "sentiment-tl": [e for e in data["sentiment-tl"] if not e.text.startswith(("I", "This"))],
+        "sentiment-en": [
+            Example(e.text, {"positive": "negative", "negative": "positive"}[e.label])
+            for e in data["sentiment-en"] + data["sentiment-tl"]
+            if not e.text.startswith(("Salamat", "Ang"))
+        ],
+    }
+    base = train_artifact(flipped, version="test")
+    f1, pred = cross_validate_product(data, "sentiment-tl", base, folds=3)
+    truth = [e.label for e in data["sentiment-tl"]]
+    assert len(pred) == len(truth)
+    # the English reviews are read by the English model, refitted in each fold on the right
+    # labels (the flipped base model would get every one of them wrong)
+    english = [i for i, e in enumerate(data["sentiment-tl"]) if e.text.startswith(("I", "This"))]
+    assert sum(pred[i] == truth[i] for i in english) >= len(english) - 2
+    assert f1 >= 0.8
+    # a two-way set is scored on its own two labels
+    assert set(pred) <= {"negative", "neutral", "positive"}
