@@ -236,6 +236,7 @@ def cross_validate_product(
     folds: int,
     seed: int = 0,
     c_values: dict[str, float] | None = None,
+    languages: dict[str, str] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Macro-F1 of the whole offline classifier on ``data[name]`` by stratified K-fold CV,
     and the out-of-fold predictions (sentiment labels, or complaint / not_complaint).
@@ -244,7 +245,8 @@ def cross_validate_product(
     by language, the others); models they never train come from ``base``. The held-out texts
     are classified by :class:`~classifiers.offline.OfflineClassifier` as in production, and
     macro-F1 is averaged over the labels of the set (a two-way set stays two-way: a post
-    called neutral there counts as a miss).
+    called neutral there counts as a miss). ``languages`` (text -> detected language) is
+    reused where the caller has it.
     """
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
@@ -258,7 +260,7 @@ def cross_validate_product(
             f"cannot run {folds}-fold cross-validation: each label needs at least {folds} rows "
             f"(have {dict(counts)})"
         )
-    lang = _languages(data)
+    lang = languages if languages is not None else _languages(data)
     refit = {name}
     if name != "complaint-en":  # and the models of the other languages it holds, if trained here
         refit |= {sentiment_model_name(lang[e.text]) for e in examples} & set(data)
@@ -293,7 +295,8 @@ def train_artifact(
     cs = {**DEFAULT_C, **(c_values or {})}
     models: dict[str, LinearModel] = {}
     sizes: dict[str, int] = {}
-    for name, examples in by_language(data).items():
+    lang = _languages(data)
+    for name, examples in by_language(data, lang).items():
         if len({e.label for e in examples}) < 2:
             log.warning("skipping %s: needs at least two labels", name)
             continue
@@ -311,7 +314,7 @@ def train_artifact(
     for name in data:
         if folds and name in models:
             f1, _ = cross_validate_product(
-                data, name, Artifact(models, version), folds=folds, c_values=cs
+                data, name, Artifact(models, version), folds=folds, c_values=cs, languages=lang
             )
             figures[name] = {"macro_f1": round(100 * f1, 1), "folds": folds}
     return Artifact(
