@@ -58,6 +58,7 @@ __all__ = [
     "default_data_dir",
     "design_matrix",
     "fit_model",
+    "languages_of",
     "load_base_data",
     "main",
     "read_labelled_csv",
@@ -200,7 +201,7 @@ def fit_model(
     return LinearModel.from_sklearn(clf, n_extra=N_EXTRA)
 
 
-def _languages(data: dict[str, list[Example]]) -> dict[str, str]:
+def languages_of(data: dict[str, list[Example]]) -> dict[str, str]:
     """The detected main language of every sentiment row's text."""
     texts = sorted({e.text for name, rows in data.items() if name != "complaint-en" for e in rows})
     return {t: g.language for t, g in zip(texts, detect_languages(texts), strict=True)}
@@ -211,7 +212,7 @@ def by_language(
 ) -> dict[str, list[Example]]:
     """Each model's training rows: its own set, plus (sentiment models) the rows of the other
     sentiment sets whose language routes to it and whose label it has."""
-    lang = languages if languages is not None else _languages(data)
+    lang = languages if languages is not None else languages_of(data)
     out = {name: list(rows) for name, rows in data.items()}
     for name, rows in data.items():
         if name == "complaint-en":
@@ -260,7 +261,7 @@ def cross_validate_product(
             f"cannot run {folds}-fold cross-validation: each label needs at least {folds} rows "
             f"(have {dict(counts)})"
         )
-    lang = languages if languages is not None else _languages(data)
+    lang = languages if languages is not None else languages_of(data)
     refit = {name}
     if name != "complaint-en":  # and the models of the other languages it holds, if trained here
         refit |= {sentiment_model_name(lang[e.text]) for e in examples} & set(data)
@@ -295,7 +296,7 @@ def train_artifact(
     cs = {**DEFAULT_C, **(c_values or {})}
     models: dict[str, LinearModel] = {}
     sizes: dict[str, int] = {}
-    lang = _languages(data)
+    lang = languages_of(data)
     for name, examples in by_language(data, lang).items():
         if len({e.label for e in examples}) < 2:
             log.warning("skipping %s: needs at least two labels", name)

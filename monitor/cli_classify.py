@@ -198,10 +198,11 @@ def _eval(
     it on five splits; the tables are the first split's."""
     from classifiers import detect_languages, load_classifier
     from classifiers.linear import Artifact
+    from classifiers.offline import sentiment_model_name
     from classifiers.train import (
-        DEFAULT_C,
         cross_validate_product,
         default_data_dir,
+        languages_of,
         load_base_data,
         read_labelled_csv,
     )
@@ -227,12 +228,14 @@ def _eval(
                 name = "complaint-en"
             else:
                 main = Counter(g.language for g in detect_languages(texts)).most_common(1)[0][0]
-                name = f"sentiment-{main}" if f"sentiment-{main}" in DEFAULT_C else "sentiment-en"
+                name = sentiment_model_name(main)
             # the other sets train the models this CSV's other languages route to
             sets = {**load_base_data(default_data_dir()), name: rows}
             base = Artifact.load(model_dir)
+            lang = languages_of(sets)
             runs = [
-                cross_validate_product(sets, name, base, folds=cv, seed=s) for s in range(seeds)
+                cross_validate_product(sets, name, base, folds=cv, seed=s, languages=lang)
+                for s in range(seeds)
             ]
             spread = [100 * f1 for f1, _ in runs]
             pred = runs[0][1].tolist()
