@@ -43,6 +43,8 @@ CHAR_BITS = 19  # WORD_BITS + 1 bits of column must fit the 21 bits of a sort ke
 N_WORD = 1 << WORD_BITS
 N_FEATURES = N_WORD + (1 << CHAR_BITS)
 _CHAR_ORDERS = (1, 2, 3, 4, 5)
+#: Code point positions per character n-gram pass (arrays that stay in cache).
+_PASS_POSITIONS = 1 << 15
 
 _U = np.uint64
 _B = _U(0x100000001B3)  # odd multiplier (FNV prime)
@@ -84,6 +86,23 @@ def _segment_hashes(
     return (prefix[end] - prefix[start]) * inv_pow[start]
 
 
+_POW = np.ones(1, dtype=np.uint64)
+_INV_POW = np.ones(1, dtype=np.uint64)
+
+
+def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
+    """``B**i`` and ``B**-i`` (mod 2**64) for ``i < length``, from a table grown on demand."""
+    global _POW, _INV_POW
+    if len(_POW) < length:
+        size = max(length, 2 * len(_POW), 4096)
+        with np.errstate(over="ignore"):
+            _POW = np.concatenate(([_U(1)], np.cumprod(np.full(size - 1, _B, dtype=np.uint64))))
+            _INV_POW = np.concatenate(
+                ([_U(1)], np.cumprod(np.full(size - 1, _B_INV, dtype=np.uint64)))
+            )
+    return _POW[:length], _INV_POW[:length]
+
+
 class Featurizer:
     """Texts in, a CSR matrix of ``N_FEATURES`` hashed, weighted n-gram features out."""
 
@@ -101,23 +120,26 @@ class Featurizer:
         is_sep = cps == _U(_SEP)
         doc = np.cumsum(is_sep) - 1  # text index of each position (separators: the next)
         length = len(cps)
-        pw = np.cumprod(np.full(length, _B, dtype=np.uint64))
-        pw = np.concatenate(([_U(1)], pw[:-1]))
-        inv_pw = np.cumprod(np.full(length, _B_INV, dtype=np.uint64))
-        inv_pw = np.concatenate(([_U(1)], inv_pw[:-1]))
+        pw, inv_pw = _powers(length)
         with np.errstate(over="ignore"):
             prefix = np.concatenate(([_U(0)], np.cumsum((cps + _U(1)) * pw, dtype=np.uint64)))
 
             rows: list[np.ndarray] = []
             cols: list[np.ndarray] = []
 
-            # character n-grams that lie within one text
-            for order in _CHAR_ORDERS:
-                starts = np.arange(length - order + 1)
-                ends = starts + order
+            # character n-grams that lie within one text, several orders per pass: one pass
+            # for a short batch (fewer numpy calls), one order per pass for a long one
+            per_pass = max(1, min(len(_CHAR_ORDERS), _PASS_POSITIONS // length))
+            for k in range(0, len(_CHAR_ORDERS), per_pass):
+                orders = np.asarray(_CHAR_ORDERS[k : k + per_pass], dtype=np.int64)
+                starts = np.tile(np.arange(length), len(orders))
+                ends = starts + np.repeat(orders, length)
+                ok = ends <= length
+                starts, ends = starts[ok], ends[ok]
                 ok = (doc[starts] == doc[ends - 1]) & ~is_sep[starts]
                 starts, ends = starts[ok], ends[ok]
-                h = _mix(_segment_hashes(cps, prefix, inv_pw, starts, ends) + _U(order))
+                order = (ends - starts).astype(np.uint64)
+                h = _mix(_segment_hashes(cps, prefix, inv_pw, starts, ends) + order)
                 rows.append(doc[starts])
                 cols.append(N_WORD + (h & _U((1 << CHAR_BITS) - 1)).astype(np.int64))
 
@@ -228,8 +250,10 @@ def group_counts(counts: sp.csr_matrix, bits: np.ndarray, n_groups: int) -> np.n
     member_bits = bits[counts.indices]
     hit = np.flatnonzero(member_bits)
     rows = np.repeat(np.arange(n), np.diff(counts.indptr))[hit]
-    member_bits, data = member_bits[hit], counts.data[hit]
-    out = np.zeros((n, n_groups))
-    for j in range(n_groups):
-        out[:, j] = np.bincount(rows, weights=data * ((member_bits >> j) & 1), minlength=n)
-    return out
+    # one (token, group) pair per set bit, counted in a single pass
+    pairs = np.unpackbits(member_bits[hit, None], axis=1, bitorder="little")[:, :n_groups]
+    tok, grp = np.nonzero(pairs)
+    flat = np.bincount(
+        rows[tok] * n_groups + grp, weights=counts.data[hit][tok], minlength=n * n_groups
+    )
+    return flat.reshape(n, n_groups)

@@ -49,6 +49,21 @@ def test_features_do_not_depend_on_the_batch() -> None:
         assert np.linalg.norm(row[N_WORD:]) == pytest.approx(1.0, rel=1e-5)
 
 
+def test_a_long_batch_counts_as_its_texts_alone() -> None:
+    # a long batch hashes character n-grams in several passes, a short one in one
+    texts = ["The app is down again!!", "غذا سرد بود", "", "wala pa rin 😡 " * 40] * 150
+    feat = Featurizer()
+    norm = normalise_batch(texts)
+    assert sum(len(t) + 3 for t in norm) > 2 * (1 << 15)
+    together = feat.counts(norm)
+    for i in range(4):
+        alone = feat.counts([norm[i]])
+        for row in (i, len(texts) - 4 + i):
+            got = together[row]
+            assert got.indices.tolist() == alone.indices.tolist()
+            assert got.data.tolist() == alone.data.tolist()
+
+
 def test_counts_hold_words_bigrams_and_char_ngrams() -> None:
     m = Featurizer().counts(["wala pa"])
     cols = set(m.indices.tolist())
