@@ -34,7 +34,7 @@ from classifiers.lexicons import (
     REASON_TERMS,
     Term,
 )
-from classifiers.text import codepoints, normalise_batch
+from classifiers.text import codepoints
 
 __all__ = ["EXTRA_NAMES", "N_EXTRA", "extra_features", "find_reasons"]
 
@@ -162,13 +162,3 @@ def extra_features(
     out[:, 7] = _uppercase_share(texts)
     out[:, 8] = np.fromiter((len(r) for r in reasons), dtype=np.float64, count=len(reasons))
     return out
-
-
-def batch_inputs(
-    texts: Sequence[str],
-) -> tuple[list[str], sp.csr_matrix, list[tuple[Reason, ...]], np.ndarray]:
-    """Normalised texts, raw counts, reasons and extras for a batch (for training)."""
-    norm = normalise_batch(texts)
-    counts = Featurizer().counts(norm)
-    reasons = find_reasons(norm, counts)
-    return norm, counts, reasons, extra_features(counts, texts, reasons)

@@ -8,7 +8,9 @@ Two signals, both computed for a whole batch with numpy:
    ``wala``, ``که``/``این``/``است``, ``في``/``على``/``الذي``) are counted per text.
 
 Persian and Arabic share most letters; the letters each language alone uses, and words like
-``است`` (fa) or ``في`` (ar), tell them apart. Tagalog and English share the Latin alphabet, so
+``است`` (fa) or ``في`` (ar), tell them apart. Persian written in Latin letters ("Finglish":
+"kheili khoob bud") is told by the marker words of :mod:`classifiers.finglish` and reported as
+``fa`` with :attr:`LanguageGuess.romanised` set. Tagalog and English share the Latin alphabet, so
 only words decide there; Taglish (both at once) lists both in :attr:`Verdict.languages`, the
 one with more function words first.
 
@@ -29,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.features import Featurizer, group_bits, group_counts
+from classifiers.finglish import MARKERS
 from classifiers.text import SEP, codepoints, normalise, normalise_batch
 
 __all__ = ["LanguageGuess", "detect_languages"]
@@ -86,13 +89,7 @@ _WORDS: dict[str, frozenset[str]] = {
         "maluwag maluwang masikip marupok matibay"
     ),
     # Persian written in Latin letters ("Finglish"), common on social media
-    "fa-latn": _words(
-        "va vali kheili kheyli khili kheli khob khoob khub khube khobe bud bood bod nabud nabood "
-        "budan ghaza ghazaa mamnoon mamnun mamnon merci mersi salam slm az dar ke hame chiz "
-        "kardam kardan shod shode nashod mishe nemishe dige hast nist aslan vaghean vagean "
-        "kamelan yek ro hich keyfiat keyfiyat keyfiate gheymat gheimat sefaresh resid khoshmaze "
-        "bimaze garm sard"
-    ),
+    "fa-latn": MARKERS,
     "fa": _words(
         "است که را این از با برای به می نمی هم یک بود ها های خیلی بسیار ولی اما چرا کی هست "
         "نیست شد بودند کنید کردم کرد رو هنوز دیگه خوب بد غذا سفارش ممنون مرسی نبود نشده "
@@ -120,10 +117,14 @@ def _al_prefix_counts(norm: Sequence[str]) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class LanguageGuess:
-    """The main language of a text and every language found in it, main first."""
+    """The main language of a text and every language found in it, main first.
+
+    ``romanised``: the main language is Persian written in Latin letters (Finglish).
+    """
 
     language: str
     languages: tuple[str, ...]
+    romanised: bool = False
 
 
 @cache
@@ -181,7 +182,7 @@ def detect_languages(
             en, tl, finglish = words[i, 0], words[i, 1], words[i, 4]
             # each Latin language found gets a share of the Latin letters
             if finglish >= 2 and finglish > max(en, tl):
-                found.append((latin[i], "fa"))
+                found.append((latin[i], "fa-latn"))
             elif tl > 0 and en > 0 and min(en, tl) >= 2:
                 share = latin[i] / (en + tl)
                 found.append((share * tl, "tl"))
@@ -194,7 +195,11 @@ def detect_languages(
             out.append(LanguageGuess("und", ()))
             continue
         found.sort(key=lambda pair: -pair[0])
-        langs = tuple(dict.fromkeys(lang for _, lang in found if lang != "und"))
-        main = found[0][1]
-        out.append(LanguageGuess(main, langs if main != "und" else ("und", *langs)))
+        romanised = found[0][1] == "fa-latn"
+        names = [("fa" if lang == "fa-latn" else lang) for _, lang in found]
+        langs = tuple(dict.fromkeys(lang for lang in names if lang != "und"))
+        main = names[0]
+        out.append(
+            LanguageGuess(main, langs if main != "und" else ("und", *langs), romanised=romanised)
+        )
     return out

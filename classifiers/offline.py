@@ -1,8 +1,8 @@
 """The offline default classifier: no download, no GPU, thousands of posts per second.
 
-For a batch it detects languages (:mod:`classifiers.language`), hashes n-grams once
-(:mod:`classifiers.features`), and applies the linear models of the shipped artifact
-(:mod:`classifiers.linear`):
+For a batch it prepares the models' inputs once (:mod:`classifiers.inputs`: languages,
+Finglish spelt in Persian script, hashed n-grams, lexicon features, severity reasons) and
+applies the linear models of the shipped artifact (:mod:`classifiers.linear`):
 
 - sentiment by the model of the post's main language (``en``, ``ar``, ``fa``, ``tl``;
   anything else, ``und`` included, uses ``en``). The Persian model was trained on
@@ -27,12 +27,11 @@ from typing import Any
 import numpy as np
 
 from classifiers.base import Sentiment, Verdict
-from classifiers.cues import EXTRA_NAMES, extra_features, find_reasons
+from classifiers.cues import EXTRA_NAMES
 from classifiers.features import Featurizer
-from classifiers.language import detect_languages
+from classifiers.inputs import prepare
 from classifiers.linear import Artifact
 from classifiers.severity import assess_severity
-from classifiers.text import normalise_batch
 
 __all__ = ["SENTIMENT_LABELS", "OfflineClassifier", "rule_complaint", "sentiment_model_name"]
 
@@ -105,13 +104,10 @@ class OfflineClassifier:
         n = len(texts)
         if n == 0:
             return []
-        norm = normalise_batch(texts)
-        counts = self._featurizer.counts(norm)
-        x = Featurizer.weight(counts)
-        reasons = find_reasons(norm, counts)
-        extras = extra_features(counts, texts, reasons)
+        inputs = prepare(texts, self._featurizer)
+        x = Featurizer.weight(inputs.counts)
+        reasons, extras, guesses = inputs.reasons, inputs.extras, inputs.guesses
         scaled = extras * _EXTRA_SCALE
-        guesses = detect_languages(texts, norm=norm, counts=counts)
         lang = np.array([g.language for g in guesses], dtype=object)
         models = self.artifact.models
 

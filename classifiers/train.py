@@ -41,8 +41,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from classifiers.cues import N_EXTRA, batch_inputs
+from classifiers.cues import N_EXTRA
 from classifiers.features import Featurizer
+from classifiers.inputs import prepare
 from classifiers.language import detect_languages
 from classifiers.linear import DEFAULT_MODEL_DIR, Artifact, LinearModel
 from classifiers.offline import OfflineClassifier, sentiment_model_name
@@ -153,9 +154,11 @@ def load_base_data(data_dir: str | Path | None = None) -> dict[str, list[Example
 
 def design_matrix(texts: Sequence[str]) -> sp.csr_matrix:
     """The input of every linear model: weighted n-grams, then scaled dense extras."""
-    _norm, counts, _reasons, extras = batch_inputs(texts)
-    x = Featurizer.weight(counts)
-    return sp.hstack([x, sp.csr_matrix(extras * EXTRA_SCALE)], format="csr", dtype=np.float32)
+    inputs = prepare(texts)
+    x = Featurizer.weight(inputs.counts)
+    return sp.hstack(
+        [x, sp.csr_matrix(inputs.extras * EXTRA_SCALE)], format="csr", dtype=np.float32
+    )
 
 
 def _classifier(c: float):

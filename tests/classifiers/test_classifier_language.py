@@ -91,3 +91,14 @@ def test_persian_in_latin_letters_is_persian() -> None:
 def test_tagalog_without_function_words_is_tagalog(text: str) -> None:
     [guess] = detect_languages([text])
     assert guess.language == "tl"
+
+
+def test_finglish_is_marked_romanised() -> None:
+    finglish, persian, english = detect_languages(
+        ["kheili khoob bud merci", "خیلی خوب بود مرسی", "it was bad in the box"]
+    )
+    assert (finglish.language, finglish.romanised) == ("fa", True)
+    assert finglish.languages == ("fa",)
+    assert (persian.language, persian.romanised) == ("fa", False)
+    # "bad", "in", "be" are Persian too, but only marker words make a post Finglish
+    assert (english.language, english.romanised) == ("en", False)

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from classifiers import Reason, Severity, load_classifier
-from classifiers.cues import EXTRA_NAMES, batch_inputs, find_reasons
+from classifiers.cues import EXTRA_NAMES, find_reasons
 from classifiers.features import N_FEATURES, N_WORD, Featurizer, char_column, term_columns
+from classifiers.inputs import prepare
 from classifiers.severity import assess_severity
 from classifiers.text import normalise, normalise_batch
 
@@ -110,7 +111,7 @@ def test_lexicon_features_count_hedges_and_sentiment_words() -> None:
         "Sobrang ganda, thank you seller! 😍",
         "Sira agad, sayang pera 😡",
     ]
-    _norm, _counts, _reasons, extras = batch_inputs(texts)
+    extras = prepare(texts).extras
     col = {name: extras[:, i] for i, name in enumerate(EXTRA_NAMES)}
     hedges = np.expm1(col["hedges"]).round().astype(int).tolist()
     assert hedges == [2, 2, 0, 0]  # pero, medyo; not bad, but
