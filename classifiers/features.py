@@ -86,21 +86,21 @@ def _segment_hashes(
     return (prefix[end] - prefix[start]) * inv_pow[start]
 
 
-_POW = np.ones(1, dtype=np.uint64)
-_INV_POW = np.ones(1, dtype=np.uint64)
+_POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
 def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
-    """``B**i`` and ``B**-i`` (mod 2**64) for ``i < length``, from a table grown on demand."""
-    global _POW, _INV_POW
-    if len(_POW) < length:
-        size = max(length, 2 * len(_POW), 4096)
+    """``B**i`` and ``B**-i`` (mod 2**64) for ``i < length``, from tables grown on demand
+    (replaced as one tuple, so a thread never sees one table grown and not the other)."""
+    global _POWERS
+    pw, inv = _POWERS
+    if len(pw) < length:
+        size = max(length, 2 * len(pw), 4096)
         with np.errstate(over="ignore"):
-            _POW = np.concatenate(([_U(1)], np.cumprod(np.full(size - 1, _B, dtype=np.uint64))))
-            _INV_POW = np.concatenate(
-                ([_U(1)], np.cumprod(np.full(size - 1, _B_INV, dtype=np.uint64)))
-            )
-    return _POW[:length], _INV_POW[:length]
+            pw = np.concatenate(([_U(1)], np.cumprod(np.full(size - 1, _B, dtype=np.uint64))))
+            inv = np.concatenate(([_U(1)], np.cumprod(np.full(size - 1, _B_INV, dtype=np.uint64))))
+        _POWERS = (pw, inv)
+    return pw[:length], inv[:length]
 
 
 class Featurizer:

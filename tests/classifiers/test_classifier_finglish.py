@@ -19,6 +19,7 @@ def test_listed_spellings_win_over_collapsed_ones_and_unknown_words_stay() -> No
     # "baad" is "after" (بعد); collapsing it would read "bad" (بد)
     assert to_persian("baad az ghaza bad bud") == normalise("بعد از غذا بد بود").strip()
     assert to_persian("pizza kheili sard bud") == "pizza " + normalise("خیلی سرد بود").strip()
+    assert to_persian("ali goft aali bud").startswith("ali ")  # a name, not عالی
 
 
 def test_a_finglish_post_is_the_same_model_input_as_its_persian_spelling() -> None:
