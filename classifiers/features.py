@@ -131,11 +131,9 @@ class Featurizer:
             # for a short batch (fewer numpy calls), one order per pass for a long one
             per_pass = max(1, min(len(_CHAR_ORDERS), _PASS_POSITIONS // length))
             for k in range(0, len(_CHAR_ORDERS), per_pass):
-                orders = np.asarray(_CHAR_ORDERS[k : k + per_pass], dtype=np.int64)
-                starts = np.tile(np.arange(length), len(orders))
-                ends = starts + np.repeat(orders, length)
-                ok = ends <= length
-                starts, ends = starts[ok], ends[ok]
+                orders = _CHAR_ORDERS[k : k + per_pass]
+                starts = np.concatenate([np.arange(length - o + 1) for o in orders])
+                ends = starts + np.repeat(orders, [length - o + 1 for o in orders])
                 ok = (doc[starts] == doc[ends - 1]) & ~is_sep[starts]
                 starts, ends = starts[ok], ends[ok]
                 order = (ends - starts).astype(np.uint64)
