@@ -9,9 +9,11 @@ applies the linear models of the shipped artifact (:mod:`classifiers.linear`):
   negative/positive only, so Persian posts are negative or positive, never neutral (a
   neutral band called a sixth of the polar Persian reviews neutral, see the model card).
 - complaint probability: English (and ``und``) by the ``complaint-en`` model. The complaint
-  data is English only, so Persian and Arabic posts are scored by a rule on negative
-  sentiment, complaint cues (``هنوز``, ``لم يصل``...) and severity reasons; Tagalog/Taglish
-  posts average that rule with the English model, since Taglish shares English cue words.
+  data is English only, so Persian, Arabic and Tagalog posts are scored by a rule on
+  negative sentiment, complaint cues (``هنوز``, ``لم يصل``, ``wala pa``, and the English
+  cues Taglish borrows) and severity reasons. Averaging the English model in for Tagalog, as
+  earlier releases did, flagged fewer negative Tagalog reviews and more positive ones (see
+  the model card).
 - severity and its reasons by :func:`classifiers.severity.assess_severity`.
 
 :meth:`OfflineClassifier.verdicts` takes sentiment or complaint probabilities from
@@ -127,16 +129,14 @@ class OfflineClassifier:
             complaint = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras)
             en_model = models.get("complaint-en")
             if en_model is not None:
-                latin = np.flatnonzero(np.isin(lang, ["en", "und", "tl"]))
-                if len(latin):
+                english = np.flatnonzero(np.isin(lang, ["en", "und"]))
+                if len(english):
                     pos = en_model.labels.index("complaint")
-                    p = en_model.predict_proba(_take(x, latin), _take(scaled, latin))[:, pos]
-                    is_tl = lang[latin] == "tl"
-                    rule = complaint[latin]
-                    blended = np.where(is_tl, 0.5 * (p + rule), p)
+                    p = en_model.predict_proba(_take(x, english), _take(scaled, english))[:, pos]
+                    rule = complaint[english]
                     # a severity reason ("I'll sue you") counts even where the model shrugs
-                    has_reason = extras[latin, _REASONS] > 0
-                    complaint[latin] = np.where(has_reason, np.maximum(blended, rule), blended)
+                    has_reason = extras[english, _REASONS] > 0
+                    complaint[english] = np.where(has_reason, np.maximum(p, rule), p)
 
         name = model_name or self.name
         best = sentiment.argmax(axis=1)

@@ -15,7 +15,8 @@ from classifiers import (
     Verdict,
     load_classifier,
 )
-from classifiers.linear import ARTIFACT_NAME, FORMAT, Artifact
+from classifiers.cues import N_EXTRA
+from classifiers.linear import ARTIFACT_NAME, FORMAT, Artifact, LinearModel
 from classifiers.train import Example, by_language, cross_validate_product, train_artifact
 from monitor.errors import ClassifierError
 
@@ -262,3 +263,28 @@ def test_product_cross_validation_refits_every_model_the_held_out_rows_train() -
     assert f1 >= 0.8
     # a two-way set is scored on its own two labels
     assert set(pred) <= {"negative", "neutral", "positive"}
+
+
+def test_the_english_complaint_model_scores_english_posts_only(clf: OfflineClassifier) -> None:
+    # a complaint model that calls everything a complaint, in place of the shipped one
+    always = LinearModel(
+        labels=("complaint", "not_complaint"),
+        cols=np.zeros(0, dtype=np.int32),
+        coef=np.zeros((0, 1), dtype=np.float32),
+        extra=np.zeros((N_EXTRA, 1), dtype=np.float32),
+        bias=np.array([-20.0], dtype=np.float32),  # P(not_complaint) ~ 0
+    )
+    models = {**clf.artifact.models, "complaint-en": always}
+    swapped = OfflineClassifier(Artifact(models, clf.artifact.version))
+    texts = [
+        "Thank you, the coffee was lovely",
+        "Sobrang ganda ng tela at mabilis dumating, salamat po",
+        "خیلی خوشمزه بود، ممنون",
+    ]
+    english, tagalog, persian = swapped.classify(texts)
+    assert english.language == "en" and english.is_complaint
+    # Tagalog and Persian praise: their complaint score is the rule's, not the English model's
+    for verdict, original in zip((tagalog, persian), clf.classify(texts[1:]), strict=True):
+        assert verdict.language in ("tl", "fa")
+        assert not verdict.is_complaint
+        assert verdict.complaint == pytest.approx(original.complaint)
