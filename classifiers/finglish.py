@@ -152,8 +152,9 @@ _SHARED = _parse(_SHARED_TABLE)
 #: Finglish spellings that mark a post as Persian (used by language detection).
 MARKERS: frozenset[str] = frozenset(_MARKERS)
 _EXACT = {**_SHARED, **_MARKERS}
-# "aali" (عالی, great) collapses to "ali", a name that must stay a name
-_COLLAPSED = {_collapse(k): v for k, v in _EXACT.items() if _collapse(k) != "ali"}
+# A collapsed spelling that is itself listed keeps its own word ("baad" collapses to "bad");
+# "aali" (عالی, great) collapses to "ali", a name that must stay a name.
+_COLLAPSED = {_collapse(k): v for k, v in _EXACT.items() if _collapse(k) != "ali"} | _EXACT
 _WORD = re.compile(r"[a-z]+")
 
 

@@ -18,6 +18,7 @@ def test_spelling_variants_become_one_persian_word(spelling: str) -> None:
 def test_listed_spellings_win_over_collapsed_ones_and_unknown_words_stay() -> None:
     # "baad" is "after" (بعد); collapsing it would read "bad" (بد)
     assert to_persian("baad az ghaza bad bud") == normalise("بعد از غذا بد بود").strip()
+    assert to_persian("badd") == normalise("بد").strip()  # doubled "bad" is still bad
     assert to_persian("pizza kheili sard bud") == "pizza " + normalise("خیلی سرد بود").strip()
     assert to_persian("ali goft aali bud").startswith("ali ")  # a name, not عالی
 
