@@ -76,10 +76,13 @@ SETS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sentiment-fa": ("sentiment-fa", ("negative", "positive")),
     "sentiment-tl": ("sentiment-tl", ("negative", "neutral", "positive")),
 }
-#: Inverse regularisation per model, chosen by 5-fold CV on the development data.
+#: Inverse regularisation per model, chosen by 5-fold CV on the development data
+#: (``sentiment-en`` by whole-classifier CV over the English and Tagalog sets, since it also
+#: reads the Tagalog set's English reviews: C 1 / 2 / 3 / 5 gave English 57.4 / 57.3 / 57.3 /
+#: 57.3 and Tagalog 62.4 / 63.1 / 63.2 / 63.4 over fold seeds 0-4).
 DEFAULT_C: dict[str, float] = {
     "complaint-en": 10.0,
-    "sentiment-en": 1.0,
+    "sentiment-en": 3.0,
     "sentiment-ar": 3.0,
     "sentiment-fa": 3.0,
     "sentiment-tl": 0.5,
