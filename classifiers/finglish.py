@@ -4,9 +4,9 @@ Iranian customers often write Persian in Latin letters on social media: "kheili 
 ghaza sard bud". The Persian sentiment model, the complaint cues and the severity terms are
 all Persian script, so before a post detected as Finglish is featurised, the words of this
 table are spelt in Persian script ("خیلی بد بود، غذا سرد بود"); other words stay as written.
-Finglish spelling varies (khoob, khub, khob; bood, bud, bod), so words are compared with
-repeated letters collapsed where a spelling is not listed as it is ("khooob" reads as
-"khob"; "baad", after, is listed apart from "bad").
+Finglish spelling varies (khoob, khub, khob; bood, bud, bod): a spelling that is not listed
+but doubles letters is compared with them collapsed ("khooob" reads as "khob"); "baad",
+after, is listed apart from "bad".
 
 Two tables:
 
@@ -152,16 +152,19 @@ _SHARED = _parse(_SHARED_TABLE)
 #: Finglish spellings that mark a post as Persian (used by language detection).
 MARKERS: frozenset[str] = frozenset(_MARKERS)
 _EXACT = {**_SHARED, **_MARKERS}
-# A collapsed spelling that is itself listed keeps its own word ("baad" collapses to "bad");
-# "aali" (عالی, great) collapses to "ali", a name that must stay a name.
-_COLLAPSED = {_collapse(k): v for k, v in _EXACT.items() if _collapse(k) != "ali"} | _EXACT
+# A collapsed spelling that is itself listed keeps its own word ("baad" collapses to "bad").
+_COLLAPSED = {_collapse(k): v for k, v in _EXACT.items()} | _EXACT
 _WORD = re.compile(r"[a-z]+")
 
 
 def _spell(match: re.Match[str]) -> str:
     word = match.group()
-    # a listed spelling first ("baad" is after, "bad" bad), then any doubling of one
-    return _EXACT.get(word) or _COLLAPSED.get(_collapse(word), word)
+    if word in _EXACT:  # a listed spelling: "baad" is after, "bad" bad
+        return _EXACT[word]
+    collapsed = _collapse(word)
+    # an unlisted doubling of a listed spelling ("khooob"); a word with no doubled letter is
+    # left alone, so the name "ali" does not become "aali" (عالی, great)
+    return _COLLAPSED.get(collapsed, word) if collapsed != word else word
 
 
 def to_persian(norm: str) -> str:
