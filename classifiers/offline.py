@@ -110,13 +110,14 @@ class OfflineClassifier:
         x = Featurizer.weight(inputs.counts)
         reasons, extras, guesses = inputs.reasons, inputs.extras, inputs.guesses
         scaled = extras * _EXTRA_SCALE
-        lang = np.array([g.language for g in guesses], dtype=object)
+        # the model of each post's language; posts routed to English also get the English
+        # complaint model, the others the complaint rule
+        route = np.array([sentiment_model_name(g.language) for g in guesses])
         models = self.artifact.models
 
         if sentiment is None:
             sentiment = np.zeros((n, 3))
             sentiment[:, 1] = 1.0
-            route = np.array([sentiment_model_name(code) for code in lang])
             for name in np.unique(route):
                 rows = np.flatnonzero(route == name)
                 model = models.get(name) or models.get("sentiment-en")
@@ -129,7 +130,7 @@ class OfflineClassifier:
             complaint = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras)
             en_model = models.get("complaint-en")
             if en_model is not None:
-                english = np.flatnonzero(np.isin(lang, ["en", "und"]))
+                english = np.flatnonzero(route == "sentiment-en")
                 if len(english):
                     pos = en_model.labels.index("complaint")
                     p = en_model.predict_proba(_take(x, english), _take(scaled, english))[:, pos]
