@@ -3,7 +3,10 @@
 Two signals, both computed for a whole batch with numpy:
 
 1. **Script.** Each code point is looked up in a table (Latin, Arabic script, Persian-only
-   letters ``پ چ ژ گ ی ک``, Arabic-only letters ``ة ي ك ى أ إ ؤ``, other scripts).
+   letters ``پ چ ژ گ``, Arabic-only letters ``ة ى إ ؤ``, other scripts). The yeh and kaf
+   of each language (``ی ک`` / ``ي ك``) only break ties: Persian is often typed on an Arabic
+   keyboard, which has only ``ي ك`` (a third of the Persian set, retyped so, was called
+   Arabic when they counted as Arabic letters).
 2. **Function words.** Very common words of each language (``the``/``and``, ``ang``/``ng``/
    ``wala``, ``که``/``این``/``است``, ``في``/``على``/``الذي``) are counted per text.
 
@@ -15,9 +18,11 @@ only words decide there; Taglish (both at once) lists both in :attr:`Verdict.lan
 one with more function words first.
 
 What can go wrong: a very short text (one or two words of neither list) is guessed from its
-script alone: Latin -> ``en``, Arabic script -> ``ar`` unless it has a Persian-only letter.
+script alone: Latin -> ``en``; Arabic script -> ``fa`` with a Persian-only letter, else by
+the keyboard's yeh and kaf, else ``ar``.
 Texts in scripts other than Latin and Arabic, or with no letters at all, are ``und``.
-Other Latin-script languages (Spanish, Indonesian...) are reported as ``en``.
+Other Latin-script languages (Spanish, Indonesian...) are reported as ``en``. @handles and
+links are left out of the letter counts: "@NovaBrew الطلب لم يصل" is Arabic.
 """
 
 from __future__ import annotations
@@ -32,12 +37,13 @@ import scipy.sparse as sp
 
 from classifiers.features import Featurizer, group_bits, group_counts
 from classifiers.finglish import MARKERS
-from classifiers.text import SEP, codepoints, normalise, normalise_batch
+from classifiers.text import SEP, codepoints, join_batch, normalise, normalise_batch
 
 __all__ = ["LanguageGuess", "detect_languages"]
 
-# code point classes (_FA_MARK: ZWNJ and Persian digits, Persian signs that are not letters)
-_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER, _FA_MARK = range(7)
+# code point classes (_FA_MARK: ZWNJ and Persian digits, Persian signs that are not letters;
+# _FA_KEY / _AR_KEY: the yeh and kaf of a Persian or an Arabic keyboard, see detect_languages)
+_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER, _FA_MARK, _FA_KEY, _AR_KEY = range(9)
 
 _TABLE = np.zeros(0x10000, dtype=np.int8)
 _TABLE[ord("a") : ord("z") + 1] = _LATIN
@@ -51,10 +57,14 @@ _TABLE[0x064B:0x0660] = _OTHER  # diacritics
 _TABLE[0x0660:0x066A] = _OTHER  # digits
 _TABLE[0x06F0:0x06FA] = _FA_MARK  # Persian digits (Arabic writes ٠-٩)
 _TABLE[0x200C] = _FA_MARK  # zero-width non-joiner: Persian spelling (می‌خواهم), not Arabic
-for _ch in "پچژگیک":
+for _ch in "پچژگ":
     _TABLE[ord(_ch)] = _FA_ONLY
-for _ch in "ةيكىإؤ":
+for _ch in "ةىإؤ":
     _TABLE[ord(_ch)] = _AR_ONLY
+for _ch in "یک":
+    _TABLE[ord(_ch)] = _FA_KEY
+for _ch in "يك":
+    _TABLE[ord(_ch)] = _AR_KEY
 # Other alphabets: Greek, Cyrillic, Hebrew, Indic, Thai, CJK, Hangul
 for _lo, _hi in [(0x0370, 0x0530), (0x0590, 0x0600), (0x0900, 0x0E80), (0x3040, 0xA000)]:
     _TABLE[_lo:_hi] = _OTHER_LETTER
@@ -93,16 +103,32 @@ _WORDS: dict[str, frozenset[str]] = {
     "fa": _words(
         "است که را این از با برای به می نمی هم یک بود ها های خیلی بسیار ولی اما چرا کی هست "
         "نیست شد بودند کنید کردم کرد رو هنوز دیگه خوب بد غذا سفارش ممنون مرسی نبود نشده "
-        "داشت نداشت داشتم نداشتم هستم بودن میشه نمیشه تازه خوشمزه دوس"
+        "داشت نداشت داشتم نداشتم هستم بودن میشه نمیشه تازه خوشمزه دوس "
+        "تو شما اونا اون تا یه بار هر همه همین همون همیشه دارم داره داریم دارن کنم کنه "
+        "کنن کنیم نکنه شده شدم بشه نشد نمیکنه میکنه کرده کردن کردید چی چیه کجا چطور "
+        "چون اگه اگر باید خودم خودش میخوام نمیدونم بودم بوده نیومد اومد رسید نرسید نرسیده "
+        "سرد گرم پیک کیفیت مزه باشید هستید هستیم"
     ),
     "ar": _words(
-        "في على إلى الى عن هذا هذه التي الذي الله لا لم لن قد كان كانت مع هو هي انا أنا يا أن "
-        "إن أو كل عند بعد لقد حتى ولا وهو الي"
+        "في على إلى الى عن هذا هذه التي الذي الله لا لم لن قد كان كانت مع هو هي انا أنا أو "
+        "عند لقد ولا وهو الي لي لك لها نحن انت كيف ليش ليه وش ايش مش مو اللي منذ ثم كتير هذي "
+        "ذلك تلك لكن لان عشان علشان فيه فيها منها عليها وين اليوم"
     ),
 }
 _LANGS = ("en", "tl", "fa", "ar", "fa-latn")
-# Arabic's definite article, rare at the start of Persian words (normalised text).
-_AL_PREFIX = re.compile(r"(?<!\S)(?:وال|بال|فال|کال|لل|ال)\S{2,}")
+# Arabic's definite article, rare at the start of Persian words (normalised text) but for
+# "بالا" (up, high) and "البته" (of course)
+_AL_PREFIX = re.compile(r"(?<!\S)(?!بالا|البته)(?:وال|بال|فال|کال|لل|ال)\w{2,}")
+
+
+# @handles and links are not written in the post's language: "@NovaBrew الطلب لم يصل"
+# has more Latin letters than Arabic ones
+_NOT_LANGUAGE = re.compile(r"@\w+|https?://\S+|www\.\S+")
+
+
+def _language_text(texts: Sequence[str]) -> list[str]:
+    """The texts without @handles and links (one substitution over the joined batch)."""
+    return _NOT_LANGUAGE.sub(" ", join_batch(texts)).split(SEP)
 
 
 def _al_prefix_counts(norm: Sequence[str]) -> np.ndarray:
@@ -156,27 +182,30 @@ def detect_languages(
         norm = normalise_batch(texts)
     if counts is None:
         counts = Featurizer().counts(norm)
-    cps, doc = codepoints(texts)
+    cps, doc = codepoints(_language_text(texts))
     cls = _TABLE[np.minimum(cps, 0xFFFF)]
     cls[cps > 0xFFFF] = _OTHER  # emoji and the like
-    script = np.zeros((n, 7), dtype=np.float64)
+    script = np.zeros((n, 9), dtype=np.float64)
     np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
     words = _word_counts(counts)  # columns: en, tl, fa, ar, fa-latn
     al = _al_prefix_counts(norm)
 
     latin = script[:, _LATIN]
-    arabic = script[:, _ARABIC] + script[:, _FA_ONLY] + script[:, _AR_ONLY]
+    arabic = script[:, [_ARABIC, _FA_ONLY, _AR_ONLY, _FA_KEY, _AR_KEY]].sum(axis=1)
     other = script[:, _OTHER_LETTER]
     fa_score = (
         2.0 * (script[:, _FA_ONLY] + np.minimum(script[:, _FA_MARK], 2.0)) + 4.0 * words[:, 2]
     )
     ar_score = 2.0 * script[:, _AR_ONLY] + 4.0 * words[:, 3] + 1.5 * al
+    # Persian is often typed on an Arabic keyboard (ي ك for ی ک), and Arabic now and then on
+    # a Persian one, so those two letters only break a tie between the scores above
+    fa_key, ar_key = script[:, _FA_KEY], script[:, _AR_KEY]
 
     out: list[LanguageGuess] = []
     for i in range(n):
         found: list[tuple[float, str]] = []
         if arabic[i] > 0:
-            lang = "fa" if fa_score[i] > ar_score[i] else "ar"
+            lang = "fa" if (fa_score[i], fa_key[i]) > (ar_score[i], ar_key[i]) else "ar"
             found.append((arabic[i], lang))
         if latin[i] > 0:
             en, tl, finglish = words[i, 0], words[i, 1], words[i, 4]

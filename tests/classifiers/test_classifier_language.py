@@ -102,3 +102,62 @@ def test_finglish_is_marked_romanised() -> None:
     assert (persian.language, persian.romanised) == ("fa", False)
     # "bad", "in", "be" are Persian too, but only marker words make a post Finglish
     assert (english.language, english.romanised) == ("en", False)
+
+
+def _arabic_keyboard(text: str) -> str:
+    """``text`` as typed on an Arabic keyboard: Arabic yeh and kaf for the Persian ones."""
+    return text.replace("ی", "ي").replace("ک", "ك")
+
+
+def _persian_keyboard(text: str) -> str:
+    return text.replace("ي", "ی").replace("ك", "ک")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "سفارشم هنوز نرسیده و پشتیبانی جواب نمیده",
+        "کیفیت غذا خیلی بد بود",
+        "دیگه از اینجا سفارش نمیدم",
+        "مثل همیشه عالی بود",
+        "پیک خیلی دیر رسید",
+    ],
+)
+def test_persian_typed_on_an_arabic_keyboard_is_persian(text: str) -> None:
+    # ي and ك instead of ی and ک: common where Persian is typed on an Arabic layout
+    typed = _arabic_keyboard(text)
+    assert typed != text
+    assert [g.language for g in detect_languages([text, typed])] == ["fa", "fa"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "لم يصل الطلب حتى الآن",
+        "كيف حالك، الخدمة سيئة",
+        "هذا المنتج ممتاز لكن التوصيل بطيء",
+        "وين الطلب اللي دفعت عليه",
+    ],
+)
+def test_arabic_typed_on_a_persian_keyboard_is_arabic(text: str) -> None:
+    typed = _persian_keyboard(text)
+    assert typed != text
+    assert [g.language for g in detect_languages([text, typed])] == ["ar", "ar"]
+
+
+def test_keyboard_letters_break_a_tie() -> None:
+    # no function word and no letter only one language uses: the keyboard's letters decide
+    assert [g.language for g in detect_languages(["خدمات عالی", "خدمات عالي"])] == ["fa", "ar"]
+
+
+def test_handles_and_links_do_not_count_as_english() -> None:
+    # a post to a brand's Latin-script handle is still in the language it is written in
+    texts = [
+        "@NovaBrewSupport @NovaBrew الطلب لم يصل. Please help",
+        "@NovaBrew سفارشم نرسید https://novabrew.example/orders/1234",
+        "@NovaBrew https://t.co/abc",
+    ]
+    arabic, persian, nothing = detect_languages(texts)
+    assert (arabic.language, arabic.languages) == ("ar", ("ar", "en"))
+    assert persian.languages == ("fa",)
+    assert (nothing.language, nothing.languages) == ("und", ())

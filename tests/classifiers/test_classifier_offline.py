@@ -214,6 +214,21 @@ def test_persian_posts_are_negative_or_positive_never_neutral(clf: OfflineClassi
     assert verdicts[1].sentiment is Sentiment.NEGATIVE
 
 
+def test_persian_on_an_arabic_keyboard_gets_the_same_verdict(clf: OfflineClassifier) -> None:
+    # ي and ك for ی and ک: the same post to its reader, so the same verdict
+    texts = [
+        "سفارشم هنوز نرسیده و پشتیبانی جواب نمیده",
+        "کیفیت غذا خیلی بد بود، دیگه سفارش نمیدم",
+        "مثل همیشه عالی بود، دستتون درد نکنه",
+    ]
+    typed = [t.replace("ی", "ي").replace("ک", "ك") for t in texts]
+    for persian, arabic_keys in zip(clf.classify(texts), clf.classify(typed), strict=True):
+        assert persian.language == arabic_keys.language == "fa"
+        assert persian.sentiment_scores == pytest.approx(arabic_keys.sentiment_scores)
+        assert persian.complaint == pytest.approx(arabic_keys.complaint)
+        assert persian.severity is arabic_keys.severity
+
+
 def _reviews() -> dict[str, list[Example]]:
     """A Tagalog set with English reviews in it, and an English set."""
     items = ("bag", "shirt", "phone", "mouse", "lamp", "mug")

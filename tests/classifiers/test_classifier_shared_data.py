@@ -43,6 +43,25 @@ def test_language_of_each_set(sets: dict, name: str, language: str, share: float
     assert found[language] / sum(found.values()) >= share, found.most_common(4)
 
 
+@pytest.mark.parametrize(
+    ("name", "language", "keys", "share"),
+    [
+        # Persian typed on an Arabic keyboard (ي ك), and Arabic on a Persian one (ی ک)
+        ("sentiment-fa", "fa", {"ی": "ي", "ک": "ك"}, 0.98),
+        ("sentiment-ar", "ar", {"ي": "ی", "ك": "ک"}, 0.90),
+    ],
+)
+def test_language_of_each_set_typed_on_the_other_keyboard(
+    sets: dict, name: str, language: str, keys: dict[str, str], share: float
+) -> None:
+    if name not in sets:
+        pytest.skip(f"{name} not in {DATA}")
+    table = str.maketrans(keys)
+    texts = [e.text.translate(table) for e in sets[name]]
+    found = Counter(g.language for g in detect_languages(texts))
+    assert found[language] / sum(found.values()) >= share, found.most_common(4)
+
+
 def test_tagalog_set_is_tagalog_or_english(sets: dict) -> None:
     # Lazada reviews: Tagalog, Taglish, and a good share in plain English
     if "sentiment-tl" not in sets:
