@@ -194,3 +194,33 @@ def test_praise_mentioning_a_reason_word_stays_low() -> None:
     )
     assert v.severity is Severity.LOW
     assert v.reasons == ()
+
+
+def test_a_complaint_cue_weighs_more_in_arabic() -> None:
+    # the Arabic sentiment model (news and politics tweets) often reads a flat service
+    # complaint as neutral, so the rule leans on the cue there
+    from classifiers.offline import rule_complaint
+
+    extras = prepare(["ما وصل"]).extras  # "didn't arrive": one cue, no reason
+    assert extras[0, EXTRA_NAMES.index("complaint_cues")] > 0
+    negative, positive = np.array([0.2]), np.array([0.2])
+    [ar] = rule_complaint(negative, positive, extras, np.array(["ar"]))
+    [fa] = rule_complaint(negative, positive, extras, np.array(["fa"]))
+    assert ar >= 0.5 > fa
+
+
+@pytest.mark.parametrize(
+    ("text", "is_complaint"),
+    [
+        ("طلبي ما وصل", True),  # my order didn't arrive
+        ("انخصم المبلغ مرتين", True),  # charged twice
+        ("المنتج وصلني مكسور", True),  # it arrived broken
+        ("شكرا على الخدمة الممتازة", False),
+        ("متى تفتحون الفرع الجديد؟", False),  # a plain question
+        ("هل الضمان يشمل المطحنة؟", False),  # a question about the warranty
+    ],
+)
+def test_arabic_service_complaints(text: str, is_complaint: bool) -> None:
+    [verdict] = load_classifier().classify([text])
+    assert verdict.language == "ar"
+    assert verdict.is_complaint is is_complaint
