@@ -10,9 +10,10 @@ What the normaliser does, and why:
 - NFKC folds Arabic presentation forms (``ﻃﻔﻼً`` in scraped tweets) and full-width letters
   into their base letters, so the same word always hashes to the same feature.
 - Arabic and Persian letter variants are unified (``ي ى ی`` -> ``ی``, ``ك ک`` -> ``ک``,
-  ``أ إ آ ٱ`` -> ``ا``, ``ة`` -> ``ه``, ``ؤ`` -> ``و``, ``ئ`` -> ``ی``); diacritics, tatweel and
-  the zero-width non-joiner are removed. Language detection therefore runs on the raw text,
-  since those very letters are what tells Persian from Arabic.
+  ``أ إ آ ٱ`` -> ``ا``, ``ة`` -> ``ه``, ``ؤ`` -> ``و``, ``ئ`` -> ``ی``); diacritics, tatweel,
+  the zero-width non-joiner and joiner, and invisible format characters (bidirectional marks
+  and isolates, zero-width space, byte-order mark) are removed. Language detection therefore
+  counts letters in the raw text, since those very letters help tell Persian from Arabic.
 - Persian and Arabic-Indic digits become ASCII digits.
 - Letters repeated three or more times are cut to two (``soooo`` -> ``soo``, ``خیلیییی``).
 - URLs become ``http``; emoji are spaced out so each one is a word. User mentions are kept
@@ -64,6 +65,12 @@ _TRANSLATE = {
     ord("؟"): "?",
     ord("؛"): ";",
 }
+# Invisible format characters (Unicode category Cf, as the brand matcher drops them):
+# bidirectional marks, embeddings and isolates (copied RTL text carries them around words),
+# zero-width space, word joiner, byte-order mark, soft hyphen
+for _cp in range(0x10000):
+    if _cp not in _TRANSLATE and unicodedata.category(chr(_cp)) == "Cf":
+        _TRANSLATE[_cp] = None
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef)
 for _cp in [*range(0x064B, 0x0660), 0x0670]:
     _TRANSLATE[_cp] = None

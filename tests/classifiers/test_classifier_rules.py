@@ -21,6 +21,15 @@ def test_arabic_and_persian_letter_variants_fold_together() -> None:
     assert normalise("رستوران\u200cها") == normalise("رستورانها")
 
 
+def test_invisible_format_characters_vanish() -> None:
+    # copied right-to-left text carries bidi isolates, embeddings and marks around words
+    plain = normalise("سفارشم هنوز نرسیده")
+    assert normalise("\u2067سفارشم هنوز نرسیده\u2069") == plain
+    assert normalise("\u202bسفارشم\u202c \u200fهنوز\u061c نرسیده") == plain
+    assert normalise("\ufeffسفارشم\u200b هنوز نر\u00adسیده") == plain
+    assert normalise("still\u2066 waiting\u2069") == "still waiting"
+
+
 def test_elongation_urls_mentions_and_digits() -> None:
     assert normalise("soooooo baaaad") == "soo baad"
     assert normalise("@Acme_Help see https://x.co/abc") == " @acme_help see http "
