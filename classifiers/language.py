@@ -20,7 +20,9 @@ one with more function words first.
 What can go wrong: a very short text (one or two words of neither list) is guessed from its
 script alone: Latin -> ``en``; Arabic script -> ``fa`` with a Persian-only letter, else by
 the keyboard's yeh and kaf, else ``ar``.
-Texts in scripts other than Latin and Arabic, or with no letters at all, are ``und``.
+Texts in scripts other than Latin and Arabic, or with no letters at all, are ``und``, and so
+is Arabic script with two or more letters of Urdu, Kurdish or Pashto (``ے ں ڈ ێ ۆ ښ``...), which
+would otherwise be read as Persian.
 Other Latin-script languages (Spanish, Indonesian...) are reported as ``en``. @handles and
 links are left out of the letter counts: "@NovaBrew الطلب لم يصل" is Arabic.
 """
@@ -43,7 +45,10 @@ __all__ = ["LanguageGuess", "detect_languages"]
 
 # code point classes (_FA_MARK: ZWNJ and Persian digits, Persian signs that are not letters;
 # _FA_KEY / _AR_KEY: the yeh and kaf of a Persian or an Arabic keyboard, see detect_languages)
+# _NOT_FA_AR: Arabic-script letters of Urdu, Kurdish and Pashto that Persian and Arabic do
+# not use
 _OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER, _FA_MARK, _FA_KEY, _AR_KEY = range(9)
+_NOT_FA_AR = 9
 
 _TABLE = np.zeros(0x10000, dtype=np.int8)
 _TABLE[ord("a") : ord("z") + 1] = _LATIN
@@ -63,6 +68,8 @@ for _ch in "ةىإؤ":
     _TABLE[ord(_ch)] = _AR_ONLY
 for _ch in "یک":
     _TABLE[ord(_ch)] = _FA_KEY
+for _ch in "ٹڈڑںھہۂۃےۓڕڵێۆەټډړږښځڅېۍ":  # Urdu, Sorani Kurdish, Pashto
+    _TABLE[ord(_ch)] = _NOT_FA_AR
 for _ch in "يك":
     _TABLE[ord(_ch)] = _AR_KEY
 # Other alphabets: Greek, Cyrillic, Hebrew, Indic, Thai, CJK, Hangul
@@ -185,13 +192,13 @@ def detect_languages(
     cps, doc = codepoints(_language_text(texts))
     cls = _TABLE[np.minimum(cps, 0xFFFF)]
     cls[cps > 0xFFFF] = _OTHER  # emoji and the like
-    script = np.zeros((n, 9), dtype=np.float64)
+    script = np.zeros((n, 10), dtype=np.float64)
     np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
     words = _word_counts(counts)  # columns: en, tl, fa, ar, fa-latn
     al = _al_prefix_counts(norm)
 
     latin = script[:, _LATIN]
-    arabic = script[:, [_ARABIC, _FA_ONLY, _AR_ONLY, _FA_KEY, _AR_KEY]].sum(axis=1)
+    arabic = script[:, [_ARABIC, _FA_ONLY, _AR_ONLY, _FA_KEY, _AR_KEY, _NOT_FA_AR]].sum(axis=1)
     other = script[:, _OTHER_LETTER]
     fa_score = (
         2.0 * (script[:, _FA_ONLY] + np.minimum(script[:, _FA_MARK], 2.0)) + 4.0 * words[:, 2]
@@ -205,7 +212,12 @@ def detect_languages(
     for i in range(n):
         found: list[tuple[float, str]] = []
         if arabic[i] > 0:
-            lang = "fa" if (fa_score[i], fa_key[i]) > (ar_score[i], ar_key[i]) else "ar"
+            if script[i, _NOT_FA_AR] >= 2:  # Urdu, Kurdish, Pashto: neither model reads them
+                lang = "und"
+            elif (fa_score[i], fa_key[i]) > (ar_score[i], ar_key[i]):
+                lang = "fa"
+            else:
+                lang = "ar"
             found.append((arabic[i], lang))
         if latin[i] > 0:
             en, tl, finglish = words[i, 0], words[i, 1], words[i, 4]

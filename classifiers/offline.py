@@ -4,12 +4,15 @@ For a batch it prepares the models' inputs once (:mod:`classifiers.inputs`: lang
 Finglish spelt in Persian script, hashed n-grams, lexicon features, severity reasons) and
 applies the linear models of the shipped artifact (:mod:`classifiers.linear`):
 
-- sentiment by the model of the post's main language (``en``, ``ar``, ``fa``, ``tl``;
-  anything else, ``und`` included, uses ``en``). The Persian model was trained on
-  negative/positive only, so Persian posts are negative or positive, never neutral (a
-  neutral band called a sixth of the polar Persian reviews neutral, see the model card).
-- complaint probability: English (and ``und``) by the ``complaint-en`` model. The complaint
-  data is English only, so Persian, Arabic and Tagalog posts are scored by a rule on
+- sentiment by the model of the post's main language (``en``, ``ar``, ``fa``, ``tl``; a
+  post without letters, emoji only for instance, uses ``en``). A post written mainly in a
+  script no model reads (Cyrillic, CJK, Urdu...) is neutral: the English model would guess
+  from hashes it never saw (it called "Заказ до сих пор не пришёл", my order still hasn't
+  come, positive). The Persian model was trained on negative/positive only, so Persian posts
+  are negative or positive, never neutral (a neutral band called a sixth of the polar
+  Persian reviews neutral, see the model card).
+- complaint probability: the posts routed to English by the ``complaint-en`` model. The
+  complaint data is English only, so all other posts are scored by a rule on
   negative sentiment, complaint cues (``هنوز``, ``لم يصل``, ``wala pa``, and the English
   cues Taglish borrows) and severity reasons. Averaging the English model in for Tagalog, as
   earlier releases did, flagged fewer negative Tagalog reviews and more positive ones (see
@@ -32,6 +35,7 @@ from classifiers.base import Sentiment, Verdict
 from classifiers.cues import EXTRA_NAMES
 from classifiers.features import Featurizer
 from classifiers.inputs import prepare
+from classifiers.language import LanguageGuess
 from classifiers.linear import Artifact
 from classifiers.severity import assess_severity
 
@@ -116,15 +120,17 @@ class OfflineClassifier:
         x = Featurizer.weight(inputs.counts)
         reasons, extras, guesses = inputs.reasons, inputs.extras, inputs.guesses
         scaled = extras * _EXTRA_SCALE
-        # the model of each post's language; posts routed to English also get the English
-        # complaint model, the others the complaint rule
-        route = np.array([sentiment_model_name(g.language) for g in guesses])
+        # the model of each post's language ("" where none reads it); posts routed to English
+        # also get the English complaint model, the others the complaint rule
+        route = np.array([_route(g) for g in guesses])
         models = self.artifact.models
 
         if sentiment is None:
             sentiment = np.zeros((n, 3))
             sentiment[:, 1] = 1.0
             for name in np.unique(route):
+                if not name:
+                    continue  # unreadable: stays neutral
                 rows = np.flatnonzero(route == name)
                 model = models.get(name) or models.get("sentiment-en")
                 if model is None:
@@ -180,6 +186,13 @@ class OfflineClassifier:
                 )
             )
         return out
+
+
+def _route(guess: LanguageGuess) -> str:
+    """The sentiment model for a post, or "" when its main script is one no model reads."""
+    if guess.languages[:1] == ("und",):
+        return ""
+    return sentiment_model_name(guess.language)
 
 
 def _take(m: Any, rows: np.ndarray) -> Any:

@@ -161,3 +161,16 @@ def test_handles_and_links_do_not_count_as_english() -> None:
     assert (arabic.language, arabic.languages) == ("ar", ("ar", "en"))
     assert persian.languages == ("fa",)
     assert (nothing.language, nothing.languages) == ("und", ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "میرا آرڈر ابھی تک نہیں پہنچا، بہت بری سروس ہے",  # Urdu
+        "ئەم خزمەتگوزارییە زۆر خراپە",  # Sorani Kurdish
+        "زما امر تر اوسه نه دی رسېدلی، ډېر خراب خدمت",  # Pashto
+    ],
+)
+def test_other_arabic_script_languages_are_not_persian(text: str) -> None:
+    [guess] = detect_languages([text])
+    assert (guess.language, guess.languages) == ("und", ("und",))

@@ -303,3 +303,16 @@ def test_the_english_complaint_model_scores_english_posts_only(clf: OfflineClass
         assert verdict.language in ("tl", "fa")
         assert not verdict.is_complaint
         assert verdict.complaint == pytest.approx(original.complaint)
+
+
+def test_a_script_no_model_reads_is_neutral(clf: OfflineClassifier) -> None:
+    # Russian, Urdu, Japanese: "my order still hasn't come". The English model would read
+    # hashes it never saw (it called the Russian one positive); emoji alone it does read.
+    texts = ["Заказ до сих пор не пришёл", "میرا آرڈر ابھی تک نہیں پہنچا", "注文がまだ届きません"]
+    for v in clf.classify(texts):
+        assert v.language == "und"
+        assert v.sentiment is Sentiment.NEUTRAL
+        assert v.sentiment_scores == {"negative": 0.0, "neutral": 1.0, "positive": 0.0}
+        assert not v.is_complaint
+    [angry] = clf.classify(["😡😡😡"])
+    assert angry.sentiment is Sentiment.NEGATIVE
