@@ -44,11 +44,11 @@ from classifiers.text import SEP, codepoints, join_batch, normalise, normalise_b
 __all__ = ["LanguageGuess", "detect_languages"]
 
 # code point classes (_FA_MARK: ZWNJ and Persian digits, Persian signs that are not letters;
-# _FA_KEY / _AR_KEY: the yeh and kaf of a Persian or an Arabic keyboard, see detect_languages)
-# _NOT_FA_AR: Arabic-script letters of Urdu, Kurdish and Pashto that Persian and Arabic do
-# not use
-_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER, _FA_MARK, _FA_KEY, _AR_KEY = range(9)
-_NOT_FA_AR = 9
+# _FA_KEY / _AR_KEY: the yeh and kaf of a Persian or an Arabic keyboard, see detect_languages;
+# _NOT_FA_AR: Arabic-script letters of Urdu, Kurdish and Pashto, unused in Persian and Arabic)
+_OTHER, _LATIN, _ARABIC, _FA_ONLY, _AR_ONLY, _OTHER_LETTER, _FA_MARK = range(7)
+_FA_KEY, _AR_KEY, _NOT_FA_AR = range(7, 10)
+_N_CLASSES = 10
 
 _TABLE = np.zeros(0x10000, dtype=np.int8)
 _TABLE[ord("a") : ord("z") + 1] = _LATIN
@@ -68,10 +68,10 @@ for _ch in "ةىإؤ":
     _TABLE[ord(_ch)] = _AR_ONLY
 for _ch in "یک":
     _TABLE[ord(_ch)] = _FA_KEY
-for _ch in "ٹڈڑںھہۂۃےۓڕڵێۆەټډړږښځڅېۍ":  # Urdu, Sorani Kurdish, Pashto
-    _TABLE[ord(_ch)] = _NOT_FA_AR
 for _ch in "يك":
     _TABLE[ord(_ch)] = _AR_KEY
+for _ch in "ٹڈڑںھہۂۃےۓ" + "ڕڵێۆە" + "ټډړږښځڅېۍ":  # Urdu, Sorani Kurdish, Pashto
+    _TABLE[ord(_ch)] = _NOT_FA_AR
 # Other alphabets: Greek, Cyrillic, Hebrew, Indic, Thai, CJK, Hangul
 for _lo, _hi in [(0x0370, 0x0530), (0x0590, 0x0600), (0x0900, 0x0E80), (0x3040, 0xA000)]:
     _TABLE[_lo:_hi] = _OTHER_LETTER
@@ -192,7 +192,7 @@ def detect_languages(
     cps, doc = codepoints(_language_text(texts))
     cls = _TABLE[np.minimum(cps, 0xFFFF)]
     cls[cps > 0xFFFF] = _OTHER  # emoji and the like
-    script = np.zeros((n, 10), dtype=np.float64)
+    script = np.zeros((n, _N_CLASSES), dtype=np.float64)
     np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
     words = _word_counts(counts)  # columns: en, tl, fa, ar, fa-latn
     al = _al_prefix_counts(norm)
