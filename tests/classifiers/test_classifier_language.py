@@ -104,45 +104,29 @@ def test_finglish_is_marked_romanised() -> None:
     assert (english.language, english.romanised) == ("en", False)
 
 
-def _arabic_keyboard(text: str) -> str:
-    """``text`` as typed on an Arabic keyboard: Arabic yeh and kaf for the Persian ones."""
-    return text.replace("ی", "ي").replace("ک", "ك")
-
-
-def _persian_keyboard(text: str) -> str:
-    return text.replace("ي", "ی").replace("ك", "ک")
+# the other language's yeh and kaf: Persian is often typed on an Arabic layout (ي ك for ی ک),
+# Arabic now and then on a Persian one
+_OTHER_KEYBOARD = {"fa": str.maketrans("یک", "يك"), "ar": str.maketrans("يك", "یک")}
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "language"),
     [
-        "سفارشم هنوز نرسیده و پشتیبانی جواب نمیده",
-        "کیفیت غذا خیلی بد بود",
-        "دیگه از اینجا سفارش نمیدم",
-        "مثل همیشه عالی بود",
-        "پیک خیلی دیر رسید",
+        ("سفارشم هنوز نرسیده و پشتیبانی جواب نمیده", "fa"),
+        ("کیفیت غذا خیلی بد بود", "fa"),
+        ("دیگه از اینجا سفارش نمیدم", "fa"),
+        ("مثل همیشه عالی بود", "fa"),
+        ("پیک خیلی دیر رسید", "fa"),
+        ("لم يصل الطلب حتى الآن", "ar"),
+        ("كيف حالك، الخدمة سيئة", "ar"),
+        ("هذا المنتج ممتاز لكن التوصيل بطيء", "ar"),
+        ("وين الطلب اللي دفعت عليه", "ar"),
     ],
 )
-def test_persian_typed_on_an_arabic_keyboard_is_persian(text: str) -> None:
-    # ي and ك instead of ی and ک: common where Persian is typed on an Arabic layout
-    typed = _arabic_keyboard(text)
+def test_typed_on_the_other_keyboard_keeps_its_language(text: str, language: str) -> None:
+    typed = text.translate(_OTHER_KEYBOARD[language])
     assert typed != text
-    assert [g.language for g in detect_languages([text, typed])] == ["fa", "fa"]
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "لم يصل الطلب حتى الآن",
-        "كيف حالك، الخدمة سيئة",
-        "هذا المنتج ممتاز لكن التوصيل بطيء",
-        "وين الطلب اللي دفعت عليه",
-    ],
-)
-def test_arabic_typed_on_a_persian_keyboard_is_arabic(text: str) -> None:
-    typed = _persian_keyboard(text)
-    assert typed != text
-    assert [g.language for g in detect_languages([text, typed])] == ["ar", "ar"]
+    assert [g.language for g in detect_languages([text, typed])] == [language, language]
 
 
 def test_keyboard_letters_break_a_tie() -> None:
