@@ -66,18 +66,20 @@ def rule_complaint(
     A logistic rule: negative sentiment, complaint cues and severity reasons push up;
     positive sentiment, and a question with neither cue nor reason, pull down. Weights were
     set by hand and checked on the Persian and Tagalog sentiment sets (negative reviews are
-    mostly complaints) and on the demo stream (see the model card). A cue weighs more in an
-    Arabic post (``languages``: each post's language): the Arabic sentiment model learnt from
-    news and politics tweets and reads many a flat service complaint ("طلبي ما وصل") as
-    neutral, so its negative score alone rarely carries one.
+    mostly complaints) and on the demo stream (see the model card). Cues and reasons weigh
+    more in an Arabic post (``languages``: each post's language): the Arabic sentiment model
+    learnt from news and politics tweets and reads many a flat service complaint ("طلبي ما
+    وصل", even food poisoning) as neutral, so its negative score alone rarely carries one.
     """
-    cue_weight = np.where(languages == "ar", 2.8, 1.3)
+    arabic = languages == "ar"
+    cue_weight = np.where(arabic, 2.8, 1.3)
+    reason_weight = np.where(arabic, 2.5, 1.5)
     z = (
         -0.6
         + 3.5 * (negative - 0.5)
         - 2.0 * np.maximum(positive - 0.5, 0.0)
         + cue_weight * extras[:, _CUES]
-        + 1.5 * np.minimum(extras[:, _REASONS], 2.0)
+        + reason_weight * np.minimum(extras[:, _REASONS], 2.0)
         # a question with no complaint cue and no reason is usually just a question
         - 0.8 * ((extras[:, _QUEST] > 0) & (extras[:, _CUES] == 0) & (extras[:, _REASONS] == 0))
     )

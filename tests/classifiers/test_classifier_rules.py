@@ -205,14 +205,20 @@ def test_praise_mentioning_a_reason_word_stays_low() -> None:
     assert v.reasons == ()
 
 
-def test_a_complaint_cue_weighs_more_in_arabic() -> None:
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [("ما وصل", "complaint_cues"), ("تسمم", "reasons")],  # didn't arrive; food poisoning
+)
+def test_a_cue_or_reason_weighs_more_in_arabic(text: str, column: str) -> None:
     # the Arabic sentiment model (news and politics tweets) often reads a flat service
-    # complaint as neutral, so the rule leans on the cue there
+    # complaint as neutral, so the rule leans on cues and reasons there
     from classifiers.offline import rule_complaint
 
-    extras = prepare(["ما وصل"]).extras  # "didn't arrive": one cue, no reason
-    assert extras[0, EXTRA_NAMES.index("complaint_cues")] > 0
-    negative, positive = np.array([0.2]), np.array([0.2])
+    extras = prepare([text]).extras
+    other = "reasons" if column == "complaint_cues" else "complaint_cues"
+    assert extras[0, EXTRA_NAMES.index(column)] > 0
+    assert extras[0, EXTRA_NAMES.index(other)] == 0
+    negative, positive = np.array([0.2]), np.array([0.3])
     [ar] = rule_complaint(negative, positive, extras, np.array(["ar"]))
     [fa] = rule_complaint(negative, positive, extras, np.array(["fa"]))
     assert ar >= 0.5 > fa
@@ -224,6 +230,8 @@ def test_a_complaint_cue_weighs_more_in_arabic() -> None:
         ("طلبي ما وصل", True),  # my order didn't arrive
         ("انخصم المبلغ مرتين", True),  # charged twice
         ("المنتج وصلني مكسور", True),  # it arrived broken
+        # food poisoning, a night in the ER: the sentiment model calls it neutral
+        ("شربت قهوة Nova Gold وجاني تسمم، قضيت الليل في الطوارئ", True),
         ("شكرا على الخدمة الممتازة", False),
         ("متى تفتحون الفرع الجديد؟", False),  # a plain question
         ("هل الضمان يشمل المطحنة؟", False),  # a question about the warranty
