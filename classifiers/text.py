@@ -65,12 +65,29 @@ _TRANSLATE = {
     ord("؟"): "?",
     ord("؛"): ";",
 }
-# Invisible format characters (Unicode category Cf, as the brand matcher drops them):
-# bidirectional marks, embeddings and isolates (copied RTL text carries them around words),
-# zero-width space, word joiner, byte-order mark, soft hyphen
-for _cp in range(0x10000):
-    if _cp not in _TRANSLATE and unicodedata.category(chr(_cp)) == "Cf":
-        _TRANSLATE[_cp] = None
+# Invisible format characters, every one of Unicode category Cf in the basic plane (the brand
+# matcher drops them too): soft hyphen, Arabic number signs, bidirectional marks, embeddings
+# and isolates (copied RTL text carries them around words), zero-width space, word joiner,
+# byte-order mark, interlinear annotation marks
+_FORMAT_CHARS = [
+    0x00AD,
+    *range(0x0600, 0x0606),
+    0x061C,
+    0x06DD,
+    0x070F,
+    0x0890,
+    0x0891,
+    0x08E2,
+    0x180E,
+    *range(0x200B, 0x2010),
+    *range(0x202A, 0x202F),
+    *range(0x2060, 0x2065),
+    *range(0x2066, 0x2070),
+    0xFEFF,
+    *range(0xFFF9, 0xFFFC),
+]
+for _cp in _FORMAT_CHARS:
+    _TRANSLATE.setdefault(_cp, None)
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef)
 for _cp in [*range(0x064B, 0x0660), 0x0670]:
     _TRANSLATE[_cp] = None

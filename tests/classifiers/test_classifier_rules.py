@@ -1,5 +1,7 @@
 """Normalisation, hashed features, severity reasons and the severity rule."""
 
+import unicodedata
+
 import numpy as np
 import pytest
 
@@ -28,6 +30,11 @@ def test_invisible_format_characters_vanish() -> None:
     assert normalise("\u202bسفارشم\u202c \u200fهنوز\u061c نرسیده") == plain
     assert normalise("\ufeffسفارشم\u200b هنوز نر\u00adسیده") == plain
     assert normalise("still\u2066 waiting\u2069") == "still waiting"
+    # every format character of the basic plane, whatever Unicode version Python has
+    format_chars = "".join(
+        chr(cp) for cp in range(0x10000) if unicodedata.category(chr(cp)) == "Cf"
+    )
+    assert normalise(f"a{format_chars}b") == "ab"
 
 
 def test_elongation_urls_mentions_and_digits() -> None:
