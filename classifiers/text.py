@@ -49,10 +49,6 @@ _TRANSLATE = {
     ord("ۀ"): "ه",
     ord("ؤ"): "و",
     ord("ـ"): None,  # tatweel
-    0x200C: "",  # zero-width non-joiner: رستوران‌ها -> رستورانها
-    0x200D: "",
-    0x200F: "",
-    0x200E: "",
     0xFE0F: "",  # emoji variation selector
     ord("\n"): " ",
     ord("\r"): " ",
@@ -66,9 +62,9 @@ _TRANSLATE = {
     ord("؛"): ";",
 }
 # Invisible format characters, every one of Unicode category Cf in the basic plane (the brand
-# matcher drops them too): soft hyphen, Arabic number signs, bidirectional marks, embeddings
-# and isolates (copied RTL text carries them around words), zero-width space, word joiner,
-# byte-order mark, interlinear annotation marks
+# matcher drops them too): soft hyphen, Arabic number signs, zero-width space, non-joiner
+# (رستوران‌ها -> رستورانها) and joiner, bidirectional marks, embeddings and isolates (copied
+# RTL text carries them around words), word joiner, byte-order mark, annotation marks
 _FORMAT_CHARS = [
     0x00AD,
     *range(0x0600, 0x0606),
@@ -87,7 +83,7 @@ _FORMAT_CHARS = [
     *range(0xFFF9, 0xFFFC),
 ]
 for _cp in _FORMAT_CHARS:
-    _TRANSLATE.setdefault(_cp, None)
+    _TRANSLATE[_cp] = None
 # Arabic diacritics (harakat, tanwin, shadda, sukun, superscript alef)
 for _cp in [*range(0x064B, 0x0660), 0x0670]:
     _TRANSLATE[_cp] = None

@@ -196,7 +196,7 @@ def _eval(
 
     On a small set the cross-validated figure moves with the fold split: ``--seeds 5`` runs
     it on five splits; the tables are the first split's."""
-    from classifiers import detect_languages, load_classifier
+    from classifiers import load_classifier
     from classifiers.linear import Artifact
     from classifiers.offline import sentiment_model_name
     from classifiers.train import (
@@ -224,15 +224,17 @@ def _eval(
         texts = [e.text for e in rows]
         truth = [e.label for e in rows]
         if cv:
+            # the other sets train the models this CSV's other languages route to
+            sets = load_base_data(default_data_dir())
             if task is Task.complaint:
                 name = "complaint-en"
-            else:
-                main = Counter(g.language for g in detect_languages(texts)).most_common(1)[0][0]
+                lang = languages_of(sets)
+            else:  # one detection for the CSV's rows and every set's
+                lang = languages_of({**sets, "csv": rows})
+                main = Counter(lang[t] for t in texts).most_common(1)[0][0]
                 name = sentiment_model_name(main)
-            # the other sets train the models this CSV's other languages route to
-            sets = {**load_base_data(default_data_dir()), name: rows}
+            sets[name] = rows
             base = Artifact.load(model_dir)
-            lang = languages_of(sets)
             runs = [
                 cross_validate_product(sets, name, base, folds=cv, seed=s, languages=lang)
                 for s in range(seeds)
