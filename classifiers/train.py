@@ -296,14 +296,18 @@ def train_artifact(
     folds: int = 0,
     c_values: dict[str, float] | None = None,
     version: str | None = None,
+    keep: Artifact | None = None,
 ) -> Artifact:
     """Fit every model that has data; with ``folds`` also record, per set, the CV macro-F1
-    of the whole classifier (:func:`cross_validate_product`)."""
+    of the whole classifier (:func:`cross_validate_product`). The models of ``keep`` that
+    ``data`` does not refit are carried over unchanged, with their row counts and figures."""
     cs = {**DEFAULT_C, **(c_values or {})}
     models: dict[str, LinearModel] = {}
     sizes: dict[str, int] = {}
     lang = languages_of(data)
     for name, examples in by_language(data, lang).items():
+        if name not in data:
+            continue  # rows other sets route to it are not enough to refit it on
         if len({e.label for e in examples}) < 2:
             log.warning("skipping %s: needs at least two labels", name)
             continue
@@ -318,6 +322,14 @@ def train_artifact(
     stamp = datetime.now(UTC)
     version = version or stamp.strftime("%Y%m%d")
     figures: dict[str, dict[str, float]] = {}
+    kept: dict[str, str] = {}  # model name -> version of the artifact it comes from
+    if keep is not None:
+        for name in sorted(set(keep.models) - set(models)):
+            models[name] = keep.models[name]
+            kept[name] = keep.meta.get("kept", {}).get(name, keep.version)
+            sizes[name] = keep.meta.get("rows", {}).get(name, 0)
+            if name in keep.meta.get("cv", {}):
+                figures[name] = keep.meta["cv"][name]
     for name in data:
         if folds and name in models:
             f1, _ = cross_validate_product(
@@ -327,7 +339,12 @@ def train_artifact(
     return Artifact(
         models=models,
         version=version,
-        meta={"trained_at": stamp.isoformat(timespec="seconds"), "rows": sizes, "cv": figures},
+        meta={
+            "trained_at": stamp.isoformat(timespec="seconds"),
+            "rows": sizes,
+            "cv": figures,
+            "kept": kept,
+        },
     )
 
 

@@ -14,6 +14,8 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -195,9 +197,11 @@ def build_sink(settings: Settings) -> Sink:
 
 def _default_classifier(settings: Settings) -> Classifier:
     from classifiers import load_classifier
+    from monitor.errors import ClassifierError
 
     c = settings.classifier
-    return load_classifier(
+    load = partial(
+        load_classifier,
         backend=c.backend,
         sentiment_model=c.sentiment_model,
         complaint_model=c.complaint_model,
@@ -206,3 +210,20 @@ def _default_classifier(settings: Settings) -> Classifier:
         quantize=c.quantize,
         complaint_threshold=c.complaint_threshold,
     )
+    team = team_model_dir(settings)
+    if team is not None:
+        try:
+            return load(model_dir=team)
+        except ClassifierError as exc:
+            # an older format after an upgrade, say: keep listening with the shipped model
+            log.warning("classifier.model_dir: %s; using the shipped model meanwhile", exc)
+    return load()
+
+
+def team_model_dir(settings: Settings) -> Path | None:
+    """``classifier.model_dir`` once ``replywatch classifier train`` has written a model
+    there; ``None`` (the shipped model) until then."""
+    from classifiers.linear import ARTIFACT_NAME
+
+    folder = settings.classifier.model_dir
+    return folder if folder is not None and (folder / ARTIFACT_NAME).is_file() else None

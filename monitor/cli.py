@@ -101,7 +101,29 @@ def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> N
         ", ".join(f"{p}:@{a.handle}" for p, accs in settings.brand_accounts.items() for a in accs)
         or "none",
     )
+    table.add_row("classifier", _classifier_summary(settings))
     out.print(table)
+
+
+def _classifier_summary(settings: Settings) -> str:
+    """Which classifier and which offline model the daemon will use."""
+    from classifiers import DEFAULT_SENTIMENT_MODEL
+    from monitor.app import team_model_dir
+
+    c = settings.classifier
+    team = team_model_dir(settings)
+    if team is not None:
+        offline = f"the team's model in {team}"
+    elif c.model_dir is not None:
+        offline = f"the shipped model (none in {c.model_dir} yet: `replywatch classifier train`)"
+    else:
+        offline = "the shipped model"
+    if c.backend == "offline":
+        return escape(f"offline, {offline}")
+    models = ", ".join(
+        m for m in (c.sentiment_model or DEFAULT_SENTIMENT_MODEL, c.complaint_model) if m
+    )
+    return escape(f"transformers ({models}, {c.device}); offline fallback: {offline}")
 
 
 @db_app.command("upgrade")

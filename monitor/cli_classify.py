@@ -6,8 +6,9 @@
   ``--cv K`` it cross-validates the offline classifier on that CSV instead (the CSV's rows
   refit the models they train, fold by fold). Prints macro-F1 over the CSV's labels,
   per-class precision and recall, and the confusion matrix.
-- ``classifier train`` refits the offline models on ``../shared/data`` (when present) plus
-  the corrected labels in the database of ``-c CONFIG``, and writes the artifact.
+- ``classifier train`` refits the offline models on ``../shared/data`` (or ``--data``) plus
+  the corrected labels in the database of ``-c CONFIG``, and writes the artifact into that
+  config's ``classifier.model_dir`` (the daemon reads it there), ``--out``, or the package.
 
 Bad input (a missing file, a CSV without ``text``/``label``, labels the task does not know,
 a bad config) prints one ``error:`` line and exits with code 2.
@@ -20,15 +21,20 @@ import statistics
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from monitor.errors import ReplywatchError
+
+if TYPE_CHECKING:
+    from classifiers.train import Example
+    from monitor.settings import Settings
 
 __all__ = ["register"]
 
@@ -191,8 +197,7 @@ def _eval(
     ] = 1,
     model_dir: Annotated[Path | None, typer.Option(help="offline artifact folder")] = None,
 ) -> None:
-    """Score the shipped model (or, with --cv, the offline classifier refitted fold by fold)
-    on a labelled CSV.
+    """Score the shipped model on a labelled CSV, or with --cv the offline one refit per fold.
 
     On a small set the cross-validated figure moves with the fold split: ``--seeds 5`` runs
     it on five splits; the tables are the first split's."""
@@ -264,39 +269,67 @@ def _eval(
 def _train(
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="settings file: adds its database's labels"),
+        typer.Option(
+            "--config",
+            "-c",
+            help="settings file: adds its database's labels, writes to its classifier.model_dir",
+        ),
     ] = None,
     data: Annotated[
         Path | None, typer.Option(help="base labelled data (default ../shared/data)")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="artifact folder (default: the packaged one)")
+        Path | None,
+        typer.Option(help="artifact folder (default: classifier.model_dir, else the packaged one)"),
     ] = None,
     cv: Annotated[int, typer.Option(min=0, help="also report K-fold CV macro-F1")] = 0,
 ) -> None:
-    """Refit the offline models on the base data plus the team's corrected labels."""
-    from classifiers.linear import DEFAULT_MODEL_DIR
+    """Refit the offline models on the base data plus the team's corrected labels.
+
+    A model is refit only where its base set is found (a few corrections alone would replace
+    a model trained on thousands of posts); the others are kept from the current model, and
+    their database labels wait until ``--data`` names a folder that has the set."""
+    from classifiers.linear import ARTIFACT_NAME, DEFAULT_MODEL_DIR, Artifact
     from classifiers.train import default_data_dir, load_base_data, train_artifact
+    from monitor.settings_file import load_settings
 
     try:
         base_dir = data if data is not None else default_data_dir()
         if data is not None and not data.is_dir():
             raise _fail(f"{data}: no such data folder")
+        settings = load_settings(config) if config is not None else None
+        target = out or (settings.classifier.model_dir if settings else None) or DEFAULT_MODEL_DIR
         sets = load_base_data(base_dir)
-        added, skipped = Counter[str](), 0
-        if config is not None:
-            extra, skipped = _database_labels(config)
+        added, waiting, skipped = Counter[str](), Counter[str](), 0
+        if settings is not None:
+            extra, skipped = _database_labels(settings)
             for name, examples in extra.items():
-                sets.setdefault(name, []).extend(examples)
-                added[name] += len(examples)
+                if name in sets:
+                    sets[name].extend(examples)
+                    added[name] += len(examples)
+                else:
+                    waiting[name] += len(examples)
         if not sets:
-            raise _fail(f"no training data: nothing under {base_dir} and no labels in the database")
-        artifact = train_artifact(sets, folds=cv)
+            raise _fail(
+                f"no base data under {base_dir}: the offline models are refit on the labelled "
+                "sets (complaints-en/, sentiment-en/, ...) plus the team's labels; pass --data "
+                "DIR, the folder that holds them"
+            )
+        current = Artifact.load(target if (target / ARTIFACT_NAME).is_file() else None)
+        # a refit is told apart from the shipped model in every verdict's model name
+        version = datetime.now(UTC).strftime("team-%Y%m%dT%H%M%S")
+        artifact = train_artifact(sets, folds=cv, keep=current, version=version)
         artifact.meta["database_labels"] = dict(added)
-        path = artifact.save(out if out is not None else DEFAULT_MODEL_DIR)
+        path = artifact.save(target)
     except ReplywatchError as exc:
         raise _fail(str(exc)) from None
     for name, n in sorted(artifact.meta["rows"].items()):
+        if name in artifact.meta["kept"]:
+            note = f"kept from model {artifact.meta['kept'][name]} (no base set under {base_dir})"
+            if waiting[name]:
+                note += f"; its {waiting[name]} database labels wait for --data"
+            typer.echo(f"{name}: {note}")
+            continue
         extra_note = f" ({added[name]} from the database)" if added[name] else ""
         fig = artifact.meta["cv"].get(name)
         cv_note = f", CV macro-F1 {fig['macro_f1']:.1f}" if fig else ""
@@ -306,7 +339,7 @@ def _train(
     typer.echo(f"wrote {path}")
 
 
-def _database_labels(config: Path) -> tuple[dict[str, list], int]:
+def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]:
     """Corrected labels from the database, grouped by the model they train."""
     from sqlalchemy import select
 
@@ -314,9 +347,7 @@ def _database_labels(config: Path) -> tuple[dict[str, list], int]:
     from classifiers.train import SETS, Example
     from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
-    from monitor.settings_file import load_settings
 
-    settings = load_settings(config)
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)

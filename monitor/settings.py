@@ -215,6 +215,10 @@ class ClassifierSettings(SettingsModel):
     #: batches, labels within a fraction of a percent of full precision (bench_classifier).
     quantize: bool = False
     complaint_threshold: float = Field(default=0.5, gt=0, lt=1)
+    #: Folder of the team's refitted offline model: ``replywatch classifier train -c FILE``
+    #: writes it there and the daemon reads it (the shipped model until one is written).
+    #: Relative to the config file.
+    model_dir: Path | None = None
 
     @model_validator(mode="after")
     def _quantize_on_cpu(self) -> ClassifierSettings:

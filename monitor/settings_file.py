@@ -65,22 +65,28 @@ def load_settings(
 
 def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
     """File paths inside the config are relative to the config file, not to the caller's cwd."""
+
+    def anchored(value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else base / p)
+
     sources = data.get("sources")
     if isinstance(sources, list):
-        fixed = []
-        for item in sources:
-            if isinstance(item, dict) and isinstance(item.get("path"), str):
-                p = Path(item["path"]).expanduser()
-                item = {**item, "path": str(p if p.is_absolute() else base / p)}
-            fixed.append(item)
-        data = {**data, "sources": fixed}
-    acks = data.get("acknowledgements")
-    if isinstance(acks, dict) and isinstance(acks.get("templates"), str):
-        p = Path(acks["templates"]).expanduser()
         data = {
             **data,
-            "acknowledgements": {**acks, "templates": str(p if p.is_absolute() else base / p)},
+            "sources": [
+                {**item, "path": anchored(item["path"])}
+                if isinstance(item, dict) and "path" in item
+                else item
+                for item in sources
+            ],
         }
+    for section, key in (("acknowledgements", "templates"), ("classifier", "model_dir")):
+        part = data.get(section)
+        if isinstance(part, dict) and key in part:
+            data = {**data, section: {**part, key: anchored(part[key])}}
     return data
 
 

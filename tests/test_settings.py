@@ -56,6 +56,16 @@ def test_good_config_loads_with_defaults(tmp_path: Path) -> None:
     assert settings.default_team == "support"
 
 
+def test_file_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    def paths(data: dict[str, Any]) -> None:
+        data["acknowledgements"] = {"templates": "replies"}
+        data["classifier"] = {"model_dir": "model"}
+
+    settings = load_settings(write(tmp_path, mutate(paths)), environ={})
+    assert settings.acknowledgements.templates == tmp_path / "replies"
+    assert settings.classifier.model_dir == tmp_path / "model"
+
+
 def test_database_url_precedence(tmp_path: Path) -> None:
     path = write(tmp_path, BASE)
     env = {"REPLYWATCH_DATABASE_URL": "sqlite:///from-env.db"}

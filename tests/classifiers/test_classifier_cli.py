@@ -4,11 +4,13 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from typer.testing import CliRunner
 
 from classifiers import OfflineClassifier, load_classifier
+from classifiers.linear import Artifact
 from monitor.cli_classify import register
 
 
@@ -258,6 +260,100 @@ def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
     clf = load_classifier(model_dir=out)
     [v] = clf.classify(["@acme my parcel never arrived, still waiting for a refund"])
     assert v.is_complaint
+
+
+def _complaint_data(tmp_path: Path) -> Path:
+    """A base-data folder that holds complaints-en only."""
+    data = tmp_path / "data"
+    (data / "complaints-en").mkdir(parents=True)
+    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
+    _write_csv(data / "complaints-en" / "train.csv", rows)
+    return data
+
+
+def test_train_refits_only_models_with_base_data(app: typer.Typer, tmp_path: Path) -> None:
+    """A few corrections alone never replace a model trained on thousands of posts: models
+    whose base set is absent are kept as they were, and their labels wait."""
+    data = _complaint_data(tmp_path)
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    _labels_in_database(config)
+    out = tmp_path / "model"
+
+    result = CliRunner().invoke(
+        app, ["classifier", "train", "-c", str(config), "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "complaint-en: 13 texts (1 from the database)" in result.stdout
+    shipped = Artifact.load()
+    assert f"sentiment-fa: kept from model {shipped.version}" in result.stdout
+    assert "its 2 database labels wait for --data" in result.stdout
+    refit = Artifact.load(out)
+    assert refit.version.startswith("team-")
+    assert set(refit.models) == set(shipped.models)
+    for name in ("sentiment-en", "sentiment-ar", "sentiment-fa", "sentiment-tl"):
+        np.testing.assert_array_equal(refit.models[name].coef, shipped.models[name].coef)
+    assert refit.models["complaint-en"].cols.shape != shipped.models["complaint-en"].cols.shape
+
+    # a second refit keeps them again, still naming the model they came from
+    result = CliRunner().invoke(
+        app, ["classifier", "train", "--data", str(data), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert Artifact.load(out).meta["kept"]["sentiment-fa"] == shipped.version
+
+
+def test_train_without_base_data_refuses(app: typer.Typer, tmp_path: Path) -> None:
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    _labels_in_database(config)
+    empty, out = tmp_path / "empty", tmp_path / "model"
+    empty.mkdir()
+    args = ["-c", str(config), "--data", str(empty), "--out", str(out)]
+    result = CliRunner().invoke(app, ["classifier", "train", *args])
+    assert result.exit_code == 2
+    assert "no base data under" in result.stderr
+    assert "--data" in result.stderr
+    assert not out.exists()
+
+
+def test_the_daemon_reads_the_model_train_writes(
+    app: typer.Typer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from monitor.app import App
+    from monitor.settings_file import load_settings
+
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(
+        CONFIG.format(db=tmp_path / "rw.db") + "classifier:\n  model_dir: model\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config)
+    shipped = f"offline@{Artifact.load().version}"
+
+    def classifier_name() -> str:
+        application = App.build(settings, sources=[])
+        try:
+            return application.pipeline.classifier.name
+        finally:
+            application.close()
+
+    assert classifier_name() == shipped  # nothing trained yet
+    data = _complaint_data(tmp_path)
+    result = CliRunner().invoke(
+        app, ["classifier", "train", "-c", str(config), "--data", str(data)]
+    )
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "model" / "offline.npz"  # relative to the config file
+    assert f"wrote {written}" in result.stdout
+    assert classifier_name() == f"offline@{Artifact.load(written).version}"
+
+    # an unreadable refit (say, of an older format after an upgrade) does not stop the daemon
+    written.write_bytes(b"not a model")
+    with caplog.at_level("WARNING"):
+        assert classifier_name() == shipped
+    assert "classifier.model_dir" in caplog.text
+    assert "using the shipped model" in caplog.text
 
 
 @pytest.mark.parametrize(
