@@ -33,6 +33,7 @@ from rich.table import Table
 from monitor.errors import ReplywatchError
 
 if TYPE_CHECKING:
+    from classifiers.linear import Artifact
     from classifiers.train import Example
     from monitor.settings import Settings
 
@@ -289,7 +290,7 @@ def _train(
     A model is refit only where its base set is found (a few corrections alone would replace
     a model trained on thousands of posts); the others are kept from the current model, and
     their database labels wait until ``--data`` names a folder that has the set."""
-    from classifiers.linear import ARTIFACT_NAME, DEFAULT_MODEL_DIR, Artifact
+    from classifiers.linear import DEFAULT_MODEL_DIR
     from classifiers.train import default_data_dir, load_base_data, train_artifact
     from monitor.settings_file import load_settings
 
@@ -315,7 +316,7 @@ def _train(
                 "sets (complaints-en/, sentiment-en/, ...) plus the team's labels; pass --data "
                 "DIR, the folder that holds them"
             )
-        current = Artifact.load(target if (target / ARTIFACT_NAME).is_file() else None)
+        current = _current_model(target)
         # a refit is told apart from the shipped model in every verdict's model name
         version = datetime.now(UTC).strftime("team-%Y%m%dT%H%M%S")
         artifact = train_artifact(sets, folds=cv, keep=current, version=version)
@@ -337,6 +338,20 @@ def _train(
     if skipped:
         typer.echo(f"skipped {skipped} database labels with no matching model or label name")
     typer.echo(f"wrote {path}")
+
+
+def _current_model(target: Path) -> Artifact:
+    """The model whose models a refit keeps where it has no base data: the one in ``target``,
+    else (none yet, or unreadable, an older format say) the shipped one."""
+    from classifiers.linear import ARTIFACT_NAME, Artifact
+    from monitor.errors import ClassifierError
+
+    if (target / ARTIFACT_NAME).is_file():
+        try:
+            return Artifact.load(target)
+        except ClassifierError as exc:
+            typer.echo(f"note: {exc}; the models not refit come from the shipped model", err=True)
+    return Artifact.load()
 
 
 def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]:

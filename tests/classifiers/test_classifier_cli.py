@@ -354,6 +354,13 @@ def test_the_daemon_reads_the_model_train_writes(
         assert classifier_name() == shipped
     assert "classifier.model_dir" in caplog.text
     assert "using the shipped model" in caplog.text
+    # and a refit over it starts again from the shipped models
+    result = CliRunner().invoke(
+        app, ["classifier", "train", "-c", str(config), "--data", str(data)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the models not refit come from the shipped model" in result.stderr
+    assert classifier_name() == f"offline@{Artifact.load(written).version}"
 
 
 @pytest.mark.parametrize(
