@@ -1,9 +1,9 @@
 """Lexicon features and severity reasons for a batch.
 
-:func:`extra_features` turns hashed word counts into a few dense columns (lexicon hits,
+:func:`extra_features` turns the batch's word hashes into a few dense columns (lexicon hits,
 punctuation, shouting) that the linear models use beside the n-grams. Lexicon terms are
-looked up through the same hashes as the n-grams, so this is one sparse matrix product for
-the whole batch.
+looked up by the full hashes of the words and bigrams (:class:`classifiers.features.Lexicon`),
+one sorted search for the whole batch.
 
 :func:`find_reasons` runs the per-reason patterns of :mod:`classifiers.lexicons` over the
 whole normalised batch joined into one string (``str.find`` per term, not a regex per text).
@@ -18,13 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.base import Reason
-from classifiers.features import (
-    N_FEATURES,
-    Featurizer,
-    char_column,
-    group_bits,
-    group_counts,
-)
+from classifiers.features import N_FEATURES, Featurizer, Lexicon, Words, char_column
 from classifiers.lexicons import (
     COMPLAINT_CUES,
     HEDGES,
@@ -56,13 +50,8 @@ _GROUPS = (POSITIVE, NEGATIVE, COMPLAINT_CUES, NEGATIONS, ("!",), ("?",), HEDGES
 
 
 @cache
-def _lexicon_bits() -> np.ndarray:
-    return group_bits(_GROUPS)
-
-
-def _lexicon_counts(counts: sp.csr_matrix) -> np.ndarray:
-    """Per text, how many tokens of each lexicon group it has."""
-    return group_counts(counts, _lexicon_bits(), len(_GROUPS))
+def _lexicon() -> Lexicon:
+    return Lexicon(_GROUPS)
 
 
 _UPPER = np.zeros(0x10000, dtype=np.int8)
@@ -147,16 +136,16 @@ def find_reasons(
 
 
 def extra_features(
-    counts: sp.csr_matrix,
+    words: Words,
     texts: Sequence[str],
     reasons: Sequence[tuple[Reason, ...]],
 ) -> np.ndarray:
     """Dense features per text, columns as :data:`EXTRA_NAMES`.
 
-    ``counts`` are raw hashed counts (:meth:`Featurizer.counts`) of the normalised texts,
+    ``words`` are the word hashes of the normalised texts (:meth:`Featurizer.encode`),
     ``texts`` the raw texts (capitals are counted before lower-casing).
     """
-    lex = _lexicon_counts(counts)
+    lex = _lexicon().counts(words, len(texts))
     out = np.empty((len(texts), N_EXTRA), dtype=np.float64)
     out[:, :7] = np.log1p(lex)
     out[:, 7] = _uppercase_share(texts)

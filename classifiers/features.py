@@ -16,11 +16,15 @@ Features (only hashes and weights are ever stored, never the n-grams themselves)
   character evidence weigh alike whatever the text length.
 
 Hash collisions (two n-grams sharing a bucket) cost a little accuracy and nothing else.
+Lexicons (:class:`Lexicon`) are looked up by the full 64-bit hashes of the words and bigrams
+(:class:`Words`), not by bucket: at 2**19 buckets about one lexicon term in ten shares its
+bucket with some other word of a few thousand tweets, which counted as a hit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,10 +36,11 @@ __all__ = [
     "N_FEATURES",
     "WORD_BITS",
     "Featurizer",
+    "Lexicon",
+    "Words",
     "char_column",
-    "group_bits",
-    "group_counts",
     "term_columns",
+    "term_hashes",
 ]
 
 WORD_BITS = 19
@@ -103,6 +108,19 @@ def _powers(length: int) -> tuple[np.ndarray, np.ndarray]:
     return pw[:length], inv[:length]
 
 
+@dataclass(frozen=True, slots=True)
+class Words:
+    """The word unigrams, then the word bigrams, of a batch as full 64-bit hashes (before
+    they are folded into feature columns), each with the index of its text."""
+
+    docs: np.ndarray  # int64
+    hashes: np.ndarray  # uint64
+    n_unigrams: int
+
+
+_NO_WORDS = Words(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64), 0)
+
+
 class Featurizer:
     """Texts in, a CSR matrix of ``N_FEATURES`` hashed, weighted n-gram features out."""
 
@@ -112,9 +130,13 @@ class Featurizer:
 
     def counts(self, norm: Sequence[str]) -> sp.csr_matrix:
         """Raw n-gram counts of already normalised texts."""
+        return self.encode(norm)[0]
+
+    def encode(self, norm: Sequence[str]) -> tuple[sp.csr_matrix, Words]:
+        """Raw n-gram counts of already normalised texts, and their words' full hashes."""
         n = len(norm)
         if n == 0:
-            return sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+            return sp.csr_matrix((0, N_FEATURES), dtype=np.float32), _NO_WORDS
         joined = SEP + SEP.join(f" {t} " for t in norm) + SEP
         cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         is_sep = cps == _U(_SEP)
@@ -156,8 +178,10 @@ class Featurizer:
             cols.append((th & _U(N_WORD - 1)).astype(np.int64))
             same = tdoc[1:] == tdoc[:-1]
             bh = _mix(th[:-1][same] * _U(0x9E3779B97F4A7C15) + th[1:][same] + _U(7))
-            rows.append(tdoc[:-1][same])
+            bdoc = tdoc[:-1][same]
+            rows.append(bdoc)
             cols.append((bh & _U(N_WORD - 1)).astype(np.int64))
+            words = Words(np.concatenate((tdoc, bdoc)), np.concatenate((th, bh)), len(th))
 
         r = np.concatenate(rows).astype(np.uint64)
         c = np.concatenate(cols).astype(np.uint64)
@@ -171,7 +195,7 @@ class Featurizer:
         indices = (uniq & _U((1 << 21) - 1)).astype(np.int32)
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(row_of, minlength=n), out=indptr[1:])
-        return sp.csr_matrix((data, indices, indptr), shape=(n, N_FEATURES))
+        return sp.csr_matrix((data, indices, indptr), shape=(n, N_FEATURES)), words
 
     @staticmethod
     def weight(counts: sp.csr_matrix) -> sp.csr_matrix:
@@ -203,55 +227,49 @@ def char_column(piece: str) -> int:
     return N_WORD + int(mixed[0] & _U((1 << CHAR_BITS) - 1))
 
 
-def term_columns(terms: Iterable[str]) -> list[int]:
-    """The word-feature column of each lexicon term (one word, or a two-word bigram).
-
-    Terms must already be normalised. A term of more than two words gives the column of each
-    of its bigrams.
-    """
+def term_hashes(terms: Iterable[str]) -> list[int]:
+    """The full word hash of each lexicon term: its unigram's, or for a term of two or more
+    words (tokens), each of its bigrams'. Terms must already be normalised."""
     feat = Featurizer()
     out: list[int] = []
     for term in terms:
-        words = term.split()
-        if not words:
+        if not term.split():
             continue
-        m = feat.counts([term])
-        word_cols = m.indices[m.indices < N_WORD]
-        if len(word_cols) == 1:
-            # the unigram of a one-word term is its only word feature
-            out.extend(int(c) for c in word_cols)
-            continue
-        # the bigram's column is the one the unigrams alone do not produce
-        uni: set[int] = set()
-        for w in words:
-            uni.update(int(c) for c in feat.counts([w]).indices if c < N_WORD)
-        out.extend(int(c) for c in word_cols if int(c) not in uni)
+        words = feat.encode([term])[1]
+        hashes = words.hashes.tolist()
+        out.extend(hashes if words.n_unigrams == 1 else hashes[words.n_unigrams :])
     return out
 
 
-def group_bits(groups: Sequence[Iterable[str]]) -> np.ndarray:
-    """Per feature column, one bit per group of (normalised) terms that hash there.
-
-    At most 8 groups: a uint8 per column (1 MB) instead of a columns x groups matrix.
-    """
-    if len(groups) > 8:
-        raise ValueError("at most 8 term groups fit in a uint8 bit mask")
-    bits = np.zeros(N_FEATURES, dtype=np.uint8)
-    for j, terms in enumerate(groups):
-        bits[sorted(set(term_columns(terms)))] |= np.uint8(1 << j)
-    return bits
+def term_columns(terms: Iterable[str]) -> list[int]:
+    """The word-feature column of each lexicon term (see :func:`term_hashes`)."""
+    return [h & (N_WORD - 1) for h in term_hashes(terms)]
 
 
-def group_counts(counts: sp.csr_matrix, bits: np.ndarray, n_groups: int) -> np.ndarray:
-    """Per text (row of ``counts``), how many tokens of each group of :func:`group_bits`."""
-    n = counts.shape[0]
-    member_bits = bits[counts.indices]
-    hit = np.flatnonzero(member_bits)
-    rows = np.repeat(np.arange(n), np.diff(counts.indptr))[hit]
-    # one (token, group) pair per set bit, counted in a single pass
-    pairs = np.unpackbits(member_bits[hit, None], axis=1, bitorder="little")[:, :n_groups]
-    tok, grp = np.nonzero(pairs)
-    flat = np.bincount(
-        rows[tok] * n_groups + grp, weights=counts.data[hit][tok], minlength=n * n_groups
-    )
-    return flat.reshape(n, n_groups)
+class Lexicon:
+    """At most 8 groups of (normalised) terms, counted per text by exact word hash."""
+
+    def __init__(self, groups: Sequence[Iterable[str]]) -> None:
+        if len(groups) > 8:
+            raise ValueError("at most 8 term groups fit in a uint8 bit mask")
+        bits: dict[int, int] = {}
+        for j, terms in enumerate(groups):
+            for h in term_hashes(terms):
+                bits[h] = bits.get(h, 0) | (1 << j)
+        keys = sorted(bits)
+        self._keys = np.array(keys, dtype=np.uint64)
+        self._bits = np.array([bits[k] for k in keys], dtype=np.uint8)
+        self.size = len(groups)
+
+    def counts(self, words: Words, n: int) -> np.ndarray:
+        """Per text (``n`` of them), how many of its words and bigrams are in each group."""
+        k = self.size
+        if not len(self._keys):
+            return np.zeros((n, k))
+        at = np.minimum(np.searchsorted(self._keys, words.hashes), len(self._keys) - 1)
+        hit = np.flatnonzero(self._keys[at] == words.hashes)
+        # one (word, group) pair per set bit, counted in a single pass
+        pairs = np.unpackbits(self._bits[at[hit], None], axis=1, bitorder="little")[:, :k]
+        word, group = np.nonzero(pairs)
+        flat = np.bincount(words.docs[hit][word] * k + group, minlength=n * k)
+        return flat.reshape(n, k).astype(np.float64)

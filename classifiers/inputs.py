@@ -40,12 +40,12 @@ def prepare(texts: Sequence[str], featurizer: Featurizer | None = None) -> Input
     """The :class:`Inputs` of a batch of raw texts."""
     featurizer = featurizer or Featurizer()
     norm = normalise_batch(texts)
-    counts = featurizer.counts(norm)
-    guesses = detect_languages(texts, norm=norm, counts=counts)
+    counts, words = featurizer.encode(norm)
+    guesses = detect_languages(texts, norm=norm, words=words)
     romanised = [i for i, g in enumerate(guesses) if g.romanised]
     if romanised:  # rare: hash the batch again with those posts in Persian script
         for i in romanised:
             norm[i] = to_persian(norm[i])
-        counts = featurizer.counts(norm)
+        counts, words = featurizer.encode(norm)
     reasons = find_reasons(norm, counts)
-    return Inputs(norm, counts, guesses, reasons, extra_features(counts, texts, reasons))
+    return Inputs(norm, counts, guesses, reasons, extra_features(words, texts, reasons))

@@ -35,9 +35,8 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import scipy.sparse as sp
 
-from classifiers.features import Featurizer, group_bits, group_counts
+from classifiers.features import Featurizer, Lexicon, Words
 from classifiers.finglish import MARKERS
 from classifiers.text import SEP, codepoints, join_batch, normalise, normalise_batch
 
@@ -161,49 +160,44 @@ class LanguageGuess:
 
 
 @cache
-def _function_word_bits() -> np.ndarray:
-    """Per word-feature column, one bit per language whose function words hash there."""
-    return group_bits([sorted({normalise(w).strip() for w in _WORDS[lang]}) for lang in _LANGS])
-
-
-def _word_counts(counts: sp.csr_matrix) -> np.ndarray:
-    """Per text, how many function words of each language (columns as ``_LANGS``)."""
-    return group_counts(counts, _function_word_bits(), len(_LANGS))
+def _function_words() -> Lexicon:
+    """Each language's common words, one group per language (as ``_LANGS``)."""
+    return Lexicon([sorted({normalise(w).strip() for w in _WORDS[lang]}) for lang in _LANGS])
 
 
 def detect_languages(
     texts: Sequence[str],
     *,
     norm: Sequence[str] | None = None,
-    counts: sp.csr_matrix | None = None,
+    words: Words | None = None,
 ) -> list[LanguageGuess]:
     """Guess the language(s) of each text (``en``, ``tl``, ``fa``, ``ar`` or ``und``).
 
-    ``norm`` and ``counts`` (normalised texts and their hashed n-gram counts) are reused
-    when the caller has them already.
+    ``norm`` and ``words`` (normalised texts and their word hashes, from
+    :meth:`Featurizer.encode`) are reused when the caller has them already.
     """
     n = len(texts)
     if n == 0:
         return []
     if norm is None:
         norm = normalise_batch(texts)
-    if counts is None:
-        counts = Featurizer().counts(norm)
+    if words is None:
+        words = Featurizer().encode(norm)[1]
     cps, doc = codepoints(_language_text(texts))
     cls = _TABLE[np.minimum(cps, 0xFFFF)]
     cls[cps > 0xFFFF] = _OTHER  # emoji and the like
     script = np.zeros((n, _N_CLASSES), dtype=np.float64)
     np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
-    words = _word_counts(counts)  # columns: en, tl, fa, ar, fa-latn
+    common = _function_words().counts(words, n)  # columns: en, tl, fa, ar, fa-latn
     al = _al_prefix_counts(norm)
 
     latin = script[:, _LATIN]
     arabic = script[:, [_ARABIC, _FA_ONLY, _AR_ONLY, _FA_KEY, _AR_KEY, _NOT_FA_AR]].sum(axis=1)
     other = script[:, _OTHER_LETTER]
     fa_score = (
-        2.0 * (script[:, _FA_ONLY] + np.minimum(script[:, _FA_MARK], 2.0)) + 4.0 * words[:, 2]
+        2.0 * (script[:, _FA_ONLY] + np.minimum(script[:, _FA_MARK], 2.0)) + 4.0 * common[:, 2]
     )
-    ar_score = 2.0 * script[:, _AR_ONLY] + 4.0 * words[:, 3] + 1.5 * al
+    ar_score = 2.0 * script[:, _AR_ONLY] + 4.0 * common[:, 3] + 1.5 * al
     # Persian is often typed on an Arabic keyboard (ي ك for ی ک), and Arabic now and then on
     # a Persian one, so those two letters only break a tie between the scores above
     fa_key, ar_key = script[:, _FA_KEY], script[:, _AR_KEY]
@@ -220,7 +214,7 @@ def detect_languages(
                 lang = "ar"
             found.append((arabic[i], lang))
         if latin[i] > 0:
-            en, tl, finglish = words[i, 0], words[i, 1], words[i, 4]
+            en, tl, finglish = common[i, 0], common[i, 1], common[i, 4]
             # each Latin language found gets a share of the Latin letters
             if finglish >= 2 and finglish > max(en, tl):
                 found.append((latin[i], "fa-latn"))

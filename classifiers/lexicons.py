@@ -149,8 +149,16 @@ REASON_TERMS: dict[Reason, tuple[Term, ...]] = {
     Reason.STAFF_CONDUCT: _STAFF,
 }
 
-#: Complaint cues, one or two words each (hashed as word n-grams).
-COMPLAINT_CUES: tuple[str, ...] = _terms(
+
+def _with_conjunctions(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """``terms`` and, for each in Arabic script, its spellings with the conjunction و or ف
+    joined to its first word ("وما وصل", "فلم يصل"): the features hash "وما" as a word of
+    its own, so "ما وصل" alone misses "وما وصلني" and the like."""
+    joined = [c + t for t in terms if "\u0621" <= t[0] <= "\u06d3" for c in ("و", "ف")]
+    return tuple(dict.fromkeys((*terms, *joined)))
+
+
+_CUES = _terms(
     """still waiting | been waiting | refund | never arrived | not arrived | hasn't arrived
     not received | never received | where is | wrong item | wrong order | damaged | broken
     cancel | cancelled | fix this | fix it | no response | no reply | unacceptable
@@ -185,6 +193,9 @@ COMPLAINT_CUES: tuple[str, ...] = _terms(
     ثالث مره | مره ثانیه | علقت | مشقوق | سه بار | هر بار | دوباره | از حساب خارج
     beses | na-stuck | stuck | nabasa | ulit | iniwan lang"""
 )
+#: Complaint cues, one or two words each (matched as word n-grams); Arabic-script ones also
+#: with a conjunction joined in front (:func:`_with_conjunctions`).
+COMPLAINT_CUES: tuple[str, ...] = _with_conjunctions(_CUES)
 
 NEGATIONS: tuple[str, ...] = _terms(
     """not | no | never | don't | doesn't | didn't | isn't | wasn't | won't | can't | cannot

@@ -9,6 +9,7 @@ from classifiers import Reason, Severity, load_classifier
 from classifiers.cues import EXTRA_NAMES, find_reasons
 from classifiers.features import N_FEATURES, N_WORD, Featurizer, char_column, term_columns
 from classifiers.inputs import prepare
+from classifiers.lexicons import COMPLAINT_CUES
 from classifiers.severity import assess_severity
 from classifiers.text import normalise, normalise_batch
 
@@ -231,10 +232,23 @@ def test_a_cue_or_reason_weighs_more_in_arabic(text: str, column: str) -> None:
     assert ar >= 0.5 > fa
 
 
+def test_arabic_cues_match_with_a_joined_conjunction() -> None:
+    # "and (it) didn't arrive": the conjunction is written joined to the next word, which
+    # the features hash as a word of its own
+    texts = ["الطلب ما وصل", "الطلب وما وصل", "الطلب فما وصل", "الطلب ولم يصل", "الطلب يصل"]
+    cues = prepare(texts).extras[:, EXTRA_NAMES.index("complaint_cues")]
+    assert cues[0] > 0
+    assert cues[1] == cues[2] == cues[0]
+    assert cues[3] > 0
+    assert cues[4] == 0
+
+
 @pytest.mark.parametrize(
     ("text", "is_complaint"),
     [
         ("طلبي ما وصل", True),  # my order didn't arrive
+        ("دفعت الفلوس وما استلمت الطلب", True),  # I paid and did not receive the order
+        ("ولم يصل الطلب حتى الان", True),  # and the order has not arrived yet
         ("انخصم المبلغ مرتين", True),  # charged twice
         ("المنتج وصلني مكسور", True),  # it arrived broken
         # food poisoning, a night in the ER: the sentiment model calls it neutral
@@ -248,3 +262,20 @@ def test_arabic_service_complaints(text: str, is_complaint: bool) -> None:
     [verdict] = load_classifier().classify([text])
     assert verdict.language == "ar"
     assert verdict.is_complaint is is_complaint
+
+
+def test_a_word_sharing_a_lexicon_terms_bucket_is_not_a_hit() -> None:
+    """Lexicons match by the full word hash: a word folded into the same feature column as a
+    complaint cue (about one cue in ten shares its column with some word of a few thousand
+    tweets) is not a cue."""
+    cue_columns = set(term_columns(COMPLAINT_CUES))
+    candidates = [f"zq{i}x" for i in range(60_000)]
+    counts = Featurizer().counts(candidates)
+    word_column = counts.indices[counts.indptr[:-1]]  # one word each: its row's lowest column
+    assert (word_column < N_WORD).all()
+    colliding = [t for t, col in zip(candidates, word_column, strict=True) if col in cue_columns]
+    assert colliding, "no word of the sample shares a cue's column"
+    extras = prepare([*colliding[:3], "still waiting"]).extras
+    cues = extras[:, EXTRA_NAMES.index("complaint_cues")]
+    assert cues.tolist()[:-1] == [0.0] * len(colliding[:3])
+    assert cues[-1] > 0
