@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from classifiers import OfflineClassifier, load_classifier
 from classifiers.linear import Artifact
@@ -230,11 +230,31 @@ def _labels_in_database(config: Path) -> None:
     engine.dispose()
 
 
-def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
+def _complaint_data(tmp_path: Path) -> Path:
+    """A base-data folder that holds complaints-en only."""
     data = tmp_path / "data"
     (data / "complaints-en").mkdir(parents=True)
     rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
     _write_csv(data / "complaints-en" / "train.csv", rows)
+    return data
+
+
+def _config_with_labels(tmp_path: Path) -> Path:
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    _labels_in_database(config)
+    return config
+
+
+def _train(app: typer.Typer, *args: str | Path) -> Result:
+    """``replywatch classifier train ARGS``, which must succeed."""
+    result = CliRunner().invoke(app, ["classifier", "train", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
+    data = _complaint_data(tmp_path)
     (data / "sentiment-fa").mkdir()
     _write_csv(
         data / "sentiment-fa" / "train.csv",
@@ -245,15 +265,10 @@ def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
             ("خیلی دیر رسید", "negative"),
         ],
     )
-    config = tmp_path / "replywatch.yaml"
-    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
-    _labels_in_database(config)
+    config = _config_with_labels(tmp_path)
     out = tmp_path / "model"
 
-    result = CliRunner().invoke(
-        app, ["classifier", "train", "-c", str(config), "--data", str(data), "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
+    result = _train(app, "-c", config, "--data", data, "--out", out)
     assert "complaint-en: 13 texts (1 from the database)" in result.stdout
     assert "sentiment-fa: 6 texts (2 from the database)" in result.stdout
     assert "skipped 1 database labels" in result.stdout
@@ -262,28 +277,14 @@ def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
     assert v.is_complaint
 
 
-def _complaint_data(tmp_path: Path) -> Path:
-    """A base-data folder that holds complaints-en only."""
-    data = tmp_path / "data"
-    (data / "complaints-en").mkdir(parents=True)
-    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
-    _write_csv(data / "complaints-en" / "train.csv", rows)
-    return data
-
-
 def test_train_refits_only_models_with_base_data(app: typer.Typer, tmp_path: Path) -> None:
     """A few corrections alone never replace a model trained on thousands of posts: models
     whose base set is absent are kept as they were, and their labels wait."""
     data = _complaint_data(tmp_path)
-    config = tmp_path / "replywatch.yaml"
-    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
-    _labels_in_database(config)
+    config = _config_with_labels(tmp_path)
     out = tmp_path / "model"
 
-    result = CliRunner().invoke(
-        app, ["classifier", "train", "-c", str(config), "--data", str(data), "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
+    result = _train(app, "-c", config, "--data", data, "--out", out)
     assert "complaint-en: 13 texts (1 from the database)" in result.stdout
     shipped = Artifact.load()
     assert f"sentiment-fa: kept from model {shipped.version}" in result.stdout
@@ -296,17 +297,12 @@ def test_train_refits_only_models_with_base_data(app: typer.Typer, tmp_path: Pat
     assert refit.models["complaint-en"].cols.shape != shipped.models["complaint-en"].cols.shape
 
     # a second refit keeps them again, still naming the model they came from
-    result = CliRunner().invoke(
-        app, ["classifier", "train", "--data", str(data), "--out", str(out)]
-    )
-    assert result.exit_code == 0, result.output
+    _train(app, "--data", data, "--out", out)
     assert Artifact.load(out).meta["kept"]["sentiment-fa"] == shipped.version
 
 
 def test_train_without_base_data_refuses(app: typer.Typer, tmp_path: Path) -> None:
-    config = tmp_path / "replywatch.yaml"
-    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
-    _labels_in_database(config)
+    config = _config_with_labels(tmp_path)
     empty, out = tmp_path / "empty", tmp_path / "model"
     empty.mkdir()
     args = ["-c", str(config), "--data", str(empty), "--out", str(out)]
@@ -340,10 +336,7 @@ def test_the_daemon_reads_the_model_train_writes(
 
     assert classifier_name() == shipped  # nothing trained yet
     data = _complaint_data(tmp_path)
-    result = CliRunner().invoke(
-        app, ["classifier", "train", "-c", str(config), "--data", str(data)]
-    )
-    assert result.exit_code == 0, result.output
+    result = _train(app, "-c", config, "--data", data)
     written = tmp_path / "model" / "offline.npz"  # relative to the config file
     assert f"wrote {written}" in result.stdout
     assert classifier_name() == f"offline@{Artifact.load(written).version}"
@@ -355,10 +348,7 @@ def test_the_daemon_reads_the_model_train_writes(
     assert "classifier.model_dir" in caplog.text
     assert "using the shipped model" in caplog.text
     # and a refit over it starts again from the shipped models
-    result = CliRunner().invoke(
-        app, ["classifier", "train", "-c", str(config), "--data", str(data)]
-    )
-    assert result.exit_code == 0, result.output
+    result = _train(app, "-c", config, "--data", data)
     assert "the models not refit come from the shipped model" in result.stderr
     assert classifier_name() == f"offline@{Artifact.load(written).version}"
 
