@@ -123,7 +123,7 @@ def _classifier_summary(settings: Settings) -> str:
     models = ", ".join(
         m for m in (c.sentiment_model or DEFAULT_SENTIMENT_MODEL, c.complaint_model) if m
     )
-    return escape(f"transformers ({models}, {c.device}); offline fallback: {offline}")
+    return escape(f"transformers ({models}, {c.device}) with {offline} beside it")
 
 
 @db_app.command("upgrade")

@@ -247,5 +247,8 @@ def test_init_writes_a_config_that_checks(tmp_path: Path, monkeypatch: pytest.Mo
     (tmp_path / "posts.jsonl").write_text("", encoding="utf-8")
     result = runner.invoke(app, ["check-config", "-c", "replywatch.yaml"])
     assert result.exit_code == 0, result.output
+    # the starter keeps the team's refit model beside the config; none is written yet
+    squashed = "".join(ch for ch in result.output if not ch.isspace() and ch != "│")
+    assert "offline,theshippedmodel(noneinclassifier-modelyet" in squashed
     again = runner.invoke(app, ["init"])
     assert again.exit_code == 2 and "--force" in again.output
