@@ -80,13 +80,14 @@ class ActionHandler(Protocol):
     ("Case 42 is yours."). Refusals ("already resolved by @ana") are return values, or a
     raised ``ReplywatchError`` whose message the user sees.
 
-    ``on_command`` gets what followed ``/replywatch`` (e.g. ``"open support"``), the user
-    and the channel, and returns the text to show (e.g. a team's open cases and clocks).
+    ``on_command`` gets what followed ``/replywatch`` (e.g. ``"support"``), the user's Slack
+    id and handle, and the channel, and returns the text to show (e.g. a team's open cases
+    and clocks).
     """
 
     def on_action(self, action: str, case_id: int, user_id: str, user_name: str) -> str: ...
 
-    def on_command(self, text: str, user_id: str, channel_id: str) -> str: ...
+    def on_command(self, text: str, user_id: str, user_name: str, channel_id: str) -> str: ...
 
 
 def build_app(
@@ -167,9 +168,10 @@ def _command_listener(handler: ActionHandler) -> Callable[..., None]:
         ack()
         text = str(command.get("text") or "").strip()
         user_id = str(command.get("user_id") or "")
+        user_name = str(command.get("user_name") or user_id)
         channel_id = str(command.get("channel_id") or "")
         try:
-            out: str = handler.on_command(text, user_id, channel_id)
+            out: str = handler.on_command(text, user_id, user_name, channel_id)
         except ReplywatchError as exc:
             log.info("/replywatch %r by %s refused: %s", text, user_id, exc)
             out = f"Sorry, that didn't work: {exc}"

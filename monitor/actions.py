@@ -14,14 +14,16 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import cases, outbox
 from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
 from monitor.cases import OPEN
-from monitor.models import Case, CaseEvent, OutboxKind
+from monitor.models import Case, CaseEvent, Label, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
+from monitor.opening import Complaint, open_routed, primary_entity
+from monitor.post_links import bare_link, post_keys
 from monitor.settings import Settings
 
 __all__ = ["ACTIONS", "CaseActions", "actor_name"]
@@ -53,6 +55,7 @@ class CaseActions:
         self.settings = settings
         self.clock = clock
         self._templates = templates
+        self._entities = {e.id: e for e in settings.entities}
 
     @property
     def templates(self) -> Templates:
@@ -178,13 +181,20 @@ class CaseActions:
         return f"Not sent: {decision.reason}."
 
     # -- /replywatch ------------------------------------------------------------------------
-    def on_command(self, text: str, user_id: str, channel_id: str) -> str:
-        """``/replywatch [team]``: a team's open cases and their clocks."""
+    def on_command(self, text: str, user_id: str, user_name: str, channel_id: str) -> str:
+        """``/replywatch [team]``: a team's open cases and their clocks; ``/replywatch case
+        LINK``: open a case for a complaint the classifier missed."""
         words = text.split()
         if words and words[0] in ("help", "-h", "--help"):
-            return "Usage: /replywatch [team]: open cases and clocks. Teams: " + ", ".join(
-                sorted(self.settings.teams)
+            return (
+                "Usage: /replywatch [team]: open cases and clocks. /replywatch case <link to a "
+                "post>: open a case for a complaint replywatch missed (the classifier learns "
+                "from it). Teams: " + ", ".join(sorted(self.settings.teams))
             )
+        if words and words[0] == "case":
+            if len(words) != 2:
+                return "Which post? /replywatch case <link to the post>"
+            return self._open_missed(words[1], actor_name(user_id, user_name))
         team = words[0] if words else self._team_for(user_id, channel_id)
         if team is None or team not in self.settings.teams:
             return "Which team? /replywatch <team>, one of: " + ", ".join(
@@ -216,6 +226,64 @@ class CaseActions:
                 )
         return "\n".join(lines)
 
+    def _open_missed(self, ref: str, actor: str) -> str:
+        """Open a case for a stored mention the classifier did not flag, routed and alerted
+        as the pipeline would, and keep the correction as a ``complaint`` label."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            found = _find_posts(session, ref)
+            if not found:
+                return (
+                    f"No stored mention matches {bare_link(ref)}: replywatch knows the posts its "
+                    "sources fetched that name a watched entity."
+                )
+            if len(found) > 1:
+                platforms = " and ".join(p.platform for p in found)
+                return f"Posts on {platforms} have that id: paste the link instead."
+            [post] = found
+            if post.is_brand_response:
+                return "That is the brand's own post: a response, not a mention."
+            if post.kind == "repost":
+                return "That is a repost: open the case on the original post."
+            existing = session.scalar(select(Case).where(Case.post_id == post.id))
+            if existing is not None:
+                return f"RW-{existing.id} already covers that post ({existing.status})."
+            entities = [
+                self._entities[m.entity_id] for m in post.matches if m.entity_id in self._entities
+            ]
+            if not entities:
+                return "That post names no entity this configuration watches."
+            severity = post.severity if post.severity in ("high", "critical") else "normal"
+            complaint = Complaint(
+                post,
+                primary_entity(entities),
+                post.language or "und",
+                severity,
+                {"opened_by": actor, "classifier_complaint": f"{post.complaint}"},
+            )
+            [case] = open_routed(session, self.settings, [complaint], now=now)
+            session.add(
+                Label(
+                    post_id=post.id,
+                    text=post.text,
+                    language=post.language,
+                    task="complaint",
+                    label="complaint",
+                    actor=actor,
+                    created_at=now,
+                )
+            )
+            if any(mode != "off" for mode in self.settings.acknowledgements.modes.values()):
+                plan_acknowledgement(session, case, self.settings, self.templates, now=now)
+            owner = f"owner {case.owner}" if case.owner else "unassigned"
+            reply = (
+                f"RW-{case.id} opened for @{post.author.handle}'s {post.platform} post: "
+                f"{case.team}, {owner}, {case.severity}. Saved as a complaint label for the "
+                "classifier."
+            )
+        log.info("case for a missed complaint by %s: %s", actor, reply)
+        return reply
+
     def _team_for(self, user_id: str, channel_id: str) -> str | None:
         """The team of the channel the command was typed in, else the user's own team.
 
@@ -236,3 +304,15 @@ class CaseActions:
             if any(m.slack_id == user_id for m in people):
                 return name
         return None
+
+
+def _find_posts(session: Session, ref: str) -> list[Post]:
+    """The stored posts ``ref`` (a link, ``platform:id`` or an id) may mean: one, or none,
+    or (a bare id on two platforms) more."""
+    link = bare_link(ref)
+    keys = post_keys(ref)
+    clauses = [Post.url == link]
+    for platform, native_id in keys:
+        clause = Post.native_id == native_id
+        clauses.append(clause if platform is None else clause & (Post.platform == platform))
+    return list(session.scalars(select(Post).where(or_(*clauses)).limit(3)))

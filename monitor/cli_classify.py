@@ -336,7 +336,10 @@ def _train(
         cv_note = f", CV macro-F1 {fig['macro_f1']:.1f}" if fig else ""
         typer.echo(f"{name}: {n} texts{extra_note}{cv_note}")
     if skipped:
-        typer.echo(f"skipped {skipped} database labels with no matching model or label name")
+        typer.echo(
+            f"skipped {skipped} database labels with no model to learn them (an unknown task or "
+            "label; complaints outside English, which a rule scores)"
+        )
     typer.echo(f"wrote {path}")
 
 
@@ -380,10 +383,11 @@ def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]
     for i, r in enumerate(rows):
         task = (r.task or "").strip().lower()
         label = (r.label or "").strip().lower()
+        lang = (r.language or languages.get(i, "und")).strip().lower()[:2]
         if task == "complaint":
-            name = "complaint-en"
+            # only English complaints have a model to learn; the others are scored by a rule
+            name = f"complaint-{lang}" if lang in ("ar", "fa", "tl") else "complaint-en"
         elif task == "sentiment":
-            lang = (r.language or languages.get(i, "und")).strip().lower()[:2]
             name = f"sentiment-{lang}"
         else:
             skipped += 1

@@ -26,28 +26,17 @@ from sqlalchemy.orm import Session
 from classifiers.base import Classifier, Verdict
 from monitor import store
 from monitor.acknowledge import Templates, ack_key, load_templates, plan_acknowledgement
-from monitor.cases import (
-    SYSTEM,
-    Opening,
-    acknowledge,
-    cases_answered_by,
-    open_cases,
-    open_counts,
-    record_response,
-)
+from monitor.cases import SYSTEM, acknowledge, cases_answered_by, record_response
 from monitor.matching import Match, Watchlist
 from monitor.models import BrandAccount, Case, Outbox, Post
-from monitor.notify import enqueue_case_alerts, enqueue_case_update
-from monitor.routing import choose_owner, route
-from monitor.settings import Entity, Settings
+from monitor.notify import enqueue_case_update
+from monitor.opening import Complaint, open_routed, primary_entity
+from monitor.settings import Settings
 from sources.base import SourcePost
 
 __all__ = ["BatchResult", "Pipeline"]
 
 log = logging.getLogger(__name__)
-
-#: When several entities match, the case goes to the most specific one.
-_KIND_PRIORITY = {"staff": 0, "product": 1, "brand": 2}
 
 
 @dataclass
@@ -147,9 +136,15 @@ class Pipeline:
                 wanted.append((ids[(post.platform, post.native_id)], found, verdict))
         rows = store.load_posts(session, [post_id for post_id, _, _ in wanted])
         complaints = [
-            (rows[post_id], self._primary(found), verdict) for post_id, found, verdict in wanted
+            Complaint(
+                rows[post_id],
+                primary_entity(self._entities[m.entity_id] for m in found),
+                verdict.language,
+                str(verdict.severity),
+            )
+            for post_id, found, verdict in wanted
         ]
-        opened = self._open(session, complaints, now=now)
+        opened = open_routed(session, self.settings, complaints, now=now)
         result.cases_opened = len(opened)
         result.case_ids = [case.id for case in opened]
 
@@ -198,50 +193,10 @@ class Pipeline:
         )
         return ids
 
-    def _open(
-        self, session: Session, complaints: list[tuple[Post, Entity, Verdict]], *, now: datetime
-    ) -> list[Case]:
-        """Open, route, assign and alert a case per complaint, in bulk: one load query per
-        team, one executemany of cases and one of their events (see
-        :func:`~monitor.cases.open_cases`), one history query and one key check."""
-        loads: dict[str, dict[str, int]] = {}
-        openings: list[Opening] = []
-        for row, entity, verdict in complaints:
-            severity = str(verdict.severity)
-            decision = route(
-                self.settings,
-                entity=entity,
-                platform=row.platform,
-                language=verdict.language,
-                severity=severity,
-                text=row.text,
-            )
-            if decision.team not in loads:
-                loads[decision.team] = open_counts(session, decision.team)
-            load = loads[decision.team]
-            team = self.settings.teams[decision.team]
-            assignment = choose_owner(team, open_cases=load, now=now)
-            if assignment.owner is not None:
-                load[assignment.owner] = load.get(assignment.owner, 0) + 1
-            detail: dict[str, str] = {"route": decision.reason, "assignment": assignment.reason}
-            if assignment.until is not None:
-                detail["unassigned_until"] = assignment.until.isoformat()
-            openings.append(
-                Opening(row, entity.id, decision.team, severity, assignment.owner, detail)
-            )
-        cases = open_cases(session, openings, now=now)
-        if cases:
-            enqueue_case_alerts(session, cases, self.settings, now=now)
-        return cases
-
     # -- helpers ----------------------------------------------------------------------------
     def _language_allowed(self, entity_id: str, language: str) -> bool:
         wanted = self._entities[entity_id].languages
         return not wanted or language in wanted or language == "und"
-
-    def _primary(self, found: list[Match]) -> Entity:
-        entities = [self._entities[m.entity_id] for m in found]
-        return min(entities, key=lambda e: _KIND_PRIORITY[e.kind])
 
     @staticmethod
     def _post_values(

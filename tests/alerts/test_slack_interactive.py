@@ -42,7 +42,7 @@ class Recorder:
 
     def __init__(self) -> None:
         self.actions: list[tuple[str, int, str, str]] = []
-        self.commands: list[tuple[str, str, str]] = []
+        self.commands: list[tuple[str, str, str, str]] = []
         self.fail_with: BaseException | None = None
         self.command_reply: str = "2 open cases for support"
         self.called = threading.Event()
@@ -54,8 +54,8 @@ class Recorder:
             raise self.fail_with
         return f"Done: {action} on case {case_id} for @{user_name}"
 
-    def on_command(self, text: str, user_id: str, channel_id: str) -> str:
-        self.commands.append((text, user_id, channel_id))
+    def on_command(self, text: str, user_id: str, user_name: str, channel_id: str) -> str:
+        self.commands.append((text, user_id, user_name, channel_id))
         self.called.set()
         if self.fail_with is not None:
             raise self.fail_with
@@ -194,7 +194,7 @@ def test_the_slash_command_returns_the_handlers_text(
     body = slash_command_body("open support", response_url=slack.response_url("cmd"))
     assert dispatch_signed(app, body, SECRET).status == 200
     answer = reply(slack, "cmd")
-    assert handler.commands == [("open support", "U0ANA", "C0SUPPORT")]
+    assert handler.commands == [("open support", "U0ANA", "ana", "C0SUPPORT")]
     assert answer["text"] == "2 open cases for support"
     assert answer["response_type"] == "ephemeral"
 
@@ -230,7 +230,7 @@ def test_http_mode_verifies_signatures_over_the_wire(app: App, handler: Recorder
         assert requests.get(server.url.replace("/slack/events", "/"), timeout=5).status_code == 404
     finally:
         server.stop()
-    assert handler.commands == [("open support", "U0ANA", "C0SUPPORT")]
+    assert handler.commands == [("open support", "U0ANA", "ana", "C0SUPPORT")]
 
 
 def test_http_mode_refuses_an_app_without_a_signing_secret(

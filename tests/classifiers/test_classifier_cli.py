@@ -225,6 +225,14 @@ def _labels_in_database(config: Path) -> None:
                     actor="ana",
                 ),
                 Label(text="whatever", language="en", task="topic", label="x", actor="ana"),
+                # no model learns Persian complaints (a rule scores them)
+                Label(
+                    text="سفارشم هنوز نرسیده",
+                    language=None,
+                    task="complaint",
+                    label="complaint",
+                    actor="ana",
+                ),
             ]
         )
     engine.dispose()
@@ -271,7 +279,7 @@ def test_train_with_database_labels(app: typer.Typer, tmp_path: Path) -> None:
     result = _train(app, "-c", config, "--data", data, "--out", out)
     assert "complaint-en: 13 texts (1 from the database)" in result.stdout
     assert "sentiment-fa: 6 texts (2 from the database)" in result.stdout
-    assert "skipped 1 database labels" in result.stdout
+    assert "skipped 2 database labels" in result.stdout
     clf = load_classifier(model_dir=out)
     [v] = clf.classify(["@acme my parcel never arrived, still waiting for a refund"])
     assert v.is_complaint

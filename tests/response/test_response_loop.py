@@ -209,7 +209,7 @@ def test_buttons_change_state_once_and_land_in_the_audit_trail(world: dict[str, 
         assert [e.target for e in escalations] == ["#support"]
         assert "<@U0LENA001>" in escalations[0].payload["text"]
 
-    listing = actions.on_command("", "U0BOB0001", "C0SOMEWHERE")
+    listing = actions.on_command("", "U0BOB0001", "bob", "C0SOMEWHERE")
     assert listing.startswith("support: 1 open case(s)") and f"RW-{case.id}" in listing
 
     actions.on_action("not_complaint", case.id, "U0ALICE01", "Alice")
@@ -217,7 +217,7 @@ def test_buttons_change_state_once_and_land_in_the_audit_trail(world: dict[str, 
     assert count(app, Label, Label.label == "not_complaint", Label.task == "complaint") == 1
     assert case_of(app, p.native_id).status == CaseStatus.DISMISSED
     assert "already" in actions.on_action("resolve", case.id, "U0ALICE01", "Alice")
-    assert actions.on_command("support", "U0BOB0001", "C0X") == "support: no open cases."
+    assert actions.on_command("support", "U0BOB0001", "bob", "C0X") == "support: no open cases."
 
     kinds = [k for k, _ in events(app, case.id)]
     assert kinds == ["opened", "claimed", "responded", "escalated", "dismissed"]
@@ -230,6 +230,44 @@ def test_buttons_change_state_once_and_land_in_the_audit_trail(world: dict[str, 
         "Marked not a complaint by Alice",
     ]
     assert sink.updates[-1][1].extra["actions"] == []  # a closed case has no buttons
+
+
+def test_a_missed_complaint_becomes_a_case_and_a_label(world: dict[str, Any]) -> None:
+    """/replywatch case <link>: the classifier let a complaint through; a person opens its
+    case from Slack, routed and alerted as the pipeline would, and the correction is kept."""
+    app, source, sink, _ = build(world)
+    clock: FakeClock = world["clock"]
+    missed = post(clock, "NovaBrew, three weeks and nobody answers me", handle="maria")
+    own = post(clock, "@maria NovaBrew here, sorry!", handle="NovaBrew", in_reply_to="1")
+    source.add(missed, own)
+    app.poll(source)
+    assert count(app, Case) == 0  # the tagged classifier sees no complaint word
+    actions = app.actions()
+    clock.advance(timedelta(hours=2))
+
+    reply = actions.on_command(f"case <{missed.url}>", "U0BOB0001", "bob", "C0X")
+    assert reply.startswith("RW-") and "@maria's x post: support, owner alice, normal" in reply
+    case = case_of(app, missed.native_id)
+    assert case.opened_at == missed.created_at  # the customer has waited since posting
+    assert count(app, Label, Label.label == "complaint", Label.task == "complaint") == 1
+    with app.sessions() as s:
+        opened = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).one()
+        label = s.scalars(select(Label)).one()
+    assert opened.kind == "opened"
+    assert opened.detail["opened_by"] == label.actor == "bob (slack:U0BOB0001)"
+    assert (label.text, label.post_id) == (missed.text, case.post_id)
+    app.deliver()
+    assert [m.channel for m in sink.top_level()] == ["#support"]
+
+    again = actions.on_command(f"case x:{missed.native_id}", "U0BOB0001", "bob", "C0X")
+    assert again == f"RW-{case.id} already covers that post (open)."
+    assert "brand's own" in actions.on_command(f"case {own.url}", "U0BOB0001", "bob", "C0X")
+    assert "No stored mention" in actions.on_command(
+        "case https://x.com/someone/status/999999", "U0BOB0001", "bob", "C0X"
+    )
+    assert "Which post?" in actions.on_command("case", "U0BOB0001", "bob", "C0X")
+    assert count(app, Case) == 1
+    assert count(app, Label) == 1
 
 
 def test_an_update_waits_for_its_first_message(world: dict[str, Any]) -> None:

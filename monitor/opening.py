@@ -1,0 +1,76 @@
+"""Open cases for complaints: routed to a team, assigned within it, alerted.
+
+What the pipeline does for the complaints of each batch, and what ``/replywatch case`` does
+for one the classifier missed. The caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from monitor.cases import Opening, open_cases, open_counts
+from monitor.models import Case, Post
+from monitor.notify import enqueue_case_alerts
+from monitor.routing import choose_owner, route
+from monitor.settings import Entity, Settings
+
+__all__ = ["Complaint", "open_routed", "primary_entity"]
+
+#: When a post names several watched entities, the case belongs to the most specific one.
+_KIND_PRIORITY = {"staff": 0, "product": 1, "brand": 2}
+
+
+def primary_entity(entities: Iterable[Entity]) -> Entity:
+    """The entity a post about several belongs to: staff, then product, then brand."""
+    return min(entities, key=lambda e: _KIND_PRIORITY[e.kind])
+
+
+@dataclass(frozen=True)
+class Complaint:
+    """A stored post to open a case for, with what routing reads."""
+
+    post: Post
+    entity: Entity
+    language: str
+    severity: str
+    #: Added to the case's "opened" event (who opened it by hand, say).
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+def open_routed(
+    session: Session, settings: Settings, complaints: Sequence[Complaint], *, now: datetime
+) -> list[Case]:
+    """Open, route, assign and alert a case per complaint, in bulk: one load query per
+    team, one executemany of cases and one of their events (see
+    :func:`~monitor.cases.open_cases`), one history query and one key check."""
+    loads: dict[str, dict[str, int]] = {}
+    openings: list[Opening] = []
+    for c in complaints:
+        decision = route(
+            settings,
+            entity=c.entity,
+            platform=c.post.platform,
+            language=c.language,
+            severity=c.severity,
+            text=c.post.text,
+        )
+        if decision.team not in loads:
+            loads[decision.team] = open_counts(session, decision.team)
+        load = loads[decision.team]
+        assignment = choose_owner(settings.teams[decision.team], open_cases=load, now=now)
+        if assignment.owner is not None:
+            load[assignment.owner] = load.get(assignment.owner, 0) + 1
+        detail = {**c.detail, "route": decision.reason, "assignment": assignment.reason}
+        if assignment.until is not None:
+            detail["unassigned_until"] = assignment.until.isoformat()
+        openings.append(
+            Opening(c.post, c.entity.id, decision.team, c.severity, assignment.owner, detail)
+        )
+    cases = open_cases(session, openings, now=now)
+    if cases:
+        enqueue_case_alerts(session, cases, settings, now=now)
+    return cases
