@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor import cases, outbox
 from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
 from monitor.cases import OPEN
-from monitor.models import Case, CaseEvent, Label, OutboxKind, Post
+from monitor.models import Case, CaseEvent, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
 from monitor.opening import Complaint, open_routed, primary_entity
 from monitor.post_links import bare_link, post_keys
@@ -192,9 +192,10 @@ class CaseActions:
                 "from it). Teams: " + ", ".join(sorted(self.settings.teams))
             )
         if words and words[0] == "case":
-            if len(words) != 2:
+            if len(words) < 2:
                 return "Which post? /replywatch case <link to the post>"
-            return self._open_missed(words[1], actor_name(user_id, user_name))
+            ref = text.split(maxsplit=1)[1]  # a Slack link's label may hold spaces
+            return self._open_missed(ref, actor_name(user_id, user_name))
         team = words[0] if words else self._team_for(user_id, channel_id)
         if team is None or team not in self.settings.teams:
             return "Which team? /replywatch <team>, one of: " + ", ".join(
@@ -262,17 +263,7 @@ class CaseActions:
                 {"opened_by": actor, "classifier_complaint": f"{post.complaint}"},
             )
             [case] = open_routed(session, self.settings, [complaint], now=now)
-            session.add(
-                Label(
-                    post_id=post.id,
-                    text=post.text,
-                    language=post.language,
-                    task="complaint",
-                    label="complaint",
-                    actor=actor,
-                    created_at=now,
-                )
-            )
+            cases.keep_label(session, post, "complaint", actor=actor, now=now)
             if any(mode != "off" for mode in self.settings.acknowledgements.modes.values()):
                 plan_acknowledgement(session, case, self.settings, self.templates, now=now)
             owner = f"owner {case.owner}" if case.owner else "unassigned"

@@ -28,6 +28,7 @@ __all__ = [
     "cases_answered_by",
     "claim",
     "dismiss",
+    "keep_label",
     "open_case",
     "open_cases",
     "open_counts",
@@ -271,6 +272,22 @@ def resolve(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
     return True
 
 
+def keep_label(session: Session, post: Post, label: str, *, actor: str, now: datetime) -> None:
+    """A person's complaint verdict on ``post`` (``complaint`` or ``not_complaint``), kept as
+    training data for ``replywatch classifier train``."""
+    session.add(
+        Label(
+            post_id=post.id,
+            text=post.text,
+            language=post.language,
+            task="complaint",
+            label=label,
+            actor=actor,
+            created_at=now,
+        )
+    )
+
+
 def dismiss(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
     """ "Not a complaint": close the case and keep the verdict as a classifier label.
 
@@ -283,17 +300,7 @@ def dismiss(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
     if case.resolved_at is None:
         case.resolved_at = now
     case.updated_at = now
-    session.add(
-        Label(
-            post_id=case.post_id,
-            text=case.post.text,
-            language=case.post.language,
-            task="complaint",
-            label="not_complaint",
-            actor=actor,
-            created_at=now,
-        )
-    )
+    keep_label(session, case.post, "not_complaint", actor=actor, now=now)
     add_event(session, case, "dismissed", actor=actor, now=now, detail={"label": "not_complaint"})
     return True
 

@@ -245,7 +245,7 @@ def test_a_missed_complaint_becomes_a_case_and_a_label(world: dict[str, Any]) ->
     actions = app.actions()
     clock.advance(timedelta(hours=2))
 
-    reply = actions.on_command(f"case <{missed.url}>", "U0BOB0001", "bob", "C0X")
+    reply = actions.on_command(f"case <{missed.url}|maria's post>", "U0BOB0001", "bob", "C0X")
     assert reply.startswith("RW-") and "@maria's x post: support, owner alice, normal" in reply
     case = case_of(app, missed.native_id)
     assert case.opened_at == missed.created_at  # the customer has waited since posting
