@@ -172,6 +172,8 @@ def test_the_response_loop_end_to_end(
     tom = x.add_tweet("tom", "NovaBrew broken, my lawyer will hear of this")
     staff = x.add_tweet("sam", "Dana Reyes is the worst boss")
     x.add_tweet("fan", "I love NovaBrew")  # praise: stored, no case
+    # a complaint the classifier misses: stored, no case, until someone opens one from Slack
+    missed = x.add_tweet("lena", "NovaBrew, three weeks and nobody answers me")
 
     daemon = Daemon(settings, x, slack, clock)
     try:
@@ -297,8 +299,24 @@ def test_the_response_loop_end_to_end(
         assert dispatch_signed(bolt_for(daemon), here, SECRET).status == 200
         assert slack.responses["here"][0]["text"].startswith("legal: 1 open case(s)")
 
+        # /replywatch case <link>: the missed complaint becomes a case, alerted like the rest
+        link = f"<https://x.com/lena/status/{missed}|x.com/lena/status/{missed}>"
+        opened = slash_command_body(
+            f"case {link}", user_id="U0BOB0001", response_url=slack.response_url("case")
+        )
+        assert dispatch_signed(bolt_for(daemon), opened, SECRET).status == 200
+        missed_case = case_for(daemon.app, missed)
+        assert slack.responses["case"][0]["text"].startswith(f"RW-{missed_case.id} opened")
+        drain(daemon.app, clock, rounds=1)
+        top = [m for m in slack.in_channel("support") if m.thread_ts is None]
+        assert top[-1].ts == case_for(daemon.app, missed).slack_ts
+        # and X's auto acknowledgement applies to it as to any case, once, after its delay
+        clock.advance(timedelta(minutes=2))
+        drain(daemon.app, clock)
+        assert len(replies_to(x, missed)) == 1
+
         # still exactly one top-level alert per case, and the sink kept one message a second
-        for native_id in (maria, ali, tom, staff):
+        for native_id in (maria, ali, tom, staff, missed):
             key = f"alert:x:{native_id}"
             alerts = [
                 m
