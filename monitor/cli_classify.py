@@ -362,6 +362,7 @@ def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]
     from sqlalchemy import select
 
     from classifiers import detect_languages
+    from classifiers.offline import sentiment_model_name
     from classifiers.train import SETS, Example
     from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
@@ -385,8 +386,9 @@ def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]
         label = (r.label or "").strip().lower()
         lang = (r.language or languages.get(i, "und")).strip().lower()[:2]
         if task == "complaint":
-            # only English complaints have a model to learn; the others are scored by a rule
-            name = f"complaint-{lang}" if lang in ("ar", "fa", "tl") else "complaint-en"
+            # only posts routed to English have a complaint model; a rule scores the others
+            english = sentiment_model_name(lang) == "sentiment-en"
+            name = "complaint-en" if english else f"complaint-{lang}"
         elif task == "sentiment":
             name = f"sentiment-{lang}"
         else:
