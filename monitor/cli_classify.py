@@ -9,6 +9,8 @@
 - ``classifier train`` refits the offline models on ``../shared/data`` (or ``--data``) plus
   the corrected labels in the database of ``-c CONFIG``, and writes the artifact into that
   config's ``classifier.model_dir`` (the daemon reads it there), ``--out``, or the package.
+- ``classifier finetune --base MODEL --out DIR`` fine-tunes a transformer into the transformers
+  backend's sentiment (or, ``--task complaint``, complaint) model (:mod:`classifiers.finetune`).
 
 Bad input (a missing file, a CSV without ``text``/``label``, labels the task does not know,
 a bad config) prints one ``error:`` line and exits with code 2.
@@ -343,6 +345,47 @@ def _train(
     typer.echo(f"wrote {path}")
 
 
+def _finetune(
+    base: Annotated[str, typer.Option(help="pretrained encoder: hub id or local directory")],
+    out: Annotated[Path, typer.Option(help="folder to write the fine-tuned model to")],
+    task: Annotated[Task, typer.Option(help="which model to make")] = Task.sentiment,
+    data: Annotated[
+        Path | None, typer.Option(help="base labelled data (default ../shared/data)")
+    ] = None,
+    cv: Annotated[int, typer.Option(min=0, help="first measure K-fold CV macro-F1")] = 0,
+    device: Annotated[str, typer.Option(help="cpu, cuda, cuda:N, mps")] = "cpu",
+    epochs: Annotated[int, typer.Option(min=1)] = 4,
+    learning_rate: Annotated[float, typer.Option(min=0.0)] = 5e-5,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+) -> None:
+    """Fine-tune a transformer into the transformers backend's sentiment or complaint model.
+
+    Needs the ``transformers`` extra and the base model (downloaded once from the hub, or a
+    local directory); a GPU makes it minutes instead of hours."""
+    from classifiers.finetune import Recipe, run
+
+    if data is not None and not data.is_dir():
+        raise _fail(f"{data}: no such data folder")
+    recipe = Recipe(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size)
+    try:  # the CV figures and the epochs are reported as they come
+        run(
+            base,
+            task.value,
+            out,
+            data_dir=data,
+            folds=cv,
+            recipe=recipe,
+            device=device,
+            progress=typer.echo,
+        )
+    except ReplywatchError as exc:
+        raise _fail(str(exc)) from None
+    setting = "sentiment_model" if task is Task.sentiment else "complaint_model"
+    typer.echo(
+        f"wrote {out}: use it with classifier.backend: transformers, classifier.{setting}: {out}"
+    )
+
+
 def _current_model(target: Path) -> Artifact:
     """The model whose models a refit keeps where it has no base data: the one in ``target``,
     else (none yet, or unreadable, an older format say) the shipped one."""
@@ -402,9 +445,10 @@ def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``classify`` and the ``classifier`` group (``eval``, ``train``) to ``app``."""
+    """Add ``classify`` and the ``classifier`` group (``eval``, ``train``, ``finetune``)."""
     app.command("classify")(_classify)
     group = typer.Typer(help="Evaluate and retrain the classifiers.", no_args_is_help=True)
     group.command("eval")(_eval)
     group.command("train")(_train)
+    group.command("finetune")(_finetune)
     app.add_typer(group, name="classifier")

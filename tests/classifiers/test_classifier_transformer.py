@@ -2,6 +2,7 @@
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ transformers = pytest.importorskip("transformers")
 
 from classifiers import OfflineClassifier, load_classifier  # noqa: E402
 from classifiers.transformer import TransformerClassifier  # noqa: E402
+from tests.classifiers.tiny_models import save_tiny_model  # noqa: E402
 
 TEXTS = [
     "my order is late",
@@ -25,43 +27,9 @@ WORDS = sorted({word for text in TEXTS for word in text.split()})
 
 
 def _save_tiny_model(
-    path: Path,
-    id2label: dict[int, str] | None,
-    num_labels: int,
-    *,
-    arch: str = "bert",
-    layers: int = 1,
+    path: Path, id2label: dict[int, str] | None, num_labels: int, **kwargs: Any
 ) -> Path:
-    path.mkdir(parents=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(WORDS))]
-    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = transformers.BertTokenizerFast(vocab_file=str(path / "vocab.txt"))
-    kwargs = (
-        {"id2label": id2label, "label2id": {v: k for k, v in id2label.items()}} if id2label else {}
-    )
-    config_class, model_class = {
-        "bert": (transformers.BertConfig, transformers.BertForSequenceClassification),
-        "xlm-roberta": (
-            transformers.XLMRobertaConfig,
-            transformers.XLMRobertaForSequenceClassification,
-        ),
-    }[arch]
-    config = config_class(
-        vocab_size=len(vocab),
-        pad_token_id=0,  # [PAD] of the word-piece vocabulary above
-        hidden_size=16,
-        num_hidden_layers=layers,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-        num_labels=num_labels,
-        **kwargs,
-    )
-    torch.manual_seed(len(path.name))
-    model = model_class(config)
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return save_tiny_model(path, id2label, num_labels, words=WORDS, **kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,304 @@
+"""Fine-tune a transformers encoder into the transformer backend's sentiment or complaint model.
+
+``replywatch classifier finetune --base MODEL --task sentiment --out DIR``, where the team has
+a pretrained encoder (a hub id or a local directory: ``intfloat/multilingual-e5-small``,
+``xlm-roberta-base``...) and, ideally, a GPU; then set ``classifier.backend: transformers``
+and point ``classifier.sentiment_model`` (or ``complaint_model``) at DIR.
+
+- ``sentiment``: one multilingual model (negative / neutral / positive) on every sentiment
+  set together (English, Arabic, Persian, Tagalog), as the backend reads every language with
+  one model; ``complaint``: complaint / not_complaint on ``complaints-en``.
+- ``--cv K`` measures first: one stratified K-fold split over the task's sets (strata: set
+  and label), a model fine-tuned per fold, the held-out posts classified as in production
+  (the backend's loading and batching, :meth:`OfflineClassifier.verdicts` on the model's
+  probabilities), and macro-F1 per set over that set's labels.
+
+Training: AdamW with linear warm-up and decay, class-balanced cross-entropy (the figure that
+counts is macro-F1), dynamic padding, bf16 autocast on a GPU. The folder holds the model, its
+tokenizer and ``replywatch-finetune.json`` (base, task, rows, recipe, CV figures); no
+training text is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifiers.offline import OfflineClassifier
+from classifiers.train import SETS, Example, default_data_dir, load_base_data
+from classifiers.transformer import (
+    _import_torch,
+    _Model,
+    map_complaint_labels,
+    map_sentiment_labels,
+)
+from monitor.errors import ClassifierError
+
+__all__ = ["TASKS", "Recipe", "cross_validate", "finetune", "run", "save"]
+
+#: task -> (the base sets it trains on, its label names in model order)
+TASKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "sentiment": (
+        ("sentiment-en", "sentiment-ar", "sentiment-fa", "sentiment-tl"),
+        ("negative", "neutral", "positive"),
+    ),
+    "complaint": (("complaint-en",), ("not_complaint", "complaint")),
+}
+META_FILE = "replywatch-finetune.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """Fine-tuning hyperparameters; the defaults suit a base-sized or small encoder."""
+
+    epochs: int = 4
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    max_length: int = 128
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    seed: int = 0
+
+
+def task_data(task: str, root: Path) -> dict[str, list[Example]]:
+    """The task's labelled sets found under ``root``; :class:`ClassifierError` if none is."""
+    if task not in TASKS:
+        raise ClassifierError(f"unknown task {task!r}: use one of {', '.join(TASKS)}")
+    data = load_base_data(root)
+    found = {name: data[name] for name in TASKS[task][0] if data.get(name)}
+    if not found:
+        folders = ", ".join(f"{SETS[name][0]}/" for name in TASKS[task][0])
+        raise ClassifierError(
+            f"no base data for {task} under {root}: it trains on {folders}; pass --data DIR, "
+            "the folder that holds them"
+        )
+    return found
+
+
+def finetune(
+    base: str,
+    examples: Sequence[Example],
+    task: str,
+    *,
+    recipe: Recipe = Recipe(),
+    device: str = "cpu",
+    progress: Callable[[str], None] | None = None,
+) -> tuple[Any, Any]:
+    """A (model, tokenizer) fine-tuned from ``base`` on ``examples`` for ``task``."""
+    torch, transformers = _import_torch()
+    labels = TASKS[task][1]
+    unknown = sorted({e.label for e in examples} - set(labels))
+    if unknown:
+        raise ClassifierError(f"labels {unknown} are not {task} labels {list(labels)}")
+    tokenizer, model = _load_base(transformers, base, labels)
+    try:
+        dev = torch.device(device)
+        model.to(dev)
+    except (RuntimeError, AssertionError) as exc:
+        raise ClassifierError(f"cannot use device {device!r}: {exc}") from exc
+    torch.manual_seed(recipe.seed)
+    y = np.array([labels.index(e.label) for e in examples])
+    ids = tokenizer(
+        [e.text for e in examples], truncation=True, max_length=recipe.max_length, padding=False
+    )["input_ids"]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    counts = np.bincount(y, minlength=len(labels)).astype(float)
+    weights = np.where(counts > 0, len(y) / (len(labels) * np.maximum(counts, 1)), 0.0)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32).to(dev))
+    decay = [p for n, p in model.named_parameters() if not _no_decay(n)]
+    rest = [p for n, p in model.named_parameters() if _no_decay(n)]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest}],
+        lr=recipe.learning_rate,
+        weight_decay=0.0,
+    )
+    steps_per_epoch = math.ceil(len(y) / recipe.batch_size)
+    total = steps_per_epoch * recipe.epochs
+    schedule = transformers.get_linear_schedule_with_warmup(
+        optimizer, int(recipe.warmup * total), total
+    )
+    rng = np.random.default_rng(recipe.seed)
+    autocast = dev.type == "cuda" and torch.cuda.is_bf16_supported()
+    model.train()
+    for epoch in range(recipe.epochs):
+        started, running = time.monotonic(), torch.zeros((), device=dev)
+        order = rng.permutation(len(y))
+        for step in range(steps_per_epoch):
+            rows = order[step * recipe.batch_size : (step + 1) * recipe.batch_size]
+            batch = _padded(torch, [ids[int(i)] for i in rows], pad, dev)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=autocast):
+                logits = model(**batch).logits
+            loss = loss_fn(logits.float(), torch.as_tensor(y[rows], device=dev))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            optimizer.zero_grad(set_to_none=True)
+            running += loss.detach()
+        if progress:
+            progress(
+                f"epoch {epoch + 1}/{recipe.epochs}: loss {float(running) / steps_per_epoch:.3f} "
+                f"({time.monotonic() - started:.0f} s)"
+            )
+    model.eval()
+    return model, tokenizer
+
+
+def _padded(torch: Any, rows: Sequence[Sequence[int]], pad: int, device: Any) -> dict[str, Any]:
+    """Token ids padded to the batch's longest row, and the attention mask, on ``device``."""
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), pad, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1
+    return {
+        "input_ids": torch.from_numpy(ids).to(device),
+        "attention_mask": torch.from_numpy(mask).to(device),
+    }
+
+
+def _no_decay(name: str) -> bool:
+    return name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+
+
+def _load_base(transformers: Any, base: str, labels: Sequence[str]) -> tuple[Any, Any]:
+    """Tokenizer and model with a new head for ``labels``; a base that is already a
+    classifier gets the new head too. Its load report (the head "newly initialized") and
+    progress bars are expected here, so they are kept quiet."""
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(base)
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
+            base,
+            num_labels=len(labels),
+            id2label=dict(enumerate(labels)),
+            label2id={name: i for i, name in enumerate(labels)},
+            ignore_mismatched_sizes=True,
+        )
+    except Exception as exc:  # OSError, ValueError, HTTP errors, corrupt files...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ClassifierError(f"cannot load base model {base!r}: {reason}") from exc
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+        transformers.logging.enable_progress_bar()
+    return tokenizer, model
+
+
+def save(model: Any, tokenizer: Any, out: Path, meta: dict[str, Any]) -> Path:
+    """Write the model, its tokenizer and the recipe into ``out``, ready for the backend."""
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    (out / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+    return out
+
+
+def predict(path: Path, texts: Sequence[str], task: str, *, device: str) -> list[str]:
+    """Labels for ``texts`` from the fine-tuned model in ``path``, through the backend's own
+    loading and batching and the offline classifier's verdicts, as in production."""
+    model = _Model(str(path), device=device, quantize=False, max_length=128, max_batch_tokens=4096)
+    probs = model.probabilities(texts, batch_size=64)
+    offline = OfflineClassifier()
+    if task == "complaint":
+        column = probs[:, map_complaint_labels(model.id2label)]
+        verdicts = offline.verdicts(texts, complaint=column)
+        return ["complaint" if v.is_complaint else "not_complaint" for v in verdicts]
+    sentiment = probs @ map_sentiment_labels(model.id2label)
+    return [v.sentiment.value for v in offline.verdicts(texts, sentiment=sentiment)]
+
+
+def cross_validate(
+    base: str,
+    data: dict[str, list[Example]],
+    task: str,
+    *,
+    folds: int,
+    recipe: Recipe = Recipe(),
+    device: str = "cpu",
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, float]:
+    """Macro-F1 (%) per set by one stratified ``folds``-fold split over the task's sets."""
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import StratifiedKFold
+
+    names = list(data)
+    rows = [(name, e) for name in names for e in data[name]]
+    strata = np.array([f"{name}:{e.label}" for name, e in rows])
+    small = {s: n for s, n in Counter(strata.tolist()).items() if n < folds}
+    if small:
+        raise ClassifierError(
+            f"cannot run {folds}-fold cross-validation: each set's labels need at least "
+            f"{folds} rows (have {small})"
+        )
+    pred = np.empty(len(rows), dtype=object)
+    splits = StratifiedKFold(folds, shuffle=True, random_state=recipe.seed)
+    for k, (train, test) in enumerate(splits.split(np.zeros(len(rows)), strata), 1):
+        if progress:
+            progress(f"fold {k}/{folds}: {len(train)} rows to train, {len(test)} held out")
+        model, tokenizer = finetune(
+            base, [rows[i][1] for i in train], task, recipe=recipe, device=device, progress=progress
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            save(model, tokenizer, Path(tmp), {})
+            del model
+            pred[test] = predict(Path(tmp), [rows[i][1].text for i in test], task, device=device)
+    figures = {}
+    for name in names:
+        idx = [i for i, (n, _) in enumerate(rows) if n == name]
+        truth = [rows[i][1].label for i in idx]
+        score = f1_score(truth, pred[idx].astype(str), labels=sorted(set(truth)), average="macro")
+        figures[name] = round(100 * float(score), 1)
+    return figures
+
+
+def run(
+    base: str,
+    task: str,
+    out: Path,
+    *,
+    data_dir: Path | None = None,
+    folds: int = 0,
+    recipe: Recipe = Recipe(),
+    device: str = "cpu",
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Cross-validate (with ``folds``), fine-tune on all the task's data and save to ``out``;
+    the metadata written beside the model."""
+    data = task_data(task, data_dir or default_data_dir())
+    figures: dict[str, float] = {}
+    if folds:
+        figures = cross_validate(
+            base, data, task, folds=folds, recipe=recipe, device=device, progress=progress
+        )
+        if progress:
+            for name, f1 in figures.items():
+                progress(f"{name}: macro-F1 {f1:.1f} ({folds}-fold CV)")
+    examples = [e for rows in data.values() for e in rows]
+    if progress:
+        progress(f"fine-tuning on all {len(examples)} rows")
+    model, tokenizer = finetune(
+        base, examples, task, recipe=recipe, device=device, progress=progress
+    )
+    meta = {
+        "base": base,
+        "task": task,
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "rows": {name: len(rows) for name, rows in data.items()},
+        "recipe": asdict(recipe),
+        "cv": {name: {"macro_f1": f1, "folds": folds} for name, f1 in figures.items()},
+    }
+    save(model, tokenizer, out, meta)
+    return meta

@@ -1,0 +1,173 @@
+"""`replywatch classifier finetune` on tiny models and toy data built here (no download)."""
+
+import csv
+import json
+import random
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from classifiers import load_classifier  # noqa: E402
+from classifiers.finetune import META_FILE, Recipe, run  # noqa: E402
+from monitor.cli_classify import register  # noqa: E402
+from tests.classifiers.tiny_models import save_tiny_model  # noqa: E402
+
+# one word carries the label; the others are noise the model must learn to ignore
+SIGNAL = {
+    "negative": ["awful", "broken", "hate"],
+    "neutral": ["parcel", "today", "tuesday"],
+    "positive": ["great", "love", "perfect"],
+    "complaint": ["refund", "late", "missing"],
+    "not_complaint": ["thanks", "nice", "fine"],
+}
+NOISE = ["the", "my", "app", "is", "was", "so", "really", "it", "order", "acme"]
+WORDS = sorted({w for words in SIGNAL.values() for w in words} | set(NOISE))
+SENTIMENT_SETS = {
+    "sentiment-en": ("negative", "neutral", "positive"),
+    "sentiment-ar": ("negative", "neutral", "positive"),
+    "sentiment-fa": ("negative", "positive"),
+    "sentiment-tl": ("negative", "neutral", "positive"),
+}
+# a tiny model needs a bold recipe to learn this in a few seconds on a CPU
+RECIPE = Recipe(epochs=20, batch_size=8, learning_rate=1e-3, warmup=0.0)
+
+
+def _texts(label: str, n: int, rng: random.Random) -> list[str]:
+    out = []
+    for _ in range(n):
+        words = rng.sample(NOISE, 4)
+        words.insert(rng.randrange(5), rng.choice(SIGNAL[label]))
+        out.append(" ".join(words))
+    return out
+
+
+def _write_set(root: Path, folder: str, labels: tuple[str, ...], n: int, seed: int) -> None:
+    rng = random.Random(seed)
+    (root / folder).mkdir(parents=True)
+    with (root / folder / "train.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["text", "label"])
+        for label in labels:
+            writer.writerows((text, label) for text in _texts(label, n, rng))
+
+
+@pytest.fixture
+def toy_data(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    for seed, (folder, labels) in enumerate(SENTIMENT_SETS.items()):
+        _write_set(root, folder, labels, 12, seed)
+    _write_set(root, "complaints-en", ("complaint", "not_complaint"), 16, 9)
+    return root
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    # a two-label classifier as the base of a three-label model: the head is replaced
+    return save_tiny_model(
+        tmp_path / "base", {0: "no", 1: "yes"}, 2, words=WORDS, layers=2, hidden=32
+    )
+
+
+def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
+    toy_data: Path, base: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sentiment-model"
+    meta = run(str(base), "sentiment", out, data_dir=toy_data, folds=2, recipe=RECIPE)
+
+    # the cross-validation figures are per set, and far above chance on separable data
+    assert set(meta["cv"]) == set(SENTIMENT_SETS)
+    assert all(fig["macro_f1"] >= 80 and fig["folds"] == 2 for fig in meta["cv"].values())
+    saved = json.loads((out / META_FILE).read_text())
+    assert saved["task"] == "sentiment" and saved["base"] == str(base)
+    assert saved["rows"] == {
+        "sentiment-en": 36,
+        "sentiment-ar": 36,
+        "sentiment-fa": 24,
+        "sentiment-tl": 36,
+    }
+    assert "awful" not in (out / META_FILE).read_text()  # no training text kept
+
+    # the folder is a model the transformers backend loads, and it has learnt the task
+    clf = load_classifier(backend="transformers", sentiment_model=str(out))
+    rng = random.Random(100)
+    cases = [
+        (text, label) for label in SENTIMENT_SETS["sentiment-en"] for text in _texts(label, 10, rng)
+    ]
+    verdicts = clf.classify([text for text, _ in cases])
+    right = sum(v.sentiment.value == label for v, (_, label) in zip(verdicts, cases, strict=True))
+    assert right >= 27, f"{right} of 30 held-out texts right"
+
+
+@pytest.fixture(scope="module")
+def app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def test_finetune_command_makes_a_complaint_model(
+    app: typer.Typer, toy_data: Path, base: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "complaint-model"
+    args = ["classifier", "finetune", "--base", str(base), "--task", "complaint"]
+    args += ["--out", str(out), "--data", str(toy_data), "--epochs", "20"]
+    args += ["--learning-rate", "1e-3", "--batch-size", "8"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "epoch 20/20" in result.output
+    assert f"classifier.complaint_model: {out}" in result.output
+
+    sentiment = save_tiny_model(tmp_path / "sentiment", None, 3, words=WORDS)
+    clf = load_classifier(
+        backend="transformers", sentiment_model=str(sentiment), complaint_model=str(out)
+    )
+    rng = random.Random(7)
+    complaints, others = _texts("complaint", 10, rng), _texts("not_complaint", 10, rng)
+    verdicts = clf.classify(complaints + others)
+    flagged = [v.is_complaint for v in verdicts]
+    assert sum(flagged[:10]) >= 9 and sum(flagged[10:]) <= 1
+
+
+@pytest.mark.parametrize(
+    ("base_arg", "data_arg", "message"),
+    [
+        ("missing", "toy", "cannot load base model"),
+        ("tiny", "empty", "no base data for sentiment under"),
+        ("tiny", "absent", "no such data folder"),
+    ],
+)
+def test_finetune_command_refuses_bad_input_in_one_line(
+    app: typer.Typer,
+    toy_data: Path,
+    base: Path,
+    tmp_path: Path,
+    base_arg: str,
+    data_arg: str,
+    message: str,
+) -> None:
+    (tmp_path / "empty").mkdir()
+    data = {"toy": toy_data, "empty": tmp_path / "empty", "absent": tmp_path / "absent"}
+    base_path = base if base_arg == "tiny" else tmp_path / "no-such-model"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app,
+        [
+            "classifier",
+            "finetune",
+            "--base",
+            str(base_path),
+            "--out",
+            str(out),
+            "--data",
+            str(data[data_arg]),
+        ],
+    )
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
