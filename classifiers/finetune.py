@@ -228,9 +228,11 @@ def cross_validate(
     folds: int,
     recipe: Recipe = Recipe(),
     device: str = "cpu",
+    extra: Sequence[Example] = (),
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, float]:
-    """Macro-F1 (%) per set by one stratified ``folds``-fold split over the task's sets."""
+    """Macro-F1 (%) per set by one stratified ``folds``-fold split over the task's sets;
+    ``extra`` rows train every fold and are never scored."""
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
@@ -248,8 +250,9 @@ def cross_validate(
     for k, (train, test) in enumerate(splits.split(np.zeros(len(rows)), strata), 1):
         if progress:
             progress(f"fold {k}/{folds}: {len(train)} rows to train, {len(test)} held out")
+        examples = [rows[i][1] for i in train] + list(extra)
         model, tokenizer = finetune(
-            base, [rows[i][1] for i in train], task, recipe=recipe, device=device, progress=progress
+            base, examples, task, recipe=recipe, device=device, progress=progress
         )
         with tempfile.TemporaryDirectory() as tmp:
             save(model, tokenizer, Path(tmp), {})
@@ -273,20 +276,28 @@ def run(
     folds: int = 0,
     recipe: Recipe = Recipe(),
     device: str = "cpu",
+    extra: Sequence[Example] = (),
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Cross-validate (with ``folds``), fine-tune on all the task's data and save to ``out``;
-    the metadata written beside the model."""
+    """Cross-validate (with ``folds``), fine-tune on all the task's data plus ``extra`` (the
+    team's labels) and save to ``out``; the metadata written beside the model."""
     data = task_data(task, data_dir or default_data_dir())
     figures: dict[str, float] = {}
     if folds:
         figures = cross_validate(
-            base, data, task, folds=folds, recipe=recipe, device=device, progress=progress
+            base,
+            data,
+            task,
+            folds=folds,
+            recipe=recipe,
+            device=device,
+            extra=extra,
+            progress=progress,
         )
         if progress:
             for name, f1 in figures.items():
                 progress(f"{name}: macro-F1 {f1:.1f} ({folds}-fold CV)")
-    examples = [e for rows in data.values() for e in rows]
+    examples = [e for rows in data.values() for e in rows] + list(extra)
     if progress:
         progress(f"fine-tuning on all {len(examples)} rows")
     model, tokenizer = finetune(
@@ -297,6 +308,7 @@ def run(
         "task": task,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": {name: len(rows) for name, rows in data.items()},
+        "database_labels": len(extra),
         "recipe": asdict(recipe),
         "cv": {name: {"macro_f1": f1, "folds": folds} for name, f1 in figures.items()},
     }

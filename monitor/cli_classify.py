@@ -349,6 +349,10 @@ def _finetune(
     base: Annotated[str, typer.Option(help="pretrained encoder: hub id or local directory")],
     out: Annotated[Path, typer.Option(help="folder to write the fine-tuned model to")],
     task: Annotated[Task, typer.Option(help="which model to make")] = Task.sentiment,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="settings file: also learn its database's labels"),
+    ] = None,
     data: Annotated[
         Path | None, typer.Option(help="base labelled data (default ../shared/data)")
     ] = None,
@@ -361,14 +365,24 @@ def _finetune(
     """Fine-tune a transformer into the transformers backend's sentiment or complaint model.
 
     Needs the ``transformers`` extra and the base model (downloaded once from the hub, or a
-    local directory); a GPU makes it minutes instead of hours."""
+    local directory); a GPU makes it minutes instead of hours. With ``-c``, the team's
+    corrected labels of this task, in every language, train every model; ``--cv`` still
+    scores the base sets alone."""
     from classifiers.finetune import Recipe, run
+    from classifiers.train import Example
+    from monitor.settings_file import load_settings
 
     if data is not None and not data.is_dir():
         raise _fail(f"{data}: no such data folder")
     recipe = Recipe(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size)
-    try:  # the CV figures and the epochs are reported as they come
-        run(
+    try:
+        extra = []
+        if config is not None:
+            stored = _stored_labels(load_settings(config))
+            labels = _TASK_LABELS[task]
+            extra = [Example(text, lb) for t, lb, _, text in stored if t == task and lb in labels]
+            typer.echo(f"{len(extra)} {task.value} labels from the database")
+        run(  # the CV figures and the epochs are reported as they come
             base,
             task.value,
             out,
@@ -376,6 +390,7 @@ def _finetune(
             folds=cv,
             recipe=recipe,
             device=device,
+            extra=extra,
             progress=typer.echo,
         )
     except ReplywatchError as exc:
@@ -400,13 +415,12 @@ def _current_model(target: Path) -> Artifact:
     return Artifact.load()
 
 
-def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]:
-    """Corrected labels from the database, grouped by the model they train."""
+def _stored_labels(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(task, label, language, text) of every corrected label in the database, lower-cased,
+    the language detected where none was stored."""
     from sqlalchemy import select
 
     from classifiers import detect_languages
-    from classifiers.offline import sentiment_model_name
-    from classifiers.train import SETS, Example
     from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
 
@@ -422,12 +436,25 @@ def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]
     unknown_lang = [i for i, r in enumerate(rows) if not r.language]
     guessed = detect_languages([rows[i].text for i in unknown_lang])
     languages = {i: g.language for i, g in zip(unknown_lang, guessed, strict=True)}
+    return [
+        (
+            (r.task or "").strip().lower(),
+            (r.label or "").strip().lower(),
+            (r.language or languages.get(i, "und")).strip().lower()[:2],
+            r.text,
+        )
+        for i, r in enumerate(rows)
+    ]
+
+
+def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]:
+    """Corrected labels from the database, grouped by the offline model they train."""
+    from classifiers.offline import sentiment_model_name
+    from classifiers.train import SETS, Example
+
     out: dict[str, list] = {}
     skipped = 0
-    for i, r in enumerate(rows):
-        task = (r.task or "").strip().lower()
-        label = (r.label or "").strip().lower()
-        lang = (r.language or languages.get(i, "und")).strip().lower()[:2]
+    for task, label, lang, text in _stored_labels(settings):
         if task == "complaint":
             # only posts routed to English have a complaint model; a rule scores the others
             english = sentiment_model_name(lang) == "sentiment-en"
@@ -440,7 +467,7 @@ def _database_labels(settings: Settings) -> tuple[dict[str, list[Example]], int]
         if name not in SETS or label not in SETS[name][1]:
             skipped += 1
             continue
-        out.setdefault(name, []).append(Example(r.text, label))
+        out.setdefault(name, []).append(Example(text, label))
     return out, skipped
 
 

@@ -15,6 +15,8 @@ transformers = pytest.importorskip("transformers")
 from classifiers import load_classifier  # noqa: E402
 from classifiers.finetune import META_FILE, Recipe, run  # noqa: E402
 from monitor.cli_classify import register  # noqa: E402
+from monitor.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
+from monitor.models import Label  # noqa: E402
 from tests.classifiers.tiny_models import save_tiny_model  # noqa: E402
 
 # one word carries the label; the others are noise the model must learn to ignore
@@ -24,6 +26,9 @@ SIGNAL = {
     "positive": ["great", "love", "perfect"],
     "complaint": ["refund", "late", "missing"],
     "not_complaint": ["thanks", "nice", "fine"],
+    # words only the team's labels in the database teach
+    "team_complaint": ["ignored"],
+    "team_not_complaint": ["lovely"],
 }
 NOISE = ["the", "my", "app", "is", "was", "so", "really", "it", "order", "acme"]
 WORDS = sorted({w for words in SIGNAL.values() for w in words} | set(NOISE))
@@ -33,8 +38,9 @@ SENTIMENT_SETS = {
     "sentiment-fa": ("negative", "positive"),
     "sentiment-tl": ("negative", "neutral", "positive"),
 }
-# a tiny model needs a bold recipe to learn this in a few seconds on a CPU
-RECIPE = Recipe(epochs=20, batch_size=8, learning_rate=1e-3, warmup=0.0)
+# a tiny model needs a bold recipe to learn this in a few seconds on a CPU; with it, six
+# different initialisations all scored 100 in the cross-validation below
+RECIPE = Recipe(epochs=20, batch_size=8, learning_rate=2e-3, warmup=0.0)
 
 
 def _texts(label: str, n: int, rng: random.Random) -> list[str]:
@@ -69,7 +75,7 @@ def toy_data(tmp_path: Path) -> Path:
 def base(tmp_path: Path) -> Path:
     # a two-label classifier as the base of a three-label model: the head is replaced
     return save_tiny_model(
-        tmp_path / "base", {0: "no", 1: "yes"}, 2, words=WORDS, layers=2, hidden=32
+        tmp_path / "base", {0: "no", 1: "yes"}, 2, words=WORDS, hidden=64, dropout=0.0
     )
 
 
@@ -116,7 +122,7 @@ def test_finetune_command_makes_a_complaint_model(
     out = tmp_path / "complaint-model"
     args = ["classifier", "finetune", "--base", str(base), "--task", "complaint"]
     args += ["--out", str(out), "--data", str(toy_data), "--epochs", "20"]
-    args += ["--learning-rate", "1e-3", "--batch-size", "8"]
+    args += ["--learning-rate", "2e-3", "--batch-size", "8"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "epoch 20/20" in result.output
@@ -131,6 +137,68 @@ def test_finetune_command_makes_a_complaint_model(
     verdicts = clf.classify(complaints + others)
     flagged = [v.is_complaint for v in verdicts]
     assert sum(flagged[:10]) >= 9 and sum(flagged[10:]) <= 1
+
+
+CONFIG = """\
+database_url: sqlite:///{db}
+entities:
+  - id: acme
+    kind: brand
+    name: Acme
+    terms: [Acme]
+    team: support
+sources:
+  - name: demo
+    type: jsonl
+    path: posts.jsonl
+teams:
+  support:
+    slack_channel: "#support"
+"""
+
+
+def test_finetune_learns_the_teams_labels_in_every_language(
+    app: typer.Typer, toy_data: Path, base: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    rng = random.Random(3)
+    engine = make_engine(f"sqlite:///{tmp_path / 'rw.db'}")
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        for task, label, key, language in [
+            ("complaint", "complaint", "team_complaint", "en"),
+            ("complaint", "complaint", "team_complaint", "fa"),  # multilingual: it counts
+            ("complaint", "not_complaint", "team_not_complaint", "tl"),
+            ("sentiment", "negative", "team_complaint", "en"),  # another task's: not used
+        ]:
+            session.add_all(
+                Label(text=text, language=language, task=task, label=label, actor="ana")
+                for text in _texts(key, 6, rng)
+            )
+    engine.dispose()
+
+    out = tmp_path / "complaint-model"
+    args = ["classifier", "finetune", "--base", str(base), "--task", "complaint", "-c", str(config)]
+    args += ["--out", str(out), "--data", str(toy_data), "--epochs", "20"]
+    args += ["--learning-rate", "2e-3", "--batch-size", "8", "--cv", "2"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "18 complaint labels from the database" in result.output
+    meta = json.loads((out / META_FILE).read_text())
+    assert meta["database_labels"] == 18
+    assert set(meta["cv"]) == {"complaint-en"}  # the team's labels train, never score
+
+    sentiment = save_tiny_model(tmp_path / "sentiment", None, 3, words=WORDS)
+    clf = load_classifier(
+        backend="transformers", sentiment_model=str(sentiment), complaint_model=str(out)
+    )
+    rng = random.Random(8)
+    verdicts = clf.classify(
+        _texts("team_complaint", 10, rng) + _texts("team_not_complaint", 10, rng)
+    )
+    flagged = [v.is_complaint for v in verdicts]
+    assert sum(flagged[:10]) >= 9 and sum(flagged[10:]) <= 1, flagged
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,7 @@ def save_tiny_model(
     arch: str = "bert",
     layers: int = 1,
     hidden: int = 16,
+    dropout: float = 0.1,
 ) -> Path:
     """A sequence-classification model with a word-piece tokenizer over ``words``."""
     path.mkdir(parents=True)
@@ -72,6 +73,8 @@ def save_tiny_model(
         intermediate_size=2 * hidden,
         max_position_embeddings=64,
         num_labels=num_labels,
+        hidden_dropout_prob=dropout,
+        attention_probs_dropout_prob=dropout,
         **kwargs,
     )
     torch.manual_seed(len(path.name))
