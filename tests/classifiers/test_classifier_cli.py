@@ -11,14 +11,7 @@ from typer.testing import CliRunner, Result
 
 from classifiers import OfflineClassifier, load_classifier
 from classifiers.linear import Artifact
-from monitor.cli_classify import register
-
-
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+from tests.classifiers.label_support import store_labels, write_config
 
 
 def _write_csv(
@@ -179,63 +172,38 @@ def test_eval_cv_with_too_few_rows(app: typer.Typer, tmp_path: Path) -> None:
     assert "cross-validation" in result.stderr
 
 
-CONFIG = """\
-database_url: sqlite:///{db}
-entities:
-  - id: acme
-    kind: brand
-    name: Acme
-    terms: [Acme]
-    team: support
-sources:
-  - name: demo
-    type: jsonl
-    path: posts.jsonl
-teams:
-  support:
-    slack_channel: "#support"
-"""
-
-
 def _labels_in_database(config: Path) -> None:
-    from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
-    from monitor.settings_file import load_settings
 
-    engine = make_engine(load_settings(config).database_url)
-    upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        session.add_all(
-            [
-                Label(
-                    text="پیک خیلی دیر آمد",
-                    language="fa",
-                    task="sentiment",
-                    label="negative",
-                    actor="ana",
-                ),
-                Label(
-                    text="عالی بود", language=None, task="sentiment", label="positive", actor="ana"
-                ),
-                Label(
-                    text="still no refund",
-                    language="en",
-                    task="complaint",
-                    label="complaint",
-                    actor="ana",
-                ),
-                Label(text="whatever", language="en", task="topic", label="x", actor="ana"),
-                # no model learns Persian complaints (a rule scores them)
-                Label(
-                    text="سفارشم هنوز نرسیده",
-                    language=None,
-                    task="complaint",
-                    label="complaint",
-                    actor="ana",
-                ),
-            ]
-        )
-    engine.dispose()
+    store_labels(
+        config,
+        [
+            Label(
+                text="پیک خیلی دیر آمد",
+                language="fa",
+                task="sentiment",
+                label="negative",
+                actor="ana",
+            ),
+            Label(text="عالی بود", language=None, task="sentiment", label="positive", actor="ana"),
+            Label(
+                text="still no refund",
+                language="en",
+                task="complaint",
+                label="complaint",
+                actor="ana",
+            ),
+            Label(text="whatever", language="en", task="topic", label="x", actor="ana"),
+            # no model learns Persian complaints (a rule scores them)
+            Label(
+                text="سفارشم هنوز نرسیده",
+                language=None,
+                task="complaint",
+                label="complaint",
+                actor="ana",
+            ),
+        ],
+    )
 
 
 def _complaint_data(tmp_path: Path) -> Path:
@@ -248,8 +216,7 @@ def _complaint_data(tmp_path: Path) -> Path:
 
 
 def _config_with_labels(tmp_path: Path) -> Path:
-    config = tmp_path / "replywatch.yaml"
-    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    config = write_config(tmp_path)
     _labels_in_database(config)
     return config
 
@@ -327,11 +294,7 @@ def test_the_daemon_reads_the_model_train_writes(
     from monitor.app import App
     from monitor.settings_file import load_settings
 
-    config = tmp_path / "replywatch.yaml"
-    config.write_text(
-        CONFIG.format(db=tmp_path / "rw.db") + "classifier:\n  model_dir: model\n",
-        encoding="utf-8",
-    )
+    config = write_config(tmp_path, "classifier:\n  model_dir: model\n")
     settings = load_settings(config)
     shipped = f"offline@{Artifact.load().version}"
 

@@ -14,9 +14,8 @@ transformers = pytest.importorskip("transformers")
 
 from classifiers import load_classifier  # noqa: E402
 from classifiers.finetune import META_FILE, Recipe, run  # noqa: E402
-from monitor.cli_classify import register  # noqa: E402
-from monitor.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
 from monitor.models import Label  # noqa: E402
+from tests.classifiers.label_support import store_labels, write_config  # noqa: E402
 from tests.classifiers.tiny_models import save_tiny_model  # noqa: E402
 
 # one word carries the label; the others are noise the model must learn to ignore
@@ -109,13 +108,6 @@ def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
     assert right >= 27, f"{right} of 30 held-out texts right"
 
 
-@pytest.fixture(scope="module")
-def app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
-
-
 def test_finetune_command_makes_a_complaint_model(
     app: typer.Typer, toy_data: Path, base: Path, tmp_path: Path
 ) -> None:
@@ -139,44 +131,24 @@ def test_finetune_command_makes_a_complaint_model(
     assert sum(flagged[:10]) >= 9 and sum(flagged[10:]) <= 1
 
 
-CONFIG = """\
-database_url: sqlite:///{db}
-entities:
-  - id: acme
-    kind: brand
-    name: Acme
-    terms: [Acme]
-    team: support
-sources:
-  - name: demo
-    type: jsonl
-    path: posts.jsonl
-teams:
-  support:
-    slack_channel: "#support"
-"""
-
-
 def test_finetune_learns_the_teams_labels_in_every_language(
     app: typer.Typer, toy_data: Path, base: Path, tmp_path: Path
 ) -> None:
-    config = tmp_path / "replywatch.yaml"
-    config.write_text(CONFIG.format(db=tmp_path / "rw.db"), encoding="utf-8")
+    config = write_config(tmp_path)
     rng = random.Random(3)
-    engine = make_engine(f"sqlite:///{tmp_path / 'rw.db'}")
-    upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        for task, label, key, language in [
-            ("complaint", "complaint", "team_complaint", "en"),
-            ("complaint", "complaint", "team_complaint", "fa"),  # multilingual: it counts
-            ("complaint", "not_complaint", "team_not_complaint", "tl"),
-            ("sentiment", "negative", "team_complaint", "en"),  # another task's: not used
-        ]:
-            session.add_all(
-                Label(text=text, language=language, task=task, label=label, actor="ana")
-                for text in _texts(key, 6, rng)
-            )
-    engine.dispose()
+    store_labels(
+        config,
+        [
+            Label(text=text, language=language, task=task, label=label, actor="ana")
+            for task, label, key, language in [
+                ("complaint", "complaint", "team_complaint", "en"),
+                ("complaint", "complaint", "team_complaint", "fa"),  # multilingual: it counts
+                ("complaint", "not_complaint", "team_not_complaint", "tl"),
+                ("sentiment", "negative", "team_complaint", "en"),  # another task's: not used
+            ]
+            for text in _texts(key, 6, rng)
+        ],
+    )
 
     out = tmp_path / "complaint-model"
     args = ["classifier", "finetune", "--base", str(base), "--task", "complaint", "-c", str(config)]
