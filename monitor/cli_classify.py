@@ -1,10 +1,11 @@
-"""``replywatch classify`` and ``replywatch classifier eval|train``.
+"""``replywatch classify`` and ``replywatch classifier eval|train|finetune``.
 
 - ``classify`` reads texts one per line on stdin (blank lines skipped) and writes one JSON
   verdict per line (``--format json``, the default) or a table (``--format table``).
-- ``classifier eval --data CSV`` scores the shipped model on a ``text,label`` CSV; with
-  ``--cv K`` it cross-validates the offline classifier on that CSV instead (the CSV's rows
-  refit the models they train, fold by fold). Prints macro-F1 over the CSV's labels,
+- ``classifier eval --data CSV`` scores the shipped model (or, ``--backend transformers``,
+  the transformer models named) on a ``text,label`` CSV; with ``--cv K`` it cross-validates
+  the offline classifier on that CSV instead (the CSV's rows refit the models they train,
+  fold by fold). Prints macro-F1 over the CSV's labels,
   per-class precision and recall, and the confusion matrix.
 - ``classifier train`` refits the offline models on ``../shared/data`` (or ``--data``) plus
   the corrected labels in the database of ``-c CONFIG``, and writes the artifact into that
@@ -35,6 +36,7 @@ from rich.table import Table
 from monitor.errors import ReplywatchError
 
 if TYPE_CHECKING:
+    from classifiers import Classifier
     from classifiers.linear import Artifact
     from classifiers.train import Example
     from monitor.settings import Settings
@@ -53,6 +55,14 @@ class Task(StrEnum):
     complaint = "complaint"
     sentiment = "sentiment"
 
+
+#: the options that pick a classifier, shared by ``classify`` and ``classifier eval``
+BackendOption = Annotated[str, typer.Option(help="offline or transformers")]
+ModelOption = Annotated[str | None, typer.Option(help="transformers: hub id or local directory")]
+DeviceOption = Annotated[str, typer.Option(help="transformers: cpu, cuda, cuda:N, mps")]
+ModelDirOption = Annotated[
+    Path | None, typer.Option(help="offline artifact folder (from `classifier train --out`)")
+]
 
 _TASK_LABELS = {
     Task.complaint: ("complaint", "not_complaint"),
@@ -103,20 +113,14 @@ def _classify(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="json lines or a table")] = (
         OutputFormat.json
     ),
-    backend: Annotated[str, typer.Option(help="offline or transformers")] = "offline",
-    sentiment_model: Annotated[
-        str | None, typer.Option(help="transformers: hub id or local directory")
-    ] = None,
-    complaint_model: Annotated[
-        str | None, typer.Option(help="transformers: hub id or local directory")
-    ] = None,
-    device: Annotated[str, typer.Option(help="transformers: cpu, cuda, cuda:N, mps")] = "cpu",
+    backend: BackendOption = "offline",
+    sentiment_model: ModelOption = None,
+    complaint_model: ModelOption = None,
+    device: DeviceOption = "cpu",
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     quantize: Annotated[bool, typer.Option(help="transformers: int8 weights (CPU)")] = False,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="complaint threshold")] = 0.5,
-    model_dir: Annotated[
-        Path | None, typer.Option(help="offline artifact folder (from `classifier train --out`)")
-    ] = None,
+    model_dir: ModelDirOption = None,
 ) -> None:
     """Classify texts read one per line on stdin."""
     from classifiers import load_classifier
@@ -198,13 +202,19 @@ def _eval(
         int,
         typer.Option(min=1, help="with --cv: repeat over fold seeds 0..N-1, print mean and sd"),
     ] = 1,
-    model_dir: Annotated[Path | None, typer.Option(help="offline artifact folder")] = None,
+    model_dir: ModelDirOption = None,
+    backend: BackendOption = "offline",
+    sentiment_model: ModelOption = None,
+    complaint_model: ModelOption = None,
+    device: DeviceOption = "cpu",
 ) -> None:
-    """Score the shipped model on a labelled CSV, or with --cv the offline one refit per fold.
+    """Score a classifier on a labelled CSV (the shipped model, or ``--backend transformers``
+    with its models), or with --cv the offline one refit per fold.
 
     On a small set the cross-validated figure moves with the fold split: ``--seeds 5`` runs
-    it on five splits; the tables are the first split's."""
-    from classifiers import load_classifier
+    it on five splits; the tables are the first split's. A transformer model that cannot be
+    loaded is an error here, not a fall back to the offline default."""
+    from classifiers import BACKENDS, DEFAULT_SENTIMENT_MODEL, OfflineClassifier
     from classifiers.linear import Artifact
     from classifiers.offline import sentiment_model_name
     from classifiers.train import (
@@ -217,6 +227,13 @@ def _eval(
 
     if seeds > 1 and not cv:
         raise _fail("--seeds repeats cross-validation: give --cv K as well")
+    if backend not in BACKENDS:
+        raise _fail(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
+    if cv and backend != "offline":
+        raise _fail(
+            "--cv refits the offline default fold by fold; a transformer is cross-validated "
+            "by `replywatch classifier finetune --cv K`"
+        )
     spread: list[float] = []
     try:
         rows = read_labelled_csv(data)
@@ -251,7 +268,17 @@ def _eval(
             pred = runs[0][1].tolist()
             title = f"{cv}-fold cross-validation of the offline default ({task.value})"
         else:
-            clf = load_classifier(model_dir=model_dir)
+            offline = OfflineClassifier(model_dir=model_dir)
+            clf: Classifier = offline
+            if backend == "transformers":
+                from classifiers.transformer import TransformerClassifier
+
+                clf = TransformerClassifier(
+                    sentiment_model=sentiment_model or DEFAULT_SENTIMENT_MODEL,
+                    complaint_model=complaint_model,
+                    device=device,
+                    fallback=offline,
+                )
             verdicts = clf.classify(texts)
             if task is Task.complaint:
                 pred = ["complaint" if v.is_complaint else "not_complaint" for v in verdicts]

@@ -3,10 +3,12 @@
 import csv
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
 import typer
+from sklearn.metrics import f1_score
 from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch")
@@ -79,7 +81,7 @@ def base(tmp_path: Path) -> Path:
 
 
 def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
-    toy_data: Path, base: Path, tmp_path: Path
+    app: typer.Typer, toy_data: Path, base: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "sentiment-model"
     meta = run(str(base), "sentiment", out, data_dir=toy_data, folds=2, recipe=RECIPE)
@@ -106,6 +108,43 @@ def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
     verdicts = clf.classify([text for text, _ in cases])
     right = sum(v.sentiment.value == label for v, (_, label) in zip(verdicts, cases, strict=True))
     assert right >= 27, f"{right} of 30 held-out texts right"
+
+    # and `classifier eval` scores it on a CSV, by the same verdicts
+    held_out = tmp_path / "held-out.csv"
+    with held_out.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("text", "label"), *cases])
+    args = ["classifier", "eval", "--data", str(held_out), "--task", "sentiment"]
+    result = CliRunner().invoke(
+        app, [*args, "--backend", "transformers", "--sentiment-model", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    macro = float(
+        re.search(
+            r"sentiment-model@local\S* on held-out.csv \(sentiment\): 30 texts, "
+            r"macro-F1 ([\d.]+)",
+            result.output,
+        )[1]
+    )
+    assert macro == pytest.approx(
+        100
+        * f1_score(
+            [label for _, label in cases], [v.sentiment.value for v in verdicts], average="macro"
+        ),
+        abs=0.05,
+    )
+
+
+def test_eval_refuses_a_transformer_it_cannot_load_or_cross_validate(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    held_out = tmp_path / "held-out.csv"
+    held_out.write_text("text,label\nthe parcel is late,negative\n", encoding="utf-8")
+    args = ["classifier", "eval", "--data", str(held_out), "--task", "sentiment"]
+    args += ["--backend", "transformers"]
+    missing = CliRunner().invoke(app, [*args, "--sentiment-model", str(tmp_path / "nothing")])
+    assert missing.exit_code == 2 and "cannot load model" in missing.output  # no fall back
+    cv = CliRunner().invoke(app, [*args, "--cv", "2"])
+    assert cv.exit_code == 2 and "classifier finetune --cv" in cv.output
 
 
 def test_finetune_command_makes_a_complaint_model(
