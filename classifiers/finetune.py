@@ -37,6 +37,7 @@ import numpy as np
 from classifiers.offline import OfflineClassifier
 from classifiers.train import SETS, Example, default_data_dir, load_base_data
 from classifiers.transformer import (
+    FINETUNE_META,
     _import_torch,
     _Model,
     map_complaint_labels,
@@ -54,7 +55,7 @@ TASKS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "complaint": (("complaint-en",), ("not_complaint", "complaint")),
 }
-META_FILE = "replywatch-finetune.json"
+META_FILE = FINETUNE_META
 
 
 @dataclass(frozen=True, slots=True)

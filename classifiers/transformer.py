@@ -25,11 +25,14 @@ complaint; ``not_complaint``/``non_complaint``/``no``/``false``/``LABEL_0`` is n
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import warnings
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,9 @@ from classifiers.offline import SENTIMENT_LABELS, OfflineClassifier
 from monitor.errors import ClassifierError
 
 __all__ = ["TransformerClassifier", "map_complaint_labels", "map_sentiment_labels"]
+
+#: What ``classifier finetune`` writes beside a model it trained (base, task, rows, figures).
+FINETUNE_META = "replywatch-finetune.json"
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +156,7 @@ class _Model:
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         limit = getattr(self.tokenizer, "model_max_length", max_length) or max_length
         self.max_length = int(min(max_length, limit))
-        self.version = str(getattr(model.config, "_commit_hash", None) or "local")[:12]
+        self.version = _version(source, model)
 
     def probabilities(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
         """Softmax probabilities (n x num_labels), length-sorted batches, input order kept."""
@@ -173,6 +179,20 @@ class _Model:
                 logits = self.model(**batch).logits.float()
                 out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
         return out
+
+
+def _version(source: str, model: Any) -> str:
+    """A hub model's commit; for a folder ``classifier finetune`` wrote, when it was trained
+    (``ft-20261122T190000``); else ``local``."""
+    commit = getattr(model.config, "_commit_hash", None)
+    if commit:
+        return str(commit)[:12]
+    try:
+        meta = json.loads((Path(source) / FINETUNE_META).read_text(encoding="utf-8"))
+        trained = datetime.fromisoformat(meta["trained_at"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "local"
+    return trained.strftime("ft-%Y%m%dT%H%M%S")
 
 
 def _quantize(torch: Any, model: Any) -> None:

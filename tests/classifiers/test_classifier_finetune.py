@@ -4,6 +4,7 @@ import csv
 import json
 import random
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -99,8 +100,11 @@ def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
     }
     assert "awful" not in (out / META_FILE).read_text()  # no training text kept
 
-    # the folder is a model the transformers backend loads, and it has learnt the task
+    # the folder is a model the transformers backend loads, and it has learnt the task;
+    # its verdicts name it and when it was trained
     clf = load_classifier(backend="transformers", sentiment_model=str(out))
+    trained = datetime.fromisoformat(saved["trained_at"]).strftime("ft-%Y%m%dT%H%M%S")
+    assert clf.name.startswith(f"sentiment-model@{trained}+offline@")
     rng = random.Random(100)
     cases = [
         (text, label) for label in SENTIMENT_SETS["sentiment-en"] for text in _texts(label, 10, rng)
@@ -120,7 +124,7 @@ def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
     assert result.exit_code == 0, result.output
     macro = float(
         re.search(
-            r"sentiment-model@local\S* on held-out.csv \(sentiment\): 30 texts, "
+            rf"sentiment-model@{trained}\S* on held-out.csv \(sentiment\): 30 texts, "
             r"macro-F1 ([\d.]+)",
             result.output,
         )[1]
