@@ -393,9 +393,10 @@ def _finetune(
 
     Needs the ``transformers`` extra and the base model (downloaded once from the hub, or a
     local directory); a GPU makes it minutes instead of hours. With ``-c``, the team's
-    corrected labels of this task, in every language, train every model; ``--cv`` still
-    scores the base sets alone."""
+    corrected labels of this task train it too (complaint labels on posts routed to English
+    only: the complaint model reads no others); ``--cv`` still scores the base sets alone."""
     from classifiers.finetune import Recipe, run
+    from classifiers.offline import sentiment_model_name
     from classifiers.train import Example
     from monitor.settings_file import load_settings
 
@@ -405,10 +406,19 @@ def _finetune(
     try:
         extra = []
         if config is not None:
-            stored = _stored_labels(load_settings(config))
-            labels = _TASK_LABELS[task]
-            extra = [Example(text, lb) for t, lb, _, text in stored if t == task and lb in labels]
-            typer.echo(f"{len(extra)} {task.value} labels from the database")
+            stored = [
+                (label, lang, text)
+                for t, label, lang, text in _stored_labels(load_settings(config))
+                if t == task and label in _TASK_LABELS[task]
+            ]
+            extra = [
+                Example(text, label)
+                for label, lang, text in stored
+                if task is Task.sentiment or sentiment_model_name(lang) == "sentiment-en"
+            ]
+            skipped = len(stored) - len(extra)
+            note = f" ({skipped} outside English skipped)" if skipped else ""
+            typer.echo(f"{len(extra)} {task.value} labels from the database{note}")
         run(  # the CV figures and the epochs are reported as they come
             base,
             task.value,
