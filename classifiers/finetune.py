@@ -178,6 +178,7 @@ def _load_base(transformers: Any, base: str, labels: Sequence[str]) -> tuple[Any
     classifier gets the new head too. Its load report (the head "newly initialized") and
     progress bars are expected here, so they are kept quiet."""
     verbosity = transformers.logging.get_verbosity()
+    bars = transformers.logging.is_progress_bar_enabled()
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     try:
@@ -194,7 +195,8 @@ def _load_base(transformers: Any, base: str, labels: Sequence[str]) -> tuple[Any
         raise ClassifierError(f"cannot load base model {base!r}: {reason}") from exc
     finally:
         transformers.logging.set_verbosity(verbosity)
-        transformers.logging.enable_progress_bar()
+        if bars:
+            transformers.logging.enable_progress_bar()
     return tokenizer, model
 
 
