@@ -1,5 +1,7 @@
 """Transformer backend: a transformers sequence-classification model for sentiment, and
-optionally one for complaints; language, reasons and severity come from the offline rules.
+optionally one for complaints (it scores the posts routed to English, as the offline complaint
+model does; other languages keep the complaint rule on this sentiment); language, reasons and
+severity come from the offline rules.
 
 The only module that imports ``torch`` and ``transformers`` (the optional ``transformers``
 extra). Models are a hub id or a local directory; loading problems of every kind (package
