@@ -206,7 +206,8 @@ class BrandAccount(SettingsModel):
 class ClassifierSettings(SettingsModel):
     #: ``offline`` (built in, no download) or ``transformers``.
     backend: Literal["offline", "transformers"] = "offline"
-    #: Hub id or local directory of a sentiment model (transformers backend).
+    #: Hub id or local directory of a sentiment model (transformers backend); a directory
+    #: written "./models/x" (or found beside the config file) is relative to the config file.
     sentiment_model: str | None = None
     complaint_model: str | None = None
     device: str = "cpu"

@@ -83,10 +83,26 @@ def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
                 for item in sources
             ],
         }
-    for section, key in (("acknowledgements", "templates"), ("classifier", "model_dir")):
+
+    def model_source(value: object) -> object:
+        """A transformer model is a hub id ("org/name") or a folder: a folder when it starts
+        with "." or "~", or when the config's own folder has it."""
+        if not isinstance(value, str) or Path(value).expanduser().is_absolute():
+            return value
+        if value.startswith((".", "~")) or (base / value).is_dir():
+            return anchored(value)
+        return value
+
+    fixes = (
+        ("acknowledgements", "templates", anchored),
+        ("classifier", "model_dir", anchored),
+        ("classifier", "sentiment_model", model_source),
+        ("classifier", "complaint_model", model_source),
+    )
+    for section, key, fix in fixes:
         part = data.get(section)
         if isinstance(part, dict) and key in part:
-            data = {**data, section: {**part, key: anchored(part[key])}}
+            data = {**data, section: {**part, key: fix(part[key])}}
     return data
 
 

@@ -66,6 +66,35 @@ def test_file_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     assert settings.classifier.model_dir == tmp_path / "model"
 
 
+@pytest.mark.parametrize(
+    ("written", "beside", "expected"),
+    [
+        ("./models/sentiment", False, "{base}/models/sentiment"),  # a path, made or not
+        ("models/sentiment", True, "{base}/models/sentiment"),  # a folder the config has
+        ("cardiffnlp/twitter-xlm-roberta-base-sentiment", False, "{written}"),  # a hub id
+        ("/srv/models/sentiment", False, "{written}"),
+    ],
+)
+def test_transformer_models_in_folders_are_relative_to_the_config_file(
+    tmp_path: Path, written: str, beside: bool, expected: str
+) -> None:
+    """`classifier finetune --out models/sentiment` beside the config, then the daemon runs
+    from another working directory: the config still finds the folder."""
+    if beside:
+        (tmp_path / written).mkdir(parents=True)
+
+    def models(data: dict[str, Any]) -> None:
+        data["classifier"] = {
+            "backend": "transformers",
+            "sentiment_model": written,
+            "complaint_model": written,
+        }
+
+    c = load_settings(write(tmp_path, mutate(models)), environ={}).classifier
+    want = expected.format(base=tmp_path, written=written)
+    assert (c.sentiment_model, c.complaint_model) == (want, want)
+
+
 def test_database_url_precedence(tmp_path: Path) -> None:
     path = write(tmp_path, BASE)
     env = {"REPLYWATCH_DATABASE_URL": "sqlite:///from-env.db"}
