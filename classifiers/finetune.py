@@ -40,6 +40,7 @@ from classifiers.transformer import (
     FINETUNE_META,
     _import_torch,
     _Model,
+    load_failure,
     map_complaint_labels,
     map_sentiment_labels,
 )
@@ -191,8 +192,7 @@ def _load_base(transformers: Any, base: str, labels: Sequence[str]) -> tuple[Any
             ignore_mismatched_sizes=True,
         )
     except Exception as exc:  # OSError, ValueError, HTTP errors, corrupt files...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ClassifierError(f"cannot load base model {base!r}: {reason}") from exc
+        raise ClassifierError(f"cannot load base model {base!r}: {load_failure(exc)}") from exc
     finally:
         transformers.logging.set_verbosity(verbosity)
         if bars:

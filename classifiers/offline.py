@@ -149,21 +149,20 @@ class OfflineClassifier:
                     model.labels, model.predict_proba(_take(x, rows), _take(scaled, rows))
                 )
         languages = np.array([g.language for g in guesses])
-        given = complaint
-        complaint = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras, languages)
+        scores = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras, languages)
         english = np.flatnonzero(route == "sentiment-en")
         en_model = models.get("complaint-en")
         p: np.ndarray | None = None
-        if given is not None:
-            p = np.asarray(given, dtype=float)[english]
+        if complaint is not None:
+            p = np.asarray(complaint, dtype=float)[english]
         elif en_model is not None and len(english):
             pos = en_model.labels.index("complaint")
             p = en_model.predict_proba(_take(x, english), _take(scaled, english))[:, pos]
         if p is not None:
-            rule = complaint[english]
+            rule = scores[english]
             # a severity reason ("I'll sue you") counts even where the model shrugs
             has_reason = extras[english, _REASONS] > 0
-            complaint[english] = np.where(has_reason, np.maximum(p, rule), p)
+            scores[english] = np.where(has_reason, np.maximum(p, rule), p)
 
         name = model_name or self.name
         best = sentiment.argmax(axis=1)
@@ -171,7 +170,7 @@ class OfflineClassifier:
         threshold = self.complaint_threshold
         excl = np.expm1(extras[:, _EXCL]).round().astype(int)
         for i in range(n):
-            prob = float(complaint[i])
+            prob = float(scores[i])
             is_c = prob >= threshold
             neg = float(sentiment[i, 0])
             severity, raised = assess_severity(

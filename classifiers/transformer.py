@@ -109,6 +109,12 @@ def map_complaint_labels(id2label: Mapping[int, str]) -> int:
     )
 
 
+def load_failure(exc: BaseException) -> str:
+    """The first line of why transformers could not load a model, for a one-line error."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _import_torch() -> tuple[Any, Any]:
     try:
         import torch
@@ -140,8 +146,7 @@ class _Model:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(source)
             model = transformers.AutoModelForSequenceClassification.from_pretrained(source)
         except Exception as exc:  # OSError, ValueError, HTTP errors, corrupt files...
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ClassifierError(f"cannot load model {source!r}: {reason}") from exc
+            raise ClassifierError(f"cannot load model {source!r}: {load_failure(exc)}") from exc
         model.eval()
         try:
             self.device = torch.device(device)
