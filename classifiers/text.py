@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["SEP", "codepoints", "join_batch", "normalise", "normalise_batch"]
+__all__ = ["SEP", "codepoints", "join_batch", "normalise", "normalise_batch", "valid_text"]
 
 #: Separator between texts in a joined batch; removed from the texts themselves first.
 SEP = "\x1e"
@@ -98,19 +98,38 @@ _MENTION = re.compile(r"@\w+")
 _ELONGATED = re.compile(r"(\w)\1{2,}")
 # Emoji and pictographs (most of them) and a few symbols used as emoji.
 _EMOJI = re.compile("([\U0001f300-\U0001faff\u2600-\u27bf\u2b50\u2764\u263a\u2639])")
-_ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})")
+_ESCAPED = re.compile(
+    r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})"
+)
 _SPACES = re.compile(r" {2,}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _unescape(match: re.Match[str]) -> str:
-    # Some tweet dumps keep JSON escapes (``\u2019``) as literal text.
-    ch = chr(int(match.group(1), 16))
-    return " " if ch == SEP else ch
+    # Some tweet dumps keep JSON escapes (``\u2019``, an emoji as a surrogate pair
+    # ``\ud83d\ude00``) as literal text; half a pair becomes U+FFFD (see valid_text).
+    high, low, single = match.groups()
+    if high:
+        code = 0x10000 + ((int(high, 16) - 0xD800) << 10) + int(low, 16) - 0xDC00
+        return chr(code)
+    ch = chr(int(single, 16))
+    return " " if ch == SEP else valid_text(ch)
+
+
+def valid_text(text: str) -> str:
+    """``text`` with any lone UTF-16 surrogate made U+FFFD, the replacement character.
+
+    Such halves of a pair arrive from JSON (``"\\ud83d"``, an emoji cut in two) or from
+    undecodable bytes on stdin; neither UTF-32 encoding nor a tokenizer accepts them. One
+    character stays one character, so offsets into the text still hold.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
 
 
 def join_batch(texts: Sequence[str]) -> str:
-    """The texts joined by :data:`SEP`, with any :data:`SEP` inside them made a space."""
-    return SEP.join(t.replace(SEP, " ") if SEP in t else t for t in texts)
+    """The texts joined by :data:`SEP`, with any :data:`SEP` inside them made a space (and
+    made valid: :func:`valid_text`)."""
+    return valid_text(SEP.join(t.replace(SEP, " ") if SEP in t else t for t in texts))
 
 
 def normalise_batch(texts: Sequence[str]) -> list[str]:
@@ -143,7 +162,7 @@ def codepoints(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     The batch is encoded once as UTF-32, so script statistics are numpy reductions rather
     than Python loops over characters.
     """
-    joined = "".join(texts)
+    joined = valid_text("".join(texts))
     cps = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     doc = np.repeat(np.arange(len(texts)), lengths)

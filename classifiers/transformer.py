@@ -41,6 +41,7 @@ import numpy as np
 
 from classifiers.base import Verdict
 from classifiers.offline import SENTIMENT_LABELS, OfflineClassifier
+from classifiers.text import valid_text
 from monitor.errors import ClassifierError
 
 __all__ = ["TransformerClassifier", "map_complaint_labels", "map_sentiment_labels"]
@@ -173,7 +174,10 @@ class _Model:
         if n == 0:
             return out
         enc = self.tokenizer(
-            list(texts), truncation=True, max_length=self.max_length, padding=False
+            [valid_text(t) for t in texts],
+            truncation=True,
+            max_length=self.max_length,
+            padding=False,
         )
         lengths = np.array([len(t) for t in enc["input_ids"]])
         order = np.argsort(lengths, kind="stable")

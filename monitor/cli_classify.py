@@ -19,6 +19,7 @@ a bad config) prints one ``error:`` line and exits with code 2.
 
 from __future__ import annotations
 
+import io
 import json
 import statistics
 import sys
@@ -141,7 +142,9 @@ def _classify(
     table: Table | None = None
     if fmt is OutputFormat.table:
         table = Table("text", "lang", "sentiment", "complaint", "severity", "reasons")
-    for chunk in _lines(iter(sys.stdin)):
+    # UTF-8 whatever the locale; bytes that are not UTF-8 read as U+FFFD, not an error
+    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
+    for chunk in _lines(stdin):
         verdicts = clf.classify(chunk)
         if table is None:
             sys.stdout.write(

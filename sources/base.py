@@ -8,8 +8,9 @@ starts from the old cursor and the unique (platform, native id) key absorbs the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -17,6 +18,20 @@ __all__ = ["Author", "Batch", "Cursor", "Replier", "Source", "SourcePost"]
 
 #: A source's position, JSON-serialisable and meaningful only to the source that made it.
 Cursor = Mapping[str, Any]
+
+#: Half a UTF-16 surrogate pair. JSON may carry one alone (``"\\ud83d"``, an emoji cut in
+#: two by a truncating API), and Python's JSON parser keeps it; no database, tokenizer or
+#: Slack message accepts it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _valid_strings(obj: Any) -> None:
+    """Replace lone surrogates in ``obj``'s string fields with U+FFFD, the replacement
+    character, so one malformed post is stored and classified instead of failing its batch."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, str) and _LONE_SURROGATE.search(value):
+            object.__setattr__(obj, f.name, _LONE_SURROGATE.sub("\ufffd", value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +43,9 @@ class Author:
     display_name: str | None = None
     #: Reach (followers, subscribers); ``None`` where the platform does not say.
     followers: int | None = None
+
+    def __post_init__(self) -> None:
+        _valid_strings(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +68,9 @@ class SourcePost:
     repost_of: str | None = None
     #: Native id of the thread root, where the platform gives one.
     conversation_id: str | None = None
+
+    def __post_init__(self) -> None:
+        _valid_strings(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,18 @@ def test_classify_json_lines(app: typer.Typer) -> None:
     assert set(first) >= {"sentiment_scores", "complaint", "is_complaint", "model", "languages"}
 
 
+def test_classify_reads_bytes_that_are_not_utf8_as_replacement_characters(
+    app: typer.Typer,
+) -> None:
+    result = CliRunner().invoke(
+        app, ["classify"], input=b"\xff\xfe still waiting for my refund, worst service ever\n"
+    )
+    assert result.exit_code == 0, result.output
+    (verdict,) = (json.loads(line) for line in result.stdout.splitlines())
+    assert verdict["text"] == "\ufffd\ufffd still waiting for my refund, worst service ever"
+    assert verdict["is_complaint"]
+
+
 def test_classify_table(app: typer.Typer) -> None:
     result = CliRunner().invoke(app, ["classify", "--format", "table"], input="rude staff!!\n")
     assert result.exit_code == 0, result.output

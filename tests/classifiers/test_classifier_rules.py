@@ -53,6 +53,18 @@ def test_normalise_batch_keeps_one_text_per_input() -> None:
     assert out[3] == "'quoted'"
 
 
+def test_halves_of_surrogate_pairs_become_the_replacement_character() -> None:
+    # JSON keeps an emoji cut in two as a lone surrogate, and some dumps keep the escapes as
+    # literal text; UTF-32 encoding (hashing, language detection) rejects a lone one
+    assert normalise("late again \\ud83d\\ude21") == normalise("late again 😡")
+    assert normalise("late again \\ud83d") == normalise("late again \ufffd")
+    assert normalise("late again \ud83d") == normalise("late again \ufffd")
+    verdicts = load_classifier().classify(
+        ["still waiting for my refund, worst service ever \ud83d", "ok \\udc00 \\ud83d"]
+    )
+    assert verdicts[0].language == "en" and verdicts[0].is_complaint
+
+
 def test_features_do_not_depend_on_the_batch() -> None:
     feat = Featurizer()
     texts = ["The app is down again!!", "غذا سرد بود", "", "wala pa rin 😡"]

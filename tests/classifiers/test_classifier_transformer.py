@@ -125,6 +125,16 @@ def test_batch_size_and_order_do_not_change_results(sentiment_dir: Path) -> None
     assert one.sentiment_probabilities([]).shape == (0, 3)
 
 
+def test_half_a_surrogate_pair_reads_as_the_replacement_character(sentiment_dir: Path) -> None:
+    # a tokenizer refuses a lone surrogate (JSON keeps an emoji cut in two as one)
+    clf = TransformerClassifier(sentiment_model=str(sentiment_dir))
+    np.testing.assert_allclose(
+        clf.sentiment_probabilities(["my order is late \ud83d"]),
+        clf.sentiment_probabilities(["my order is late \ufffd"]),
+    )
+    assert clf.classify(["thank you \udc00"])[0].language == "en"
+
+
 @pytest.mark.parametrize("arch", ["bert", "xlm-roberta"])
 def test_last_layer_runs_on_the_first_token_only_with_the_same_results(
     tmp_path: Path, arch: str

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from alerts.console import ConsoleSink
 from monitor.app import App
-from monitor.models import Post
+from monitor.models import Case, Post
 from monitor.settings import Settings
 from sources.x import XSource
 from tests.emulators.http import Fault
@@ -26,9 +26,9 @@ __all__ = ["emulator", "xclock"]  # the fixtures, imported from conftest_x
 TERMS = ["acme", "acme widgets", "#acmefail", "@acmehelp"]
 
 
-def settings_for(emulator: XEmulator, tmp_path: Path) -> Settings:
+def settings_for(emulator: XEmulator, tmp_path: Path, database_url: str | None = None) -> Settings:
     data = {
-        "database_url": f"sqlite:///{tmp_path / 'replywatch.db'}",
+        "database_url": database_url or f"sqlite:///{tmp_path / 'replywatch.db'}",
         "brand_accounts": {"x": [{"handle": "acmehelp", "team": "support"}]},
         "entities": [
             {"id": "acme", "kind": "brand", "name": "Acme", "terms": TERMS, "team": "support"}
@@ -106,3 +106,32 @@ def test_wired_x_source_stores_every_tweet_once(
     assert len(stored) == len(set(stored))
     assert set(stored) == expected
     assert repeats == 0
+
+
+def test_half_an_emoji_on_the_wire_is_stored_and_classified(
+    emulator: XEmulator, xclock: FakeClock, tmp_path: Path, database_url: str
+) -> None:
+    """JSON may carry a lone surrogate (``"\\ud83d"``, an emoji cut in two), which no
+    database or tokenizer accepts: the post is kept with U+FFFD in its place, instead of
+    failing its batch and, the cursor staying put, every batch after it."""
+    emulator.add_user("zed", name="Zed \ud83d")
+    cut = emulator.add_tweet("zed", "acme app crashed again, I want a refund \ud83d")
+    after = emulator.add_tweet("amy", "acme widgets broke")
+    app = App.build(
+        settings_for(emulator, tmp_path, database_url), clock=xclock, sink=ConsoleSink()
+    )  # and the offline classifier, which hashes every code point of the text
+    try:
+        poll_until_done(app, xclock)
+        with app.sessions() as session:
+            posts = {p.native_id: p for p in session.scalars(select(Post))}
+            cases = {c.post.native_id for c in session.scalars(select(Case))}
+            name = posts[cut].author.display_name
+    finally:
+        app.sources[0].close()  # type: ignore[attr-defined]
+        app.close()
+    assert set(posts) == {cut, after}
+    assert posts[cut].text == "acme app crashed again, I want a refund \ufffd"
+    assert name == "Zed \ufffd"
+    assert posts[cut].classifier is not None and posts[cut].classifier.startswith("offline@")
+    assert posts[cut].sentiment == "negative"
+    assert cut in cases
