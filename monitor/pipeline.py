@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from classifiers.base import Classifier, Verdict
+from classifiers.base import Classifier, Sentiment, Severity, Verdict
 from monitor import store
 from monitor.acknowledge import Templates, ack_key, load_templates, plan_acknowledgement
 from monitor.cases import SYSTEM, acknowledge, cases_answered_by, record_response
@@ -37,6 +37,18 @@ from sources.base import SourcePost
 __all__ = ["BatchResult", "Pipeline"]
 
 log = logging.getLogger(__name__)
+
+#: The verdict of a post the classifier fails on even alone: a case at normal severity, so
+#: a person reads it (a complaint missed is a customer ignored; the cause is in the log).
+UNCLASSIFIED = Verdict(
+    language="und",
+    sentiment=Sentiment.NEUTRAL,
+    sentiment_scores={"negative": 0.0, "neutral": 1.0, "positive": 0.0},
+    complaint=1.0,
+    is_complaint=True,
+    severity=Severity.NORMAL,
+    model="unclassified",
+)
 
 
 @dataclass
@@ -114,7 +126,7 @@ class Pipeline:
         matches = self.watchlist.match_many([p.text for p in others])
         candidates = [(p, m) for p, m in zip(others, matches, strict=True) if m]
         result.unmatched = len(others) - len(candidates)
-        verdicts = self.classifier.classify([p.text for p, _ in candidates]) if candidates else []
+        verdicts = self._classify([p for p, _ in candidates]) if candidates else []
 
         kept: list[tuple[SourcePost, list[Match], Verdict]] = []
         for (post, found), verdict in zip(candidates, verdicts, strict=True):
@@ -194,6 +206,29 @@ class Pipeline:
         return ids
 
     # -- helpers ----------------------------------------------------------------------------
+    def _classify(self, posts: list[SourcePost]) -> list[Verdict]:
+        """A verdict per post; a classifier that fails on the batch classifies each post
+        alone, and a post it fails on even then gets :data:`UNCLASSIFIED`. One post that
+        trips a classifier bug would otherwise fail its batch at every poll: the cursor
+        could never pass it, and nothing after it would be heard."""
+        try:
+            return self.classifier.classify([p.text for p in posts])
+        except Exception:
+            log.exception("classifier failed on a batch of %d; one at a time", len(posts))
+        verdicts = []
+        for post in posts:
+            try:
+                (verdict,) = self.classifier.classify([post.text])
+            except Exception:
+                log.exception(
+                    "classifier failed on %s post %s; opening a case unclassified",
+                    post.platform,
+                    post.native_id,
+                )
+                verdict = UNCLASSIFIED
+            verdicts.append(verdict)
+        return verdicts
+
     def _language_allowed(self, entity_id: str, language: str) -> bool:
         wanted = self._entities[entity_id].languages
         return not wanted or language in wanted or language == "und"

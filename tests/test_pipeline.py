@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from alerts.console import ConsoleSink
+from classifiers.base import Verdict
 from monitor.app import App
 from monitor.errors import MalformedResponse, RateLimited, SourceUnavailable
 from monitor.models import Case, CaseEvent, CaseStatus, EntityMatch, Outbox, Post, SourceCursor
+from monitor.pipeline import BatchResult
 from monitor.settings import Settings
 from sources.memory import MemorySource
 from tests.fakes import FakeClock, KeywordClassifier, make_post
@@ -133,18 +136,20 @@ def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
     report = app.poll(source)
     assert report.error and count(app, Post) == 0 and count(app, SourceCursor) == 0
 
-    # the classifier blows up half-way through the second page: that page rolls back whole
+    # the pipeline crashes after writing the second page, before its commit: that page
+    # rolls back whole
     app.poller.states.clear()
-    original = app.pipeline.classifier.classify
+    original = app.pipeline.process
     calls = {"n": 0}
 
-    def flaky(texts: list[str]) -> object:
+    def crashing(*args: Any, **kwargs: Any) -> BatchResult:
+        result = original(*args, **kwargs)
         calls["n"] += 1
         if calls["n"] == 2:
-            raise RuntimeError("model crashed")
-        return original(texts)
+            raise RuntimeError("crashed before the commit")
+        return result
 
-    app.pipeline.classifier.classify = flaky  # type: ignore[method-assign]
+    app.pipeline.process = crashing  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         app.poll(source)
     assert count(app, Post) == 3 and count(app, Case) == 3 and count(app, Outbox) == 3
@@ -152,6 +157,33 @@ def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
         assert s.get(SourceCursor, "mem").cursor == {"index": 3}
     app.poll(source)
     assert count(app, Post) == 5 and count(app, Case) == 5 and count(app, Outbox) == 5
+
+
+def test_a_post_the_classifier_fails_on_opens_a_case_and_the_source_goes_on(
+    app: App, source: MemorySource, caplog: pytest.LogCaptureFixture
+) -> None:
+    source.add(
+        make_post("1", "NovaBrew broken", minutes=1),
+        make_post("2", "NovaBrew \u2620 trips a classifier bug", minutes=2),
+        make_post("3", "NovaBrew is lovely", minutes=3),
+    )
+    original = app.pipeline.classifier.classify
+
+    def buggy(texts: list[str]) -> list[Verdict]:
+        if any("\u2620" in t for t in texts):
+            raise RuntimeError("model crashed")
+        return original(texts)
+
+    app.pipeline.classifier.classify = buggy  # type: ignore[method-assign]
+    report = app.poll(source)
+    assert report.error is None and report.result.stored == 3
+    with app.sessions() as s:
+        assert s.get(SourceCursor, "mem").cursor == {"index": 3}  # the cursor passed it
+        model = {n: c for n, c in s.execute(select(Post.native_id, Post.classifier))}
+        opened = set(s.scalars(select(Post.native_id).join(Case, Case.post_id == Post.id)))
+    assert model == {"1": "keyword-fake@1", "2": "unclassified", "3": "keyword-fake@1"}
+    assert opened == {"1", "2"}  # a person reads the post no model could
+    assert "x post 2" in caplog.text and "model crashed" in caplog.text
 
 
 def test_rate_limit_waits_for_the_reset_then_resumes(
