@@ -39,6 +39,7 @@ TWEET_FIELDS = [
     "in_reply_to_user_id",
     "public_metrics",
     "author_id",
+    "note_tweet",  # a long post's full text; ``text`` holds only its first 280 characters
 ]
 EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
 USER_FIELDS = ["username", "name", "public_metrics"]
@@ -116,12 +117,15 @@ def tweet_to_post(
     """One tweet of ``data`` with its author from ``includes.users``.
 
     Raises ``AttributeError``, ``KeyError``, ``TypeError`` or ``ValueError`` for a tweet it
-    cannot read (the caller counts it as skipped). Without ``created_at`` the time comes from
-    the id (a snowflake); without ``author_id`` (tweepy's recordings never asked for it) the
-    author is ``fallback``.
+    cannot read (the caller counts it as skipped). A long post's text is its full
+    ``note_tweet`` text: the brand's name or the complaint may come after the first 280
+    characters, all that ``text`` holds. Without ``created_at`` the time comes from the id (a
+    snowflake); without ``author_id`` (tweepy's recordings never asked for it) the author is
+    ``fallback``.
     """
     tweet_id = str(tweet["id"])
-    text = tweet["text"]
+    note = tweet.get("note_tweet")
+    text = note["text"] if isinstance(note, dict) and note.get("text") else tweet["text"]
     if not tweet_id.isdigit() or not isinstance(text, str):
         raise ValueError(f"bad id or text in tweet {tweet_id[:30]!r}")
     author_id = tweet.get("author_id")

@@ -33,6 +33,8 @@ from tests.emulators.http import Emulator, Fault, Request, Response
 __all__ = ["XEmulator", "snowflake"]
 
 _EPOCH_MS = 1288834974657
+#: Characters of a long post X sends in ``text``; the rest only in ``note_tweet.text``.
+_SHORT_TEXT = 280
 WINDOW_S = 900.0
 #: Per-endpoint limits per 15-minute window (app auth), as X documents and the recordings show.
 DEFAULT_LIMITS = {
@@ -167,6 +169,9 @@ class XEmulator(Emulator):
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": reply_to}]
             tweet["in_reply_to_user_id"] = parent["author_id"]
             tweet["conversation_id"] = parent["conversation_id"]
+        if len(tweet["text"]) > _SHORT_TEXT:  # a long post: X sends its full text on request
+            tweet["note_tweet"] = {"text": tweet["text"]}
+            tweet["text"] = tweet["text"][: _SHORT_TEXT - 1] + "…"
         self.tweets[tweet_id] = tweet
         return str(tweet_id)
 
@@ -328,7 +333,7 @@ class XEmulator(Emulator):
         if user is None:
             return _not_found("user", request.match["id"] if request.match else "")
         mention = re.compile(rf"(?<![\w@])@{re.escape(user['username'])}\b", re.IGNORECASE)
-        candidates = [t for t in self.tweets.values() if mention.search(t["text"])]
+        candidates = [t for t in self.tweets.values() if mention.search(_full_text(t))]
         return self._page(request, candidates, token_param="pagination_token", low=5)
 
     def _user_tweets(self, request: Request) -> Response:
@@ -560,7 +565,7 @@ def _atom(kind: str, value: str) -> Callable[[dict[str, Any], XEmulator], bool]:
         phrase = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
         words = [re.escape(w) for w in phrase.split()]
         pattern = re.compile(r"(?<!\w)" + r"\W+".join(words) + r"(?!\w)", re.IGNORECASE)
-        return lambda t, e: bool(pattern.search(t["text"]))
+        return lambda t, e: bool(pattern.search(_full_text(t)))
     low = value.lower()
     if low == "is:retweet":
         return lambda t, e: _ref(t, "retweeted")
@@ -574,7 +579,7 @@ def _atom(kind: str, value: str) -> Callable[[dict[str, Any], XEmulator], bool]:
         pattern = re.compile(rf"(?<![\w@#$]){re.escape(value)}(?!\w)", re.IGNORECASE)
     else:
         pattern = re.compile(rf"(?<![\w]){re.escape(value)}(?!\w)", re.IGNORECASE)
-    return lambda t, e: bool(pattern.search(t["text"]))
+    return lambda t, e: bool(pattern.search(_full_text(t)))
 
 
 # ---------------------------------------------------------------------------------- views
@@ -586,6 +591,11 @@ def _ref(tweet: Mapping[str, Any], kind: str) -> bool:
 
 def _epoch(tweet: Mapping[str, Any]) -> float:
     return ((int(tweet["id"]) >> 22) + _EPOCH_MS) / 1000
+
+
+def _full_text(tweet: Mapping[str, Any]) -> str:
+    """What X searches: a long post's whole text, not the first 280 characters in ``text``."""
+    return str(tweet.get("note_tweet", tweet)["text"])
 
 
 def _tweet_view(tweet: Mapping[str, Any], fields: set[str]) -> dict[str, Any]:

@@ -481,6 +481,17 @@ def test_an_unreadable_tweet_is_skipped_and_counted(
     assert batch.skipped == 1
 
 
+def test_a_long_post_arrives_whole(
+    emulator: XEmulator, make_source: Callable[..., XSource]
+) -> None:
+    # X sends a long post's first 280 characters in "text", the rest only in note_tweet
+    text = "Long week, long story. " * 14 + "Then my acme widget caught fire. Refund now!"
+    emulator.add_tweet("kay", text)
+    (post,) = make_source(brand_handles=()).fetch(None).posts
+    assert post.text == text
+    assert len(emulator.tweets[int(post.native_id)]["text"]) == 280
+
+
 def test_tweet_fields_map_onto_the_post() -> None:
     users = {"7": {"id": "7", "username": "kay", "name": "Kay", "public_metrics": {}}}
     tweet_id = str(snowflake(1_790_000_000_000))
