@@ -134,7 +134,10 @@ def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
 
 def _timestamp(value: Any) -> datetime:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):  # 1e20, inf, nan: no time at all
+            raise ValueError(f"created_at {value!r} is not a time in epoch seconds") from None
     if not isinstance(value, str):
         raise ValueError("created_at is required (ISO 8601 with a time zone, or epoch seconds)")
     try:

@@ -131,6 +131,10 @@ class _RedactBearer(logging.Filter):
 
 if not any(isinstance(f, _RedactBearer) for f in logging.getLogger("tweepy.client").filters):
     logging.getLogger("tweepy.client").addFilter(_RedactBearer())
+# OAuth 1.0a signing (replies) logs the consumer key and the access token at DEBUG, in
+# several formats and through log arguments: those loggers never go below INFO.
+for _name in ("oauthlib", "requests_oauthlib"):
+    logging.getLogger(_name).setLevel(logging.INFO)
 
 
 @dataclass
@@ -459,6 +463,12 @@ class XSource:
             raise SourceUnavailable(
                 self.name, f"X {endpoint}: connection failed ({type(exc).__name__})"
             ) from exc
+        except (AttributeError, TypeError, ValueError) as exc:
+            # tweepy reading an error answer of an odd shape (a JSON list or string for a
+            # body, "errors": null, a reset header that is not an integer) breaks itself
+            raise MalformedResponse(
+                self.name, f"X {endpoint}: an error answer of an unknown shape ({exc})"
+            ) from exc
         self._note_budget(endpoint, response.headers)
         try:
             payload = response.json()
@@ -525,7 +535,7 @@ class XSource:
         for tweet in tweets:
             try:
                 posts.append(tweet_to_post(tweet, users, fallback))
-            except (AttributeError, KeyError, TypeError, ValueError) as exc:  # odd shapes
+            except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
                 skipped += 1
                 log.info("%s: skipped an unreadable tweet (%s)", self.name, exc)
         return posts, skipped

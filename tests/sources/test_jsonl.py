@@ -55,10 +55,17 @@ def test_pages_resume_and_pick_up_appended_lines(tmp_path: Path) -> None:
 def test_bad_lines_are_skipped_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "posts.jsonl"
     path.write_text(
-        line(1) + "{not json\n" + json.dumps({"id": "p2"}) + "\n" + "\n" + line(3), encoding="utf-8"
+        line(1)
+        + "{not json\n"
+        + json.dumps({"id": "p2"})
+        + "\n\n"
+        + line(4, created_at=1e20)  # epoch seconds past year 9999
+        + line(5, created_at=float("inf"))
+        + line(3),
+        encoding="utf-8",
     )
     ids, _, skipped = drain(JsonlSource("f", path), None)
-    assert ids == ["p1", "p3"] and skipped == 2
+    assert ids == ["p1", "p3"] and skipped == 4
 
 
 def test_a_replaced_file_is_read_from_the_top(tmp_path: Path) -> None:

@@ -349,8 +349,25 @@ def test_a_since_id_older_than_the_search_window_is_dropped_with_a_warning(
         (Fault.truncated(keep=25), MalformedResponse),
         (Fault.malformed(), MalformedResponse),
         (Fault.malformed(body=b"[1, 2]"), MalformedResponse),
+        # error answers of shapes tweepy itself trips over
+        (Fault(status=503, body=b'"Service Unavailable"'), MalformedResponse),
+        (Fault(status=502, body=[]), MalformedResponse),
+        (Fault(status=400, body={"errors": None}), MalformedResponse),
+        (Fault.rate_limited({"x-rate-limit-reset": "1790000000.5"}, body={}), MalformedResponse),
     ],
-    ids=["503", "500", "timeout", "dropped", "truncated", "malformed", "not-an-object"],
+    ids=[
+        "503",
+        "500",
+        "timeout",
+        "dropped",
+        "truncated",
+        "malformed",
+        "not-an-object",
+        "503-string-body",
+        "502-list-body",
+        "400-null-errors",
+        "429-odd-reset",
+    ],
 )
 def test_faults_are_translated_and_the_cursor_stays(
     emulator: XEmulator,
@@ -385,6 +402,19 @@ def test_the_bearer_token_never_reaches_the_log(
         source.fetch(None)
     assert "Making API request" in caplog.text
     assert "emulator-bearer" not in caplog.text
+
+
+def test_no_credential_reaches_the_log_when_replying(
+    emulator: XEmulator, make_source: Callable[..., XSource], caplog: pytest.LogCaptureFixture
+) -> None:
+    complaint = emulator.add_tweet("mo", "@acmehelp broken again")
+    source = make_source()
+    with caplog.at_level(logging.DEBUG):  # -vv: every logger at DEBUG
+        source.reply(complaint, "Sorry! We are on it.")
+        source.find_reply(complaint)
+    assert "Making API request" in caplog.text
+    for secret in [*CREDS.values(), "emulator-bearer"]:
+        assert secret not in caplog.text
 
 
 def test_an_unknown_brand_handle_is_named(make_source: Callable[..., XSource]) -> None:
@@ -472,13 +502,17 @@ def test_an_unreadable_tweet_is_skipped_and_counted(
 ) -> None:
     good = str(snowflake(1_790_000_000_000))
     body = {
-        "data": [{"id": "not-a-number", "text": "?"}, {"id": good, "text": "acme ok"}],
-        "meta": {"result_count": 2, "newest_id": good, "oldest_id": good},
+        "data": [
+            {"id": "not-a-number", "text": "?"},
+            {"id": "9" * 40, "text": "acme"},  # a "snowflake" past any date
+            {"id": good, "text": "acme ok"},
+        ],
+        "meta": {"result_count": 3, "newest_id": good, "oldest_id": good},
     }
     emulator.inject(Fault.malformed(body=json.dumps(body).encode()))
     batch = make_source(brand_handles=()).fetch(None)
     assert [p.native_id for p in batch.posts] == [good]
-    assert batch.skipped == 1
+    assert batch.skipped == 2
 
 
 def test_a_long_post_arrives_whole(
