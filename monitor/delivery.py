@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.base import Alert, Sink
 from monitor import outbox
-from monitor.cases import SYSTEM, acknowledge, add_event
+from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
 from monitor.errors import AuthError, DeliveryError, ReplywatchError
 from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
 from monitor.notify import alert_key, author_history, case_alert_payload, enqueue_case_update
@@ -185,6 +185,8 @@ class _Senders:
                 skip = "a person already answered"
             elif case.status == CaseStatus.DISMISSED:
                 skip = "marked not a complaint"
+            elif case.status in CLOSED:
+                skip = "the case is resolved"
         if skip is not None:
             self._skipped(row, skip)
             return {"skipped": skip}

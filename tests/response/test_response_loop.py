@@ -412,11 +412,14 @@ def test_acknowledgement_guards(world: dict[str, Any]) -> None:
     twice_1 = post(clock, "NovaBrew broken", handle="rep")
     twice_2 = post(clock, "NovaBrew refund now", handle="rep")
     fa = post(clock, "NovaBrew خراب [fa] [critical]", handle="f1")
-    source.add(staff, answered, twice_1, twice_2, fa)
+    resolved = post(clock, "NovaBrew broken", handle="r1")
+    source.add(staff, answered, twice_1, twice_2, fa, resolved)
     app.poll(source)
     clock.advance(timedelta(minutes=1))
     source.add(post(clock, "Sorry, DM us", handle="NovaBrew", in_reply_to=answered.native_id))
     app.poll(source)  # a person answered within the delay
+    resolved_case = case_of(app, resolved.native_id).id  # ...or resolved the case in it
+    assert "resolved" in app.actions().on_action("resolve", resolved_case, "U0BOB0001", "Bob")
     clock.advance(timedelta(minutes=2))
     app.deliver()
     assert set(replier.replies) == {twice_1.native_id, fa.native_id}
@@ -425,6 +428,7 @@ def test_acknowledgement_guards(world: dict[str, Any]) -> None:
     assert ("ack_skipped", "replywatch") in events(app, case_of(app, twice_2.native_id).id)
     assert ("ack_skipped", "replywatch") in events(app, case_of(app, staff.native_id).id)
     assert ("ack_skipped", "replywatch") in events(app, case_of(app, answered.native_id).id)
+    assert ("ack_skipped", "replywatch") in events(app, resolved_case)
 
 
 def test_dry_run_records_and_approval_waits_for_the_button(world: dict[str, Any]) -> None:
