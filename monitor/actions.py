@@ -23,6 +23,7 @@ from monitor.cases import OPEN
 from monitor.models import Case, CaseEvent, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
 from monitor.opening import Complaint, open_routed, primary_entity
+from monitor.pipeline import answer_from_earlier_replies
 from monitor.post_links import bare_link, post_keys
 from monitor.settings import Settings
 
@@ -264,6 +265,10 @@ class CaseActions:
             )
             [case] = open_routed(session, self.settings, [complaint], now=now)
             cases.keep_label(session, post, "complaint", actor=actor, now=now)
+            # the brand may have answered already: then its clocks stop and no template goes
+            answer_from_earlier_replies(
+                session, self.settings, [(post.platform, post.native_id)], now=now
+            )
             if any(mode != "off" for mode in self.settings.acknowledgements.modes.values()):
                 plan_acknowledgement(session, case, self.settings, self.templates, now=now)
             owner = f"owner {case.owner}" if case.owner else "unassigned"

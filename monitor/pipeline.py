@@ -34,7 +34,7 @@ from monitor.opening import Complaint, open_routed, primary_entity
 from monitor.settings import Settings
 from sources.base import SourcePost
 
-__all__ = ["BatchResult", "Pipeline"]
+__all__ = ["BatchResult", "Pipeline", "answer_from_earlier_replies", "answered"]
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,12 @@ class Pipeline:
         result.case_ids = [case.id for case in opened]
 
         self._apply_responses(session, own, now=now)
-        self._answer_new_cases_from_earlier_replies(session, kept, now=now)
+        answer_from_earlier_replies(
+            session,
+            self.settings,
+            [(p.platform, p.native_id) for p, _, v in kept if v.is_complaint and not p.repost_of],
+            now=now,
+        )
         if self.templates is not None:
             for case in opened:
                 plan_acknowledgement(session, case, self.settings, self.templates, now=now)
@@ -299,18 +304,15 @@ class Pipeline:
                             session, case, self.settings, line="Acknowledged in public", now=now
                         )
                     continue
-                self._answered(
-                    session, case, at=reply.created_at, handle=reply.author.handle, via=via, now=now
+                answered(
+                    session,
+                    self.settings,
+                    case,
+                    at=reply.created_at,
+                    handle=reply.author.handle,
+                    via=via,
+                    now=now,
                 )
-
-    def _answered(
-        self, session: Session, case: Case, *, at: datetime, handle: str, via: str, now: datetime
-    ) -> None:
-        """A brand account answered ``case``: stop its response clocks and say so in Slack."""
-        if record_response(session, case, at=at, actor=f"@{handle}", now=now, via=via):
-            enqueue_case_update(
-                session, case, self.settings, line=f"Answered by @{handle}", now=now
-            )
 
     @staticmethod
     def _is_our_acknowledgement(session: Session, reply: SourcePost) -> bool:
@@ -326,42 +328,54 @@ class Pipeline:
             return True
         return _bare(reply.text) == _bare(str(row.payload.get("text") or ""))
 
-    def _answer_new_cases_from_earlier_replies(
-        self,
-        session: Session,
-        kept: list[tuple[SourcePost, list[Match], Verdict]],
-        *,
-        now: datetime,
-    ) -> None:
-        """A brand reply stored before the complaint it answers (other source, earlier batch)."""
-        new = [(p.platform, p.native_id) for p, _, v in kept if v.is_complaint and not p.repost_of]
-        if not new:
-            return
-        for platform in {p for p, _ in new}:
-            ids = [n for p, n in new if p == platform]
-            replies = session.scalars(
-                select(Post).where(
-                    Post.platform == platform,
-                    Post.is_brand_response.is_(True),
-                    Post.in_reply_to.in_(ids),
-                )
-            ).all()
-            if not replies:
-                continue
-            cases = cases_answered_by(
-                session, platform, [r.in_reply_to for r in replies if r.in_reply_to]
+
+def answer_from_earlier_replies(
+    session: Session, settings: Settings, posts: Sequence[tuple[str, str]], *, now: datetime
+) -> None:
+    """Stop the clocks of the cases of ``posts`` ((platform, native id) pairs) that a brand
+    reply stored before them answers: a reply fetched by another source or in an earlier
+    batch, or before a person opened the case by hand."""
+    for platform in {p for p, _ in posts}:
+        ids = [n for p, n in posts if p == platform]
+        replies = session.scalars(
+            select(Post).where(
+                Post.platform == platform,
+                Post.is_brand_response.is_(True),
+                Post.in_reply_to.in_(ids),
             )
-            for reply in sorted(replies, key=lambda r: r.created_at):
-                case = cases.get(reply.in_reply_to or "")
-                if case is not None and case.first_response_at is None:
-                    self._answered(
-                        session,
-                        case,
-                        at=reply.created_at,
-                        handle=reply.author.handle,
-                        via=f"{platform}:{reply.native_id}",
-                        now=now,
-                    )
+        ).all()
+        if not replies:
+            continue
+        cases = cases_answered_by(
+            session, platform, [r.in_reply_to for r in replies if r.in_reply_to]
+        )
+        for reply in sorted(replies, key=lambda r: r.created_at):
+            case = cases.get(reply.in_reply_to or "")
+            if case is not None and case.first_response_at is None:
+                answered(
+                    session,
+                    settings,
+                    case,
+                    at=reply.created_at,
+                    handle=reply.author.handle,
+                    via=f"{platform}:{reply.native_id}",
+                    now=now,
+                )
+
+
+def answered(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    *,
+    at: datetime,
+    handle: str,
+    via: str,
+    now: datetime,
+) -> None:
+    """A brand account answered ``case``: stop its response clocks and say so in Slack."""
+    if record_response(session, case, at=at, actor=f"@{handle}", now=now, via=via):
+        enqueue_case_update(session, case, settings, line=f"Answered by @{handle}", now=now)
 
 
 def _bare(text: str) -> str:

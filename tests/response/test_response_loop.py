@@ -270,6 +270,25 @@ def test_a_missed_complaint_becomes_a_case_and_a_label(world: dict[str, Any]) ->
     assert count(app, Label) == 1
 
 
+def test_a_missed_complaint_the_brand_already_answered_opens_answered(
+    world: dict[str, Any],
+) -> None:
+    app, source, _, replier = build(world, acknowledgements={"modes": {"x": "auto"}, "delay": "2m"})
+    clock: FakeClock = world["clock"]
+    missed = post(clock, "NovaBrew, three weeks and nobody answers me", handle="maria")
+    clock.advance(timedelta(minutes=5))
+    answer = post(clock, "@maria so sorry, DM us", handle="NovaBrew", in_reply_to=missed.native_id)
+    source.add(missed, answer)
+    app.poll(source)
+    clock.advance(timedelta(hours=2))
+    app.actions().on_command(f"case {missed.url}", "U0BOB0001", "bob", "C0X")
+    case = case_of(app, missed.native_id)
+    assert case.first_response_at == answer.created_at  # its clocks stopped at the answer
+    clock.advance(timedelta(minutes=5))
+    app.deliver()
+    assert replier.replies == {}  # and no template goes under a post a person answered
+
+
 def test_an_update_waits_for_its_first_message(world: dict[str, Any]) -> None:
     app, source, sink, _ = build(world)
     clock: FakeClock = world["clock"]
