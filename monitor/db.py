@@ -49,7 +49,7 @@ def safe_url(url: str) -> str:
     """The URL with any password hidden, for logs and messages."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return "<unparseable database URL>"
 
 
@@ -57,7 +57,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; a bad URL is a :class:`ConfigError` naming ``database_url``."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         raise ConfigError(
             "database_url",
             "not a database URL; expected sqlite:///file.db or postgresql+psycopg://...",

@@ -32,6 +32,7 @@ from monitor.settings_types import (
     Duration,
     Platform,
     Secret,
+    SecretProblem,
     SettingsModel,
     Severity,
     TimeZoneName,
@@ -319,6 +320,22 @@ class Settings(SettingsModel):
     quiet: QuietSettings = QuietSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     alerts: AlertsSettings = AlertsSettings()
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+            # it may hold a password: never echoed, like a secret
+            raise SecretProblem(
+                "not a database URL; expected sqlite:///file.db or "
+                "postgresql+psycopg://user@host:5432/db"
+            ) from None
+        return value
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

@@ -137,6 +137,10 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
         return ConfigError(
             field, f"unknown type {ctx.get('tag')!r}; expected one of {tags}", value=value
         )
+    if kind in ("model_type", "dict_type") and not isinstance(value, list):
+        # a value where a section belongs: say what it is, not what it says (a token pasted
+        # under alerts.slack would be echoed otherwise)
+        return ConfigError(field, f"{message} (got a {type(value).__name__})")
     shown = _show(value)
     return ConfigError(field, f"{message} (got {shown})", value=value)
 

@@ -45,9 +45,12 @@ def parse_duration(value: object) -> timedelta:
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ValueError("expected a duration such as 90s, 15m, 4h or 3d")
-    if seconds <= 0:
+    if not seconds > 0:  # nan fails this too
         raise ValueError("expected a duration greater than zero, such as 15m")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # inf, or more than timedelta's 999,999,999 days
+        raise ValueError("expected a duration of at most a few years, such as 4w") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -58,15 +61,15 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
     environ = (info.context or {}).get("environ", os.environ)
     if isinstance(value, SecretStr) or value is None:
         return value
-    if not isinstance(value, str):
-        raise ValueError("expected env:NAME or file:/path")
+    if not isinstance(value, str):  # a number pasted in: still a secret, never echoed
+        raise SecretProblem("expected env:NAME or file:/path")
     if value.startswith("env:"):
         name = value[4:].strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ValueError("expected env:NAME with a valid variable name")
+            raise SecretProblem("expected env:NAME with a valid variable name")
         secret = environ.get(name)
         if not secret:
-            raise ValueError(
+            raise SecretProblem(
                 f"environment variable {name} is not set; export it or change the name"
             )
         return SecretStr(secret)

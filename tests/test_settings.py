@@ -166,6 +166,38 @@ BAD = [
         "greater than zero",
     ),
     (
+        "endless-duration",
+        mutate(lambda d: d["sources"][0].update(poll_interval="99999999999w")),
+        "sources.0.poll_interval",
+        "at most a few years",
+    ),
+    (
+        "infinite-duration",
+        mutate(lambda d: d["sources"][0].update(poll_interval=float("inf"))),
+        "sources.0.poll_interval",
+        "at most a few years",
+    ),
+    (
+        "database-url-bad-port",
+        mutate(lambda d: d.update(database_url="postgresql://u:AAAA-literal@db:port/x")),
+        "database_url",
+        "not a database URL",
+    ),
+    (
+        "number-for-a-secret",
+        mutate(
+            lambda d: d["sources"].append({"name": "x", "type": "x", "bearer_token": 84736291055})
+        ),
+        "sources.1.bearer_token",
+        "expected env:NAME or file:/path",
+    ),
+    (
+        "token-for-a-section",
+        mutate(lambda d: d.update(alerts={"slack": "xoxb-AAAA-literal"})),
+        "alerts.slack",
+        "(got a str)",
+    ),
+    (
         "unknown-source-type",
         mutate(lambda d: d["sources"][0].update(type="myspace")),
         "sources.0",
@@ -245,7 +277,8 @@ def test_bad_config_is_one_clear_line_and_exit_2(
         load_settings(path, environ={})
     assert caught.value.field == field
     assert words in str(caught.value)
-    assert "AAAA-literal" not in str(caught.value)  # a secret written in the file is never echoed
+    # a secret written in the file is never echoed
+    assert "AAAA-literal" not in str(caught.value) and "84736291055" not in str(caught.value)
 
     result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
     assert result.exit_code == 2, result.output
