@@ -116,9 +116,9 @@ class Author(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    native_id: Mapped[str] = mapped_column(String(128))
-    handle: Mapped[str] = mapped_column(String(256))
-    display_name: Mapped[str | None] = mapped_column(String(512))
+    native_id: Mapped[str] = mapped_column(Text)
+    handle: Mapped[str] = mapped_column(Text)
+    display_name: Mapped[str | None] = mapped_column(Text)
     followers: Mapped[int | None] = mapped_column(Integer)
     is_brand: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -134,15 +134,15 @@ class Post(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(32))
-    native_id: Mapped[str] = mapped_column(String(128))
+    native_id: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
     text: Mapped[str] = mapped_column(Text)
-    url: Mapped[str | None] = mapped_column(String(2048))
+    url: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16), default="post")
-    in_reply_to: Mapped[str | None] = mapped_column(String(128))
-    repost_of: Mapped[str | None] = mapped_column(String(128))
-    conversation_id: Mapped[str | None] = mapped_column(String(128))
+    in_reply_to: Mapped[str | None] = mapped_column(Text)
+    repost_of: Mapped[str | None] = mapped_column(Text)
+    conversation_id: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: True for the brand's own posts: responses, never mentions.
@@ -219,11 +219,11 @@ class Outbox(Base):
     __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), unique=True)
+    key: Mapped[str] = mapped_column(Text, unique=True)
     kind: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     #: Where it goes: a Slack channel, the console, a platform account.
-    target: Mapped[str] = mapped_column(String(255))
+    target: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -90,3 +92,44 @@ def test_bad_database_url_is_a_config_error() -> None:
 
 def test_passwords_are_hidden_in_messages() -> None:
     assert "hunter2" not in db.safe_url("postgresql+psycopg://bob:hunter2@db/rw")
+
+
+def test_long_ids_handles_and_urls_are_stored(database_url: str) -> None:
+    # a web feed's ids are its URL and the entry's id or link, often past 128 characters
+    long_id = "https://example.com/feeds/" + "news/" * 60 + "#entry-42"
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    sessions = db.make_sessionmaker(engine)
+    with sessions.begin() as s:
+        author = Author(platform="rss", native_id=long_id + "#Ana", handle="A" * 300)
+        s.add(
+            Post(
+                platform="rss",
+                native_id=long_id,
+                source="t",
+                author=author,
+                text="hi",
+                url=long_id + "?" + "q" * 3000,
+                in_reply_to=long_id,
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
+    with sessions() as s:
+        stored = s.query(Post).one()
+        assert (stored.native_id, stored.in_reply_to) == (long_id, long_id)
+        assert stored.author.handle == "A" * 300
+    engine.dispose()
+
+
+def test_daemons_starting_together_migrate_once(postgres_url: str) -> None:
+    # separate processes, as daemons are (alembic's context is one per process)
+    script = "import sys; from monitor import db; db.upgrade(db.make_engine(sys.argv[1]))"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", script, postgres_url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    errors = [run.communicate(timeout=60)[1].decode() for run in runs]
+    assert [run.returncode for run in runs] == [0, 0, 0], errors
+    engine = db.make_engine(postgres_url)
+    assert db.current_revision(engine) == db.head_revision()
+    engine.dispose()
