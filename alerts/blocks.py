@@ -390,6 +390,6 @@ def render_digest(
         if snippet:
             blocks.append({"type": "context", "elements": [_plain(snippet, 200, emoji=False)]})
     if total > len(shown):
-        more = f"…and {total - len(shown)} more not shown. Try /replywatch open."
+        more = f"…and {total - len(shown)} more not shown: /replywatch <team> lists them."
         blocks.append({"type": "context", "elements": [_plain(more, 300)]})
     return Rendered(text=fit(title, FALLBACK_CHARS), blocks=blocks[: LIMITS["blocks"]])

@@ -93,7 +93,10 @@ class _BackoffMixin(_SleepMixin):
 
 
 class _ServerErrorRetry(_BackoffMixin, ServerErrorRetryHandler):
-    """slack-sdk retries 500 and 503; 502 and 504 from a proxy are as transient."""
+    """slack-sdk retries 500 and 503; 502 and 504 from a proxy are as transient. Not for
+    ``chat.postMessage``: a 5xx can come after Slack posted the message (a gateway timing out
+    on a slow answer), so that one surfaces as a retryable ``DeliveryError`` and the resend
+    looks for the message first, as after a reset connection."""
 
     def _can_retry(
         self,
@@ -103,7 +106,11 @@ class _ServerErrorRetry(_BackoffMixin, ServerErrorRetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> bool:
-        return response is not None and response.status_code in (500, 502, 503, 504)
+        return (
+            response is not None
+            and response.status_code in (500, 502, 503, 504)
+            and not _is_post_message(request)
+        )
 
 
 class _ConnectionRetry(_BackoffMixin, ConnectionErrorRetryHandler):
@@ -124,7 +131,11 @@ class _ConnectionRetry(_BackoffMixin, ConnectionErrorRetryHandler):
         if not super()._can_retry(state=state, request=request, response=response, error=error):
             return False
         sent = not isinstance(error, URLError)
-        return not (sent and request.url.rstrip("/").endswith("/chat.postMessage"))
+        return not (sent and _is_post_message(request))
+
+
+def _is_post_message(request: HttpRequest) -> bool:
+    return request.url.rstrip("/").endswith("/chat.postMessage")
 
 
 def retry_handlers(

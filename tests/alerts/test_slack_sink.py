@@ -209,19 +209,38 @@ def test_a_long_retry_after_is_not_slept_through(
 
 
 def test_a_passing_5xx_is_retried(sink: SlackSink, slack: SlackEmulator) -> None:
-    slack.inject(Fault.server_error(503, path="chat.postMessage"))
+    posted = sink.deliver(alert(1))
+    slack.inject(Fault.server_error(503, path="chat.update"))
+    sink.update(alert(1, channel=posted.channel, title="again"), posted.message_id or "")
+    assert api_calls(slack, "chat.update") == 2
+    assert slack.in_channel("C0SUPPORT")[0].blocks[0]["text"]["text"] == "again"
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_5xx_on_a_post_is_retryable_and_the_resend_looks_first(
+    sink: SlackSink, slack: SlackEmulator, status: int
+) -> None:
+    """A gateway's 5xx can come after Slack posted the message: no blind retry."""
+    slack.inject(Fault.server_error(status, path="chat.postMessage"))
+    with pytest.raises(DeliveryError) as err:
+        sink.deliver(alert(1))
+    assert err.value.retryable
+    assert f"HTTP {status}" in str(err.value)
+    assert api_calls(slack, "chat.postMessage") == 1
     sink.deliver(alert(1))
+    assert api_calls(slack, "conversations.history") == 1
     assert len(slack.in_channel("C0SUPPORT")) == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_persistent_5xx_is_retryable(sink: SlackSink, slack: SlackEmulator, status: int) -> None:
-    slack.inject(Fault.server_error(status, path="chat.postMessage"), times=10)
+    posted = sink.deliver(alert(1))
+    slack.inject(Fault.server_error(status, path="chat.update"), times=10)
     with pytest.raises(DeliveryError) as err:
-        sink.deliver(alert(1))
+        sink.update(alert(1, channel=posted.channel, title="again"), posted.message_id or "")
     assert err.value.retryable
     assert f"HTTP {status}" in str(err.value)
-    assert api_calls(slack, "chat.postMessage") == 3  # the first try and two retries
+    assert api_calls(slack, "chat.update") == 3  # the first try and two retries
 
 
 def test_a_dropped_post_is_not_blindly_resent(sink: SlackSink, slack: SlackEmulator) -> None:
