@@ -46,6 +46,7 @@ __all__ = [
     "clean_text",
     "escape_text",
     "fit",
+    "mentions",
     "render_alert",
     "render_digest",
     "safe_url",
@@ -146,6 +147,7 @@ _EMOJI = r"[\u00a9\u00ae\u203c-\u3299\ufe0f\U0001f000-\U0001faff]"
 _LONE_ZWJ = re.compile(rf"(?<!{_EMOJI}){_ZWJ}+|{_ZWJ}+(?!{_EMOJI})")
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _ESCAPE_RE = re.compile("[&<>]")
+_MEMBER = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 
 
 def clean_text(text: str) -> str:
@@ -323,14 +325,31 @@ def render_alert(alert: Alert) -> Rendered:
     if buttons:
         block_id = f"rw_actions_{alert.case_id}" if alert.case_id is not None else "rw_actions"
         blocks.append({"type": "actions", "block_id": block_id, "elements": buttons})
-    return Rendered(text=_fallback(alert.title, alert.text), blocks=blocks[: LIMITS["blocks"]])
+    ping = mentions(alert.extra.get("mentions"))
+    if not ping:
+        return Rendered(text=_fallback(alert.title, alert.text), blocks=blocks[: LIMITS["blocks"]])
+    # the only markup left unescaped: member ids from the configuration, checked
+    at = 1 if blocks and blocks[0]["type"] == "header" else 0
+    blocks.insert(at, {"type": "section", "text": _mrkdwn(ping)})
+    text = f"{ping} {_fallback(alert.title, alert.text, FALLBACK_CHARS - len(ping) - 1)}"
+    return Rendered(text=text, blocks=blocks[: LIMITS["blocks"]])
 
 
-def _fallback(title: str, text: str) -> str:
+def mentions(ids: object) -> str:
+    """``<@U…>`` for each Slack member id in ``ids`` that is one ("U" or "W" and capitals
+    and digits): a breach pings its lead, a warning its owner."""
+    if not isinstance(ids, list | tuple):
+        return ""
+    return " ".join(
+        f"<@{i}>" for i in dict.fromkeys(ids) if isinstance(i, str) and _MEMBER.match(i)
+    )
+
+
+def _fallback(title: str, text: str, limit: int = FALLBACK_CHARS) -> str:
     snippet = " ".join(clean_text(text).split())
     if title and snippet:
-        return fit(f"{title}: {snippet}", FALLBACK_CHARS)
-    return fit(title or snippet or "replywatch alert", FALLBACK_CHARS)
+        return fit(f"{title}: {snippet}", limit)
+    return fit(title or snippet or "replywatch alert", limit)
 
 
 def _as_alert(item: Alert | Mapping[str, Any], channel: str) -> Alert:

@@ -141,7 +141,7 @@ class CaseActions:
         session.flush()
         team = self.settings.teams[case.team]
         lead = team.lead
-        mention = f"<@{lead.slack_id}>" if lead and lead.slack_id else (lead.name if lead else "")
+        asked = f"{lead.name}: " if lead else ""
         targets = [team.slack_channel]
         if case.severity == "critical" and self.settings.alerts.pr_channel:
             targets.append(self.settings.alerts.pr_channel)
@@ -153,7 +153,7 @@ class CaseActions:
                 target=target,
                 payload={
                     "title": f"Escalated: RW-{case.id} ({case.severity}) by {user_name}",
-                    "text": f"{mention} {user_name} asks for help with RW-{case.id}.".strip(),
+                    "text": f"{asked}{user_name} asks for help with RW-{case.id}.",
                     "fields": {
                         "Case": f"RW-{case.id}",
                         "Team": case.team,
@@ -161,6 +161,7 @@ class CaseActions:
                     },
                     "url": case.post.url,
                     "case_id": case.id,
+                    "extra": {"mentions": [lead.slack_id] if lead and lead.slack_id else []},
                 },
                 case_id=case.id,
                 now=now,

@@ -46,12 +46,12 @@ class Escalation:
     target: str
     title: str
     text: str
+    #: Slack ids of whom the notice pings (the lead at a breach, the owner before one).
+    mentions: tuple[str, ...] = ()
 
 
-def _mention(member: Member | None, fallback: str) -> str:
-    if member is None:
-        return fallback
-    return f"<@{member.slack_id}>" if member.slack_id else member.name
+def _ids(member: Member | None) -> tuple[str, ...]:
+    return (member.slack_id,) if member is not None and member.slack_id else ()
 
 
 def escalations_for(
@@ -67,8 +67,8 @@ def escalations_for(
 ) -> list[Escalation]:
     """Every warning and breach notice that should exist for this case by ``now``."""
     owner_member = next((m for m in team.members if m.name == owner), None)
-    owner_ref = _mention(owner_member, owner or "nobody (unassigned)")
-    lead_ref = _mention(team.lead, "the team lead")
+    owner_ref = owner_member.name if owner_member else (owner or "nobody (unassigned)")
+    lead_ref = team.lead.name if team.lead else "the team lead"
     zone = ZoneInfo(team.business_hours.timezone)
     found: list[Escalation] = []
     for name, state in clocks.items():
@@ -82,17 +82,19 @@ def escalations_for(
                 f"{lead_ref}: RW-{case_id} ({severity}) missed its {words} standard. "
                 f"Owner: {owner_ref}."
             )
-            found.append(Escalation(f"breach:{case_id}:{name}", "breach", name, "", title, text))
+            ping = _ids(team.lead)
+            key = f"breach:{case_id}:{name}"
+            found.append(Escalation(key, "breach", name, "", title, text, ping))
             if severity == "critical" and pr_channel:
-                found.append(
-                    Escalation(
-                        f"breach:{case_id}:{name}:pr", "breach", name, pr_channel, title, text
-                    )
-                )
+                found.append(Escalation(f"{key}:pr", "breach", name, pr_channel, title, text, ping))
         elif now >= state.warn_at(warn_before):
             title = f"Due soon: RW-{case_id} {words} due {due}"
             text = f"{owner_ref}: RW-{case_id} ({severity}) needs its {words} by {due}."
-            found.append(Escalation(f"warn:{case_id}:{name}", "warn", name, "", title, text))
+            found.append(
+                Escalation(
+                    f"warn:{case_id}:{name}", "warn", name, "", title, text, _ids(owner_member)
+                )
+            )
     return found
 
 
@@ -135,6 +137,7 @@ def check_clocks(session: Session, settings: Settings, *, now: datetime) -> Chec
                     "url": case.post.url,
                     "case_id": case.id,
                     "fields": {"Case": f"RW-{case.id}", "Clock": item.clock, "Team": case.team},
+                    "extra": {"mentions": list(item.mentions)},
                 },
                 case_id=case.id,
                 now=now,

@@ -11,6 +11,7 @@ import pytest
 from alerts.base import Alert
 from alerts.blocks import (
     ACTIONS,
+    FALLBACK_CHARS,
     LIMITS,
     OPEN_POST_ACTION_ID,
     action_id,
@@ -203,6 +204,29 @@ def test_notice_without_case_or_url_has_no_buttons() -> None:
     assert [b["type"] for b in rendered.blocks] == ["header"]
     assert rendered.text == "Acme went quiet on x"
     assert validate_blocks(rendered.blocks) == []
+
+
+def test_a_notice_pings_member_ids_and_nothing_else() -> None:
+    notice = Alert(
+        key="breach:1:acknowledge",
+        kind="escalation",
+        channel="#support",
+        title="BREACH: RW-1 acknowledge overdue",
+        text="lena: RW-1 missed its acknowledge standard. <!channel> <@U0EVIL>",
+        extra={"mentions": ["U0LENA001", "U0LENA001", "U1><!channel", "here", 7, "W0ANA0001"]},
+    )
+    rendered = render_alert(notice)
+    assert rendered.blocks[1] == {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "<@U0LENA001> <@W0ANA0001>", "verbatim": True},
+    }
+    assert rendered.text.startswith("<@U0LENA001> <@W0ANA0001> BREACH: RW-1")
+    # the notice's own text stays escaped: it pings nobody
+    assert "&lt;!channel&gt; &lt;@U0EVIL&gt;" in rendered.text
+    assert rendered.text.count("<") == 2 and len(rendered.text) <= FALLBACK_CHARS
+    assert validate_blocks(rendered.blocks) == []
+    no_ids = render_alert(Alert(key="w", kind="escalation", channel="#s", title="Due soon"))
+    assert all(b["type"] != "section" for b in no_ids.blocks)
 
 
 def test_status_line_and_unsafe_url() -> None:

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from alerts.blocks import render_alert
 from monitor.app import App
+from monitor.delivery import alert_from_payload
 from monitor.models import Case, CaseEvent, CaseStatus, Label, Outbox, OutboxStatus
 from sources.base import Author, SourcePost
 from sources.memory import MemorySource
@@ -207,7 +209,7 @@ def test_buttons_change_state_once_and_land_in_the_audit_trail(world: dict[str, 
     with app.sessions() as s:
         escalations = s.scalars(select(Outbox).where(Outbox.kind == "escalation")).all()
         assert [e.target for e in escalations] == ["#support"]
-        assert "<@U0LENA001>" in escalations[0].payload["text"]
+        assert pings(escalations[0]) == "<@U0LENA001>"
 
     listing = actions.on_command("", "U0BOB0001", "bob", "C0SOMEWHERE")
     assert listing.startswith("support: 1 open case(s)") and f"RW-{case.id}" in listing
@@ -490,6 +492,20 @@ def build_senders_for(app: App, repliers: dict[str, FakeReplier]) -> Any:
 # ------------------------------------------------------------------------ clocks & escalation
 
 
+def pings(row: Outbox) -> str:
+    """The mentions a rendered notice carries, checked in the blocks and the notification
+    text both (escaped text would show "&lt;@U…&gt;" and ping nobody)."""
+    rendered = render_alert(alert_from_payload(row))
+    found = [
+        b["text"]["text"]
+        for b in rendered.blocks
+        if b["type"] == "section" and b.get("text", {}).get("type") == "mrkdwn"
+    ]
+    assert len(found) == 1 and rendered.text.startswith(found[0] + " ")
+    assert "&lt;@" not in rendered.text
+    return str(found[0])
+
+
 def test_warnings_and_breaches_fire_once_at_the_right_moments(world: dict[str, Any]) -> None:
     app, source, sink, _ = build(world)
     clock: FakeClock = world["clock"]
@@ -534,7 +550,9 @@ def test_warnings_and_breaches_fire_once_at_the_right_moments(world: dict[str, A
         pr = s.scalars(select(Outbox).where(Outbox.key == f"breach:{c}:first_response:pr")).one()
         assert pr.target == "#pr"
         lead = s.scalars(select(Outbox).where(Outbox.key == f"breach:{n}:acknowledge")).one()
-        assert lead.target == "#support" and "<@U0LENA001>" in lead.payload["text"]
+        assert lead.target == "#support" and pings(lead) == "<@U0LENA001>"
+        warned = s.scalars(select(Outbox).where(Outbox.key.like("warn:%"))).first()
+        assert warned is not None and pings(warned) == "<@U0ALICE01>"  # its owner
     # the answered case never warned nor breached on its response clocks
     assert not any(str(ids[answered.native_id]) + ":" in k for k in report.keys)
 
