@@ -22,8 +22,12 @@ from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
 from monitor.cases import OPEN
 from monitor.models import Case, CaseEvent, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
-from monitor.opening import Complaint, open_routed, primary_entity
-from monitor.pipeline import answer_from_earlier_replies
+from monitor.opening import (
+    Complaint,
+    answer_from_earlier_replies,
+    open_routed,
+    primary_entity,
+)
 from monitor.post_links import bare_link, post_keys
 from monitor.settings import Settings
 

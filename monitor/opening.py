@@ -1,4 +1,5 @@
-"""Open cases for complaints: routed to a team, assigned within it, alerted.
+"""Open cases for complaints: routed to a team, assigned within it, alerted, and answered
+where a brand reply was stored before them.
 
 What the pipeline does for the complaints of each batch, and what ``/replywatch case`` does
 for one the classifier missed. The caller owns the transaction.
@@ -10,15 +11,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.cases import Opening, open_cases, open_counts
+from monitor.cases import Opening, cases_answered_by, open_cases, open_counts, record_response
 from monitor.models import Case, Post
-from monitor.notify import enqueue_case_alerts
+from monitor.notify import enqueue_case_alerts, enqueue_case_update
 from monitor.routing import choose_owner, route
 from monitor.settings import Entity, Settings
 
-__all__ = ["Complaint", "open_routed", "primary_entity"]
+__all__ = [
+    "Complaint",
+    "answer_from_earlier_replies",
+    "answered",
+    "open_routed",
+    "primary_entity",
+]
 
 #: When a post names several watched entities, the case belongs to the most specific one.
 _KIND_PRIORITY = {"staff": 0, "product": 1, "brand": 2}
@@ -74,3 +82,52 @@ def open_routed(
     if cases:
         enqueue_case_alerts(session, cases, settings, now=now)
     return cases
+
+
+def answer_from_earlier_replies(
+    session: Session, settings: Settings, posts: Sequence[tuple[str, str]], *, now: datetime
+) -> None:
+    """Stop the clocks of the cases of ``posts`` ((platform, native id) pairs) that a brand
+    reply stored before them answers: a reply fetched by another source or in an earlier
+    batch, or before a person opened the case by hand."""
+    for platform in {p for p, _ in posts}:
+        ids = [n for p, n in posts if p == platform]
+        replies = session.scalars(
+            select(Post).where(
+                Post.platform == platform,
+                Post.is_brand_response.is_(True),
+                Post.in_reply_to.in_(ids),
+            )
+        ).all()
+        if not replies:
+            continue
+        cases = cases_answered_by(
+            session, platform, [r.in_reply_to for r in replies if r.in_reply_to]
+        )
+        for reply in sorted(replies, key=lambda r: r.created_at):
+            case = cases.get(reply.in_reply_to or "")
+            if case is not None and case.first_response_at is None:
+                answered(
+                    session,
+                    settings,
+                    case,
+                    at=reply.created_at,
+                    handle=reply.author.handle,
+                    via=f"{platform}:{reply.native_id}",
+                    now=now,
+                )
+
+
+def answered(
+    session: Session,
+    settings: Settings,
+    case: Case,
+    *,
+    at: datetime,
+    handle: str,
+    via: str,
+    now: datetime,
+) -> None:
+    """A brand account answered ``case``: stop its response clocks and say so in Slack."""
+    if record_response(session, case, at=at, actor=f"@{handle}", now=now, via=via):
+        enqueue_case_update(session, case, settings, line=f"Answered by @{handle}", now=now)

@@ -26,15 +26,21 @@ from sqlalchemy.orm import Session
 from classifiers.base import Classifier, Sentiment, Severity, Verdict
 from monitor import store
 from monitor.acknowledge import Templates, ack_key, load_templates, plan_acknowledgement
-from monitor.cases import SYSTEM, acknowledge, cases_answered_by, record_response
+from monitor.cases import SYSTEM, acknowledge, cases_answered_by
 from monitor.matching import Match, Watchlist
-from monitor.models import BrandAccount, Case, Outbox, Post
+from monitor.models import BrandAccount, Outbox
 from monitor.notify import enqueue_case_update
-from monitor.opening import Complaint, open_routed, primary_entity
+from monitor.opening import (
+    Complaint,
+    answer_from_earlier_replies,
+    answered,
+    open_routed,
+    primary_entity,
+)
 from monitor.settings import Settings
 from sources.base import SourcePost
 
-__all__ = ["BatchResult", "Pipeline", "answer_from_earlier_replies", "answered"]
+__all__ = ["BatchResult", "Pipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -327,55 +333,6 @@ class Pipeline:
         if (row.result or {}).get("reply_id") == reply.native_id:
             return True
         return _bare(reply.text) == _bare(str(row.payload.get("text") or ""))
-
-
-def answer_from_earlier_replies(
-    session: Session, settings: Settings, posts: Sequence[tuple[str, str]], *, now: datetime
-) -> None:
-    """Stop the clocks of the cases of ``posts`` ((platform, native id) pairs) that a brand
-    reply stored before them answers: a reply fetched by another source or in an earlier
-    batch, or before a person opened the case by hand."""
-    for platform in {p for p, _ in posts}:
-        ids = [n for p, n in posts if p == platform]
-        replies = session.scalars(
-            select(Post).where(
-                Post.platform == platform,
-                Post.is_brand_response.is_(True),
-                Post.in_reply_to.in_(ids),
-            )
-        ).all()
-        if not replies:
-            continue
-        cases = cases_answered_by(
-            session, platform, [r.in_reply_to for r in replies if r.in_reply_to]
-        )
-        for reply in sorted(replies, key=lambda r: r.created_at):
-            case = cases.get(reply.in_reply_to or "")
-            if case is not None and case.first_response_at is None:
-                answered(
-                    session,
-                    settings,
-                    case,
-                    at=reply.created_at,
-                    handle=reply.author.handle,
-                    via=f"{platform}:{reply.native_id}",
-                    now=now,
-                )
-
-
-def answered(
-    session: Session,
-    settings: Settings,
-    case: Case,
-    *,
-    at: datetime,
-    handle: str,
-    via: str,
-    now: datetime,
-) -> None:
-    """A brand account answered ``case``: stop its response clocks and say so in Slack."""
-    if record_response(session, case, at=at, actor=f"@{handle}", now=now, via=via):
-        enqueue_case_update(session, case, settings, line=f"Answered by @{handle}", now=now)
 
 
 def _bare(text: str) -> str:
