@@ -275,7 +275,11 @@ def start_socket_mode(app: App, app_token: str) -> SocketModeHandler:
     """Connect ``app`` to Slack over Socket Mode and return at once (the websocket lives on
     bolt's threads, reconnecting by itself). Call ``close()`` on the result to stop."""
     handler = socket_mode_handler(app, app_token)
-    handler.connect()
+    try:
+        handler.connect()
+    except BaseException:
+        handler.close()  # its threads started in the constructor; a retry makes new ones
+        raise
     return handler
 
 

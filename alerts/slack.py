@@ -63,6 +63,17 @@ _RETRYABLE = {
     "request_timeout",
     "team_added_to_org",
 }
+#: What a person does about the permanent errors met most (appended to the message).
+_FIXES = {
+    "not_in_channel": "invite the app to the channel (/invite @<app name>)",
+    "channel_not_found": "check the channel named in the config, or invite the app to it",
+    "is_archived": "unarchive the channel or name another in the config",
+    "invalid_auth": "check the Slack bot token named in the config",
+    "not_authed": "set the Slack bot token named in the config",
+    "token_revoked": "reinstall the app and set its new bot token",
+    "account_inactive": "reinstall the app and set its new bot token",
+    "missing_scope": "add the scope Slack names to the app and reinstall it",
+}
 _CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]{2,}$")
 _UNCERTAIN_KEPT = 10_000
 
@@ -328,6 +339,8 @@ class _Translate:
                 detail += f" {json.dumps(data.get('errors') or [])[:500]}"
             if status == 429:
                 detail += ": rate limited, retries exhausted"
+            if code in _FIXES and not retryable:
+                detail += f"; {_FIXES[code]}"
             if status >= 500:
                 self._uncertain()
             raise DeliveryError(

@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from classifiers import load_classifier  # noqa: E402
-from monitor import db  # noqa: E402
+from monitor import db, store  # noqa: E402
 from monitor.pipeline import Pipeline  # noqa: E402
 from monitor.settings_file import load_settings  # noqa: E402
 from sources.base import Author, SourcePost  # noqa: E402
@@ -98,9 +98,13 @@ def main() -> None:
     started = time.perf_counter()
     stored = cases = 0
     now = datetime.now(UTC)
-    for i in range(0, len(posts), args.batch):
+    for i in range(0, len(posts), args.batch):  # as the poller does it
+        batch = posts[i : i + args.batch]
+        with sessions() as session:
+            seen = store.seen_keys(session, ((p.platform, p.native_id) for p in batch))
+        prepared = pipeline.prepare(batch, seen=seen)
         with sessions.begin() as session:
-            result = pipeline.process(session, "bench", posts[i : i + args.batch], now=now)
+            result = pipeline.record(session, "bench", prepared, now=now)
         stored += result.stored
         cases += result.cases_opened
     elapsed = time.perf_counter() - started

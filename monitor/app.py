@@ -149,7 +149,7 @@ class App:
             with self.sessions.begin() as session:
                 collapse_backlog(session, self.settings, now=self.clock())
             report = outbox.deliver_due(
-                self.sessions, self.senders, worker=self.worker, now=self.clock(), limit=PAGE
+                self.sessions, self.senders, worker=self.worker, clock=self.clock, limit=PAGE
             )
             total.add(report)
             if report.claimed < PAGE:

@@ -186,12 +186,17 @@ def poll(
             str(res.responses),
             str(res.cases_opened),
             str(skipped),
-            escape(r.error or ""),
+            escape("; ".join(r.problems)),
         )
     err.print(table)
     d = delivered
     err.print(f"alerts delivered: {d.sent}, retrying: {d.retried}, failed: {d.failed}")
-    if any(r.error for r in reports):
+    if delivered.failed:
+        err.print(
+            "[bold red]error:[/] some alerts or replies failed for good: `replywatch outbox"
+            " list` says why, `replywatch outbox retry` sends them again once fixed"
+        )
+    if any(r.problems for r in reports) or delivered.failed:
         raise typer.Exit(1)
 
 
@@ -273,10 +278,11 @@ def cases(
 
 
 def _register_subcommands() -> None:
-    from monitor import cli_classify, cli_report
+    from monitor import cli_classify, cli_outbox, cli_report
 
     cli_report.register(app)
     cli_classify.register(app)
+    cli_outbox.register(app)
 
 
 _register_subcommands()

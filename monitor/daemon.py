@@ -10,9 +10,10 @@ runs. Only the holder of the scheduler lease polls (see :mod:`monitor.leader`); 
 sends outbox rows, claimed with leases.
 
 With ``alerts.slack`` configured, the daemon also listens for Slack's button clicks and the
-``/replywatch`` command (:func:`start_slack_listener`): over Socket Mode with ``app_token``, or
+``/replywatch`` command (:class:`SlackListener`): over Socket Mode with ``app_token``, or
 over HTTP on ``http_port`` with ``signing_secret``. A listener that cannot start is logged and
-the daemon runs on: alerts still go out, only the buttons wait.
+tried again every minute (``slack:listen``); the daemon runs on: alerts still go out, only the
+buttons wait.
 
 The first SIGTERM or SIGINT stops new work, lets the running batch commit and exits 0; a
 second one exits at once (the database transaction rolls back, the cursor stays: nothing lost).
@@ -35,7 +36,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from monitor.app import App
 from sources.base import Source
 
-__all__ = ["CLOCKS_EVERY", "DELIVER_EVERY", "run_daemon", "start_slack_listener"]
+__all__ = ["CLOCKS_EVERY", "DELIVER_EVERY", "SlackListener", "run_daemon"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ DEFAULT_INTERVAL = timedelta(minutes=2)
 #: The leader renews its lease this often; a leader that dies is replaced within LEADER_TTL.
 LEADER_RENEW = timedelta(seconds=5)
 LEADER_TTL = timedelta(seconds=20)
+#: How often a Slack listener that could not start is tried again.
+LISTENER_RETRY = timedelta(minutes=1)
 
 
 class _Running:
@@ -74,40 +77,76 @@ class _Running:
             return self._idle.wait_for(lambda: self._count == 0, timeout=timeout_s)
 
 
-def start_slack_listener(app: App, *, port: int | None = None) -> Callable[[], None] | None:
-    """Serve Slack interactivity for ``app``; returns how to stop it (``None``: not started).
+class SlackListener:
+    """Slack's button clicks and ``/replywatch`` for the daemon, over Socket Mode or HTTP.
 
-    ``port`` overrides ``alerts.slack.http_port`` (tests pass 0 for any free port).
+    A listener that cannot start (Slack unreachable at boot, the port still taken) is logged
+    and started again by :meth:`ensure`, which the daemon calls every
+    :data:`LISTENER_RETRY`: alerts go out meanwhile, only the buttons wait. One that is not
+    configured (no ``app_token`` for Socket Mode, no ``signing_secret`` for HTTP) is logged
+    once and stays off. ``port`` overrides ``alerts.slack.http_port`` (tests pass 0).
     """
-    slack = app.settings.alerts.slack
-    if slack is None:
-        return None
-    from alerts.interactive import build_app, serve_http, start_socket_mode
 
-    try:
+    def __init__(self, app: App, *, port: int | None = None) -> None:
+        self.app = app
+        self.port = port
+        self._stop: Callable[[], None] | None = None
+        self._off = app.settings.alerts.slack is None
+        self._failures = 0
+
+    @property
+    def listening(self) -> bool:
+        return self._stop is not None
+
+    def ensure(self) -> bool:
+        """Start the listener unless it runs or is off; whether it runs now."""
+        if self._stop is not None or self._off:
+            return self._stop is not None
+        try:
+            self._stop = self._start()
+        except Exception as exc:  # the daemon outlives a listener that cannot start
+            self._failures += 1
+            if self._failures == 1:
+                log.exception("could not start the Slack listener; alerts still go out")
+            else:
+                log.warning("Slack listener still not started (%s: %s)", type(exc).__name__, exc)
+            return False
+        if self._stop is None:
+            self._off = True
+        elif self._failures:
+            log.info("Slack listener started after %d failed tries", self._failures)
+        return self._stop is not None
+
+    def close(self) -> None:
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+
+    def _start(self) -> Callable[[], None] | None:
+        from alerts.interactive import build_app, serve_http, start_socket_mode
+
+        slack = self.app.settings.alerts.slack
+        assert slack is not None
+        if slack.mode == "http" and slack.signing_secret is None:
+            log.warning("alerts.slack.mode is http but no signing_secret: buttons are off")
+            return None
+        if slack.mode == "socket" and slack.app_token is None:
+            log.warning("alerts.slack.mode is socket but no app_token: buttons are off")
+            return None
         bolt = build_app(
             token=slack.bot_token.get_secret_value(),
             signing_secret=slack.signing_secret.get_secret_value()
             if slack.signing_secret
             else None,
-            handler=app.actions(),
+            handler=self.app.actions(),
             base_url=slack.api_url,
         )
         if slack.mode == "http":
-            if slack.signing_secret is None:
-                log.warning("alerts.slack.mode is http but no signing_secret: buttons are off")
-                return None
-            server = serve_http(bolt, slack.http_port if port is None else port)
-            app.slack_url = server.url
+            server = serve_http(bolt, slack.http_port if self.port is None else self.port)
+            self.app.slack_url = server.url
             return server.stop
-        if slack.app_token is None:
-            log.warning("alerts.slack.mode is socket but no app_token: buttons are off")
-            return None
-        handler = start_socket_mode(bolt, slack.app_token.get_secret_value())
-        return handler.close
-    except Exception:  # the daemon outlives a listener that cannot start
-        log.exception("could not start the Slack listener; alerts still go out")
-        return None
+        assert slack.app_token is not None
+        return start_socket_mode(bolt, slack.app_token.get_secret_value()).close
 
 
 def run_daemon(app: App, *, install_signals: bool = True) -> int:
@@ -202,12 +241,21 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         len(app.sources),
         ", ".join(s.name for s in app.sources),
     )
-    stop_listener = start_slack_listener(app)
+    listener = SlackListener(app)
+    if not listener.ensure() and app.settings.alerts.slack is not None:
+        scheduler.add_job(
+            running.wrap(listener.ensure),
+            "interval",
+            id="slack:listen",
+            name="start the Slack listener",
+            seconds=LISTENER_RETRY.total_seconds(),
+            coalesce=True,
+            max_instances=1,
+        )
     try:
         scheduler.start()
     finally:
-        if stop_listener is not None:
-            stop_listener()
+        listener.close()
     if not running.wait_idle(timeout_s=300):
         log.warning("a job did not finish within 5 minutes of the stop request")
         return 1

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.base import Alert, Sink
 from monitor import outbox
 from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
-from monitor.errors import AuthError, DeliveryError, ReplywatchError
+from monitor.errors import AuthError, DeliveryError, Refused, ReplywatchError
 from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
 from monitor.notify import alert_key, author_history, case_alert_payload, enqueue_case_update
 from monitor.outbox import Sender
@@ -192,7 +192,7 @@ class _Senders:
             return {"skipped": skip}
         try:
             reply_id = replier.reply(in_reply_to, str(row.payload["text"]))
-        except AuthError as exc:
+        except (AuthError, Refused) as exc:  # retrying cannot help: a person must act
             self._attempt_failed(row, str(exc))
             raise DeliveryError(row.key, str(exc), retryable=False) from exc
         except ReplywatchError as exc:

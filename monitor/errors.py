@@ -10,7 +10,9 @@ can tell "expected, log at info and back off" from "a bug, log the traceback and
     │   ├── RateLimited(retry_after_s)           429 or an exhausted budget: wait, then resume
     │   ├── SourceUnavailable                    5xx, timeouts, connection errors: back off
     │   ├── MalformedResponse                    a body we cannot parse: log, skip, keep cursor
-    │   └── AuthError                            expired or revoked credentials: a person must act
+    │   ├── AuthError                            expired or revoked credentials: a person must act
+    │   └── Refused                              one stream refused for good (a private
+    │                                            subreddit, a rejected query): set it aside
     ├── ClassifierError                          a model could not be loaded or run
     ├── DeliveryError(outbox_key)                an outward effect (Slack, a public reply) failed
     └── SkipPost                                 a pipeline hook vetoes one post (not a failure)
@@ -28,6 +30,7 @@ __all__ = [
     "DeliveryError",
     "MalformedResponse",
     "RateLimited",
+    "Refused",
     "ReplywatchError",
     "SkipPost",
     "SourceError",
@@ -83,6 +86,12 @@ class MalformedResponse(SourceError):
 
 class AuthError(SourceError):
     """Credentials are missing, expired or revoked: retrying will not help."""
+
+
+class Refused(SourceError):
+    """The platform refuses one of a source's reads and will go on refusing it: a private,
+    banned or misspelt subreddit, a query X rejects, an account it no longer serves. The
+    source sets that stream aside and reads its others; a person must fix the config."""
 
 
 class ClassifierError(ReplywatchError):

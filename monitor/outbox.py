@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db import in_chunks
@@ -31,6 +31,7 @@ __all__ = [
     "deliver_due",
     "enqueue",
     "enqueue_values",
+    "requeue",
 ]
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,29 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int = 50) -> l
     return rows
 
 
+def requeue(session: Session, *, keys: Sequence[str] = (), now: datetime) -> list[str]:
+    """Put given-up rows back in line, due ``now``: those named in ``keys``, or every failed
+    row when ``keys`` is empty (after a person fixed the cause: a channel, a token). Rows in
+    another status are left alone. Their attempts are kept, so a public reply is looked for on
+    the platform before it is posted again. Returns the keys requeued."""
+    query = select(Outbox).where(Outbox.status == OutboxStatus.FAILED).order_by(Outbox.id)
+    rows = (
+        [
+            r
+            for chunk in in_chunks(keys)
+            for r in session.scalars(query.where(Outbox.key.in_(chunk)))
+        ]
+        if keys
+        else list(session.scalars(query))
+    )
+    for row in rows:
+        row.status = OutboxStatus.PENDING
+        row.due_at = now
+        row.claimed_by = None
+        row.claimed_until = None
+    return [row.key for row in rows]
+
+
 def compute_backoff(
     attempts: int, *, base_s: float = 5.0, cap_s: float = 900.0, rng: random.Random | None = None
 ) -> float:
@@ -145,51 +169,104 @@ def deliver_due(
     senders: Mapping[str, Sender],
     *,
     worker: str,
-    now: datetime,
+    clock: Callable[[], datetime],
     limit: int = 50,
 ) -> DeliveryReport:
-    """Claim, send and mark due rows; one failing row never stops the others."""
+    """Claim, send and mark due rows; one failing row never stops the others.
+
+    A page of rows is claimed at once but sent one by one, and a slow far side can outlast the
+    lease: so each row's lease is renewed just before it is sent, on the condition that it is
+    still this claim's (:func:`_renew`). A row another sender has claimed since is skipped, not
+    sent twice; a row's outcome is written only while the claim is still this one's.
+    """
     report = DeliveryReport()
     with sessions.begin() as session:
-        rows = claim(session, worker=worker, now=now, limit=limit)
+        rows = claim(session, worker=worker, now=clock(), limit=limit)
         session.flush()
         session.expunge_all()
     report.claimed = len(rows)
     for row in rows:
+        if not _renew(sessions, row, now=clock()):
+            log.warning("%s was claimed by another sender meanwhile; not sending it", row.key)
+            continue
         sender = senders.get(row.kind)
         try:
             if sender is None:
                 raise DeliveryError(row.key, f"no sender for {row.kind!r} effects", retryable=False)
             result = sender(row)
         except DeliveryError as exc:
-            log.info("delivery of %s failed: %s", row.key, exc)
-            _mark_failed(sessions, row, str(exc), now=now, retryable=exc.retryable)
-            report.failed += not exc.retryable or row.attempts >= MAX_ATTEMPTS
-            report.retried += exc.retryable and row.attempts < MAX_ATTEMPTS
+            final = not exc.retryable or row.attempts >= MAX_ATTEMPTS
+            if final:  # the row is given up: a person must act, and the log must say so
+                log.error("delivery of %s failed for good: %s", row.key, exc)
+            else:
+                log.info("delivery of %s failed, will retry: %s", row.key, exc)
+            _mark_failed(sessions, row, str(exc), now=clock(), retryable=exc.retryable)
+            report.failed += final
+            report.retried += not final
             continue
         except Exception as exc:  # a bug in a sender: keep the loop alive, keep the row
             log.exception("delivery of %s crashed", row.key)
-            _mark_failed(sessions, row, f"{type(exc).__name__}: {exc}", now=now, retryable=True)
+            _mark_failed(sessions, row, f"{type(exc).__name__}: {exc}", now=clock(), retryable=True)
             report.retried += 1
             continue
-        with sessions.begin() as session:
-            stored = session.get(Outbox, row.id)
-            if stored is not None and stored.claimed_by == worker:
-                stored.status = OutboxStatus.SENT
-                stored.sent_at = now
-                stored.result = dict(result) if result else None
-                stored.claimed_until = None
-                stored.last_error = None
+        _mark_sent(sessions, row, result, now=clock())
         report.sent += 1
     return report
+
+
+def _this_claim(row: Outbox) -> Any:
+    """The row as ``row``'s claim left it: still claimed, by the same worker, same attempt.
+    Every claim adds an attempt, so another claim since (by anyone) fails this test."""
+    return (
+        (Outbox.id == row.id)
+        & (Outbox.status == OutboxStatus.CLAIMED)
+        & (Outbox.claimed_by == row.claimed_by)
+        & (Outbox.attempts == row.attempts)
+    )
+
+
+def _renew(sessions: sessionmaker[Session], row: Outbox, *, now: datetime) -> bool:
+    """Extend this claim's lease from ``now``; ``False`` if the row is no longer this claim's.
+
+    One conditional UPDATE: on PostgreSQL it waits for a concurrent claimer's lock and then
+    re-reads the row, so of two senders exactly one goes on.
+    """
+    with sessions.begin() as session:
+        renewed = session.execute(
+            update(Outbox).where(_this_claim(row)).values(claimed_until=now + LEASE)
+        )
+    return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+def _mark_sent(
+    sessions: sessionmaker[Session], row: Outbox, result: Mapping[str, Any] | None, *, now: datetime
+) -> None:
+    values = {
+        "status": OutboxStatus.SENT,
+        "sent_at": now,
+        "result": dict(result) if result else None,
+        "claimed_until": None,
+        "last_error": None,
+    }
+    with sessions.begin() as session:
+        marked = session.execute(update(Outbox).where(_this_claim(row)).values(**values))
+        if not marked.rowcount:  # type: ignore[attr-defined]
+            # Sent, but the lease ran out mid-send and another sender has the row now: record
+            # the truth unless it has been marked sent already.
+            log.warning("%s was sent after its lease ran out", row.key)
+            session.execute(
+                update(Outbox)
+                .where((Outbox.id == row.id) & (Outbox.status != OutboxStatus.SENT))
+                .values(**values)
+            )
 
 
 def _mark_failed(
     sessions: sessionmaker[Session], row: Outbox, error: str, *, now: datetime, retryable: bool
 ) -> None:
     with sessions.begin() as session:
-        stored = session.get(Outbox, row.id)
-        if stored is None:
+        stored = session.scalars(select(Outbox).where(_this_claim(row))).first()
+        if stored is None:  # another sender holds the row now: its outcome is theirs
             return
         stored.last_error = error[:2000]
         stored.claimed_until = None

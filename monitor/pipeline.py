@@ -8,14 +8,16 @@
 A brand reply that is one of our own acknowledgements (the outbox holds its key and text)
 stops the acknowledgement clock only; any other brand reply is a response.
 
-:meth:`Pipeline.process` runs inside the caller's transaction and never commits, so the poller
-commits a batch's posts, cases, outbox rows and the source's cursor together.
+Two steps, so the slow one holds no lock: :meth:`Pipeline.prepare` matches and classifies
+with no database transaction open, then :meth:`Pipeline.record` stores and acts inside the
+caller's transaction and never commits, so the poller commits a batch's posts, cases, outbox
+rows and the source's cursor together.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -40,7 +42,7 @@ from monitor.opening import (
 from monitor.settings import Settings
 from sources.base import SourcePost
 
-__all__ = ["BatchResult", "Pipeline"]
+__all__ = ["BatchResult", "Pipeline", "Prepared"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,20 @@ UNCLASSIFIED = Verdict(
     severity=Severity.NORMAL,
     model="unclassified",
 )
+
+
+@dataclass
+class Prepared:
+    """A batch read and classified by :meth:`Pipeline.prepare`, not yet stored."""
+
+    fetched: int
+    repeats: int
+    #: The brand's own posts: responses, never cases.
+    own: list[SourcePost] = field(default_factory=list)
+    #: Posts that mention an entity, with their matches and verdicts.
+    kept: list[tuple[SourcePost, list[Match], Verdict]] = field(default_factory=list)
+    unmatched: int = 0
+    language_filtered: int = 0
 
 
 @dataclass
@@ -116,31 +132,48 @@ class Pipeline:
             post.author.native_id,
         ) in self.brand_ids
 
-    def process(
-        self, session: Session, source: str, posts: Sequence[SourcePost], *, now: datetime
-    ) -> BatchResult:
-        result = BatchResult(fetched=len(posts))
+    def prepare(
+        self, posts: Sequence[SourcePost], *, seen: Collection[tuple[str, str]] = ()
+    ) -> Prepared:
+        """Read and understand a batch without the database: drop repeats (within the batch
+        and those in ``seen``, the keys already stored), set the brand's own posts aside as
+        responses, match the rest and classify the matches. The caller runs this outside any
+        write transaction: on SQLite a transaction holds the one write lock, and a slow
+        classifier must not make Slack's button clicks wait for it."""
         unique = list({(p.platform, p.native_id): p for p in posts}.values())
-        seen = store.seen_keys(session, ((p.platform, p.native_id) for p in unique))
         fresh = [p for p in unique if (p.platform, p.native_id) not in seen]
-        result.repeats = len(posts) - len(fresh)
-
-        own: list[SourcePost] = []
+        prepared = Prepared(fetched=len(posts), repeats=len(posts) - len(fresh))
         others: list[SourcePost] = []
         for post in fresh:
-            (own if self.is_brand(post) else others).append(post)
+            (prepared.own if self.is_brand(post) else others).append(post)
         matches = self.watchlist.match_many([p.text for p in others])
         candidates = [(p, m) for p, m in zip(others, matches, strict=True) if m]
-        result.unmatched = len(others) - len(candidates)
+        prepared.unmatched = len(others) - len(candidates)
         verdicts = self._classify([p for p, _ in candidates]) if candidates else []
-
-        kept: list[tuple[SourcePost, list[Match], Verdict]] = []
         for (post, found), verdict in zip(candidates, verdicts, strict=True):
             allowed = [m for m in found if self._language_allowed(m.entity_id, verdict.language)]
             if allowed:
-                kept.append((post, allowed, verdict))
+                prepared.kept.append((post, allowed, verdict))
             else:
-                result.language_filtered += 1
+                prepared.language_filtered += 1
+        return prepared
+
+    def record(
+        self, session: Session, source: str, prepared: Prepared, *, now: datetime
+    ) -> BatchResult:
+        """Store a prepared batch and act on it, in the caller's write transaction: posts,
+        authors and matches, a case and its alert per complaint, brand replies applied. Posts
+        stored since :meth:`prepare` looked (by another writer) count as repeats."""
+        keys = [(p.platform, p.native_id) for p in prepared.own + [p for p, _, _ in prepared.kept]]
+        stored = store.seen_keys(session, keys)
+        own = [p for p in prepared.own if (p.platform, p.native_id) not in stored]
+        kept = [k for k in prepared.kept if (k[0].platform, k[0].native_id) not in stored]
+        result = BatchResult(
+            fetched=prepared.fetched,
+            repeats=prepared.repeats + len(stored),
+            unmatched=prepared.unmatched,
+            language_filtered=prepared.language_filtered,
+        )
 
         ids = self._store(session, source, kept, own, now=now)
         result.stored = len(kept)

@@ -10,6 +10,9 @@ decisions, taken here as pure functions of ``now`` and kept in :class:`SourceSta
   must fix the credentials);
 * anything else is a bug: logged with its traceback, the cursor kept, the loop alive.
 
+A source that reads several streams sets a failing one aside itself and goes on
+(:mod:`sources.streams`); the batch names it in ``errors``, kept in the report.
+
 In every case nothing is stored and the cursor stays where the last commit left it.
 """
 
@@ -55,8 +58,15 @@ class PollReport:
     batches: int = 0
     result: BatchResult = field(default_factory=BatchResult)
     skipped_malformed: int = 0
+    #: Parts of the source set aside this poll (``Batch.errors``); the rest was read.
+    stream_errors: list[str] = field(default_factory=list)
+    #: Why the poll stopped early, if it did.
     error: str | None = None
     waiting_until: datetime | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        return self.stream_errors + ([self.error] if self.error else [])
 
 
 def next_attempt(
@@ -115,15 +125,19 @@ class Poller:
                 wrapped = SourceError(source.name, f"{type(exc).__name__}: {exc}")
                 self._failed(source, state, wrapped, report)
                 return report
+            with self.sessions() as session:  # a short read, closed before classifying
+                seen = store.seen_keys(session, ((p.platform, p.native_id) for p in batch.posts))
+            prepared = self.pipeline.prepare(batch.posts, seen=seen)
             now = self.clock()
             with self.sessions.begin() as session:
-                result = self.pipeline.process(session, source.name, batch.posts, now=now)
+                result = self.pipeline.record(session, source.name, prepared, now=now)
                 store.save_cursor(session, source.name, batch.cursor, now=now)
             report.batches += 1
             report.result.add(result)
             report.skipped_malformed += batch.skipped
+            report.stream_errors += batch.errors  # the source has logged them
             state.failures = 0
-            state.last_error = None
+            state.last_error = "; ".join(report.stream_errors) or None
             state.last_success = now
             state.not_before = (
                 now + timedelta(seconds=batch.next_poll_after_s)

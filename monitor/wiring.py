@@ -85,8 +85,9 @@ def build_source(
                 search=cfg.search,
                 search_all=cfg.search_all,
                 # the script account replies and reads the inbox; without a password its
-                # public comments are still read as responses
+                # public comments are still read as responses, as are every brand account's
                 brand_username=cfg.username or (handles[0] if handles else None),
+                brand_accounts=handles,
                 password=cfg.password.get_secret_value() if cfg.password is not None else None,
                 api_url=cfg.api_url,
                 auth_url=cfg.auth_url,

@@ -88,6 +88,9 @@ class Batch:
     skipped: int = 0
     #: Seconds the source asks to wait before its next fetch (rate-limit planning).
     next_poll_after_s: float | None = None
+    #: Parts of the source that failed and were set aside this time (a stream, a feed), each
+    #: a message naming it: the rest was read. The poller reports them as the poll's error.
+    errors: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

@@ -11,8 +11,8 @@ their quirks stay there. The wire format (queries, parsing) is in :mod:`sources.
   filters anyway): ``search_all=True`` searches all of Reddit while listing the subreddits;
 * ``new`` and ``comments`` of the configured subreddits (everything posted there);
 * ``mentions``: ``/message/mentions`` of the brand account (needs its password: script auth);
-* ``own``: ``/user/<brand>/comments``, the brand's replies. They come back like any post,
-  with ``author.handle`` equal to the brand; the pipeline turns them into responses.
+* ``own``: ``/user/<brand>/comments`` of each brand account, the brand's replies. They come
+  back like any post, with ``author.handle`` the brand's; the pipeline makes them responses.
 
 Reads use app-only auth (client credentials); the brand's inbox and replies use a second
 praw instance with script (password) auth.
@@ -45,10 +45,12 @@ if the anchor item is deleted, Reddit answers an empty page forever. A stream wi
 reads ``backfill_pages`` pages (default one page of ``page_size``) and starts from there.
 Reddit serves at most about 1000 items of a listing; a longer gap is logged, not recoverable.
 
-A failed brand login (``invalid_grant``, a changed password) pauses only the ``mentions``
-stream for 15 minutes, logged as an error and put in ``Batch.extra["error"]``: listening goes
-on, and the stream catches up from its position once the password is fixed. App credentials
-that fail stop the whole source with :class:`AuthError`.
+**One failing stream does not silence the others** (:mod:`sources.streams`): a stream Reddit
+refuses (403 or 404: a subreddit gone private, banned or misspelt; a suspended account),
+one failing 3 times in a row, or the ``mentions`` stream after a failed brand login
+(``invalid_grant``, a changed password) is set aside for 15 minutes, logged as an error and
+named in ``Batch.errors``; the cycle goes on, and the stream catches up from its position
+once fixed. App credentials that fail, and rate limits, stop the whole source.
 
 **Rate limits.** Reddit allows 100 queries per minute per OAuth client id, averaged over a
 10-minute window, reported as ``x-ratelimit-remaining``/``-used``/``-reset``. prawcore would
@@ -72,7 +74,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import praw
@@ -83,6 +85,7 @@ from monitor.errors import (
     AuthError,
     MalformedResponse,
     RateLimited,
+    Refused,
     SourceError,
     SourceUnavailable,
 )
@@ -103,6 +106,7 @@ from sources.reddit_session import (
     ratelimit_message_s,
     retry_after_s,
 )
+from sources.streams import StreamGuard
 
 __all__ = ["MAX_QUERY_CHARS", "RedditSource", "build_queries", "parse_thing"]
 
@@ -111,14 +115,27 @@ log = logging.getLogger(__name__)
 CURSOR_VERSION = 1
 #: Upper bound on remembered fullnames; past it the oldest go (the store still dedups).
 MAX_SEEN = 5000
-#: After a failed brand login, its streams pause this long (the rest keep listening).
-BRAND_RETRY_S = 900.0
 #: Reddit serves about this many items of a listing; paging past it returns nothing.
 LISTING_CAP = 1000
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _refusal_hint(stream: str) -> str:
+    """What to check when Reddit refuses one stream (its key names what it reads)."""
+    kind, _, what = stream.partition(":")
+    if kind in ("new", "comments"):
+        subs = ", ".join(f"r/{s}" for s in what.split("+"))
+        return f"one of {subs} is private, banned or misspelt; fix the source's subreddits"
+    if kind == "own":
+        return f"u/{what} is suspended or misspelt; fix brand_accounts.reddit"
+    if kind == "mentions":
+        return "the brand account may not read its inbox; check its username and password"
+    if kind == "reply":
+        return "the thread is locked, archived or deleted, or the brand is banned there"
+    return "a subreddit searched is private, banned or misspelt: fix the source's subreddits"
 
 
 # ------------------------------------------------------------------------------ the source
@@ -144,8 +161,10 @@ class RedditSource:
     explicitly so ``praw_*`` environment variables and ``praw.ini`` cannot change who we are.
 
     ``brand_username`` alone reads the brand's public comments (responses); with ``password``
-    it also reads its inbox and can reply. ``page_size`` is Reddit's ``limit`` (at most 100);
-    ``search_lag_s`` is how far back search keeps looking for late-indexed posts;
+    it also reads its inbox and can reply. ``brand_accounts`` names the brand's other
+    accounts, whose public comments are read as responses too. ``page_size`` is Reddit's
+    ``limit`` (at most 100); ``search_lag_s`` is how far back search keeps looking for
+    late-indexed posts;
     ``reserve_requests`` are kept back from reads for replies. The constructor makes no
     request. Changing the terms re-chunks the queries: new search streams start afresh.
     """
@@ -164,6 +183,7 @@ class RedditSource:
         search: bool = True,
         search_all: bool = False,
         brand_username: str | None = None,
+        brand_accounts: Sequence[str] = (),
         password: str | None = None,
         api_url: str | None = None,
         auth_url: str | None = None,
@@ -178,12 +198,20 @@ class RedditSource:
             raise ValueError("page_size must be between 1 and 100 (Reddit's limit)")
         self.name = name
         self.brand_username = brand_username.removeprefix("u/") if brand_username else None
+        #: Every brand account whose public comments are read as responses.
+        self.brand_accounts = list(
+            dict.fromkeys(
+                a.removeprefix("u/")
+                for a in ([self.brand_username] if self.brand_username else []) + [*brand_accounts]
+                if a.strip()
+            )
+        )
         self.page_size = page_size
         self.backfill_pages = max(1, backfill_pages)
         self.reserve_requests = reserve_requests
         self.clock = clock
         self._budget = Budget(clock)
-        self._brand_retry_at: datetime | None = None
+        self._guard_streams = StreamGuard(name, clock)
         #: The poller and the reply sender may share this object from two threads.
         self._lock = threading.RLock()
         common: dict[str, Any] = {
@@ -240,9 +268,9 @@ class RedditSource:
             streams.append(_Stream(f"comments:{subs}", f"r/{subs}/comments/"))
         if self._brand is not None:
             streams.append(_Stream("mentions", "message/mentions/", as_brand=True))
-        if self.brand_username:
-            path = f"user/{self.brand_username}/comments/"
-            streams.append(_Stream(f"own:{self.brand_username}", path, {"sort": "new"}))
+        for account in self.brand_accounts:
+            path = f"user/{account}/comments/"
+            streams.append(_Stream(f"own:{account}", path, {"sort": "new"}))
         return streams
 
     @property
@@ -267,22 +295,19 @@ class RedditSource:
         stream = self._streams[key]
         extra: dict[str, Any] = {"stream": key, "requests": 0}
         posts: list[SourcePost] = []
+        errors: list[str] = []
         skipped = 0
-        if stream.as_brand and self._brand_paused():
-            extra["paused"] = "brand login failed; retrying later"
+        if self._guard_streams.paused(key):
+            extra["paused"] = "set aside after failing; retried later"
             done = True
         else:
             try:
                 posts, skipped, done = self._read_page(stream, state)
                 extra["requests"] = 1
-            except AuthError as exc:
-                if not stream.as_brand:
-                    raise
-                # A bad brand password must not silence the listening: skip this stream (its
-                # position stays, so it catches up once fixed) and try the login again later.
-                self._brand_retry_at = self.clock() + timedelta(seconds=BRAND_RETRY_S)
-                log.error("%s; its other streams go on, brand login retried in 15 min", exc)
-                extra["error"] = str(exc)
+                self._guard_streams.succeeded(key)
+            except SourceError as exc:
+                # A bad brand password concerns only the brand's inbox: listening goes on.
+                errors.append(self._guard_streams.failed(key, exc, credentials=not stream.as_brand))
                 done = True
         if done:
             pending = pending[1:]
@@ -296,11 +321,9 @@ class RedditSource:
             more=more,
             skipped=skipped,
             next_poll_after_s=None if more else self._pace_s(),
+            errors=errors,
             extra=extra,
         )
-
-    def _brand_paused(self) -> bool:
-        return self._brand_retry_at is not None and self.clock() < self._brand_retry_at
 
     def _read_page(
         self, stream: _Stream, state: dict[str, Any]
@@ -489,13 +512,14 @@ class RedditSource:
                 return RateLimited(name, retry_after_s(exc.response.headers), f"{where}: 429")
             if isinstance(exc, prawcore.BadJSON):
                 return MalformedResponse(name, f"{where}: body is not JSON")
-            if status in (401, 403):
-                what = "credentials rejected" if token else "not authorized"
-                return AuthError(name, f"{where}: {what} (HTTP {status})")
+            if status == 401 or (status == 403 and token):
+                return AuthError(name, f"{where}: credentials rejected (HTTP {status})")
             if status >= 500:
                 return SourceUnavailable(name, f"{where}: HTTP {status}")
+            if status == 403:  # a private or quarantined subreddit, a suspended account
+                return Refused(name, f"{where}: forbidden (HTTP 403): {_refusal_hint(where)}")
             if isinstance(exc, prawcore.NotFound | prawcore.Redirect):
-                return SourceError(name, f"{where}: not found (HTTP {status}); check the names")
+                return Refused(name, f"{where}: not found (HTTP {status}): {_refusal_hint(where)}")
             return SourceError(name, f"{where}: HTTP {status}")
         if isinstance(exc, prawcore.OAuthException):
             return AuthError(name, f"token exchange refused: {exc.error}")
@@ -507,5 +531,5 @@ class RedditSource:
                 if item.error_type == "RATELIMIT":
                     return RateLimited(name, ratelimit_message_s(item.message), f"{doing}")
             kinds = ", ".join(str(item.error_type) for item in exc.items)
-            return SourceError(name, f"{doing}: Reddit refused ({kinds})")
+            return Refused(name, f"{doing}: Reddit refused ({kinds})")
         return SourceError(name, f"{doing}: {type(exc).__name__}")

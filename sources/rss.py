@@ -19,7 +19,7 @@ twice the feed's current length, whichever is larger, so an entry still in the f
 forgotten and returned twice.
 
 One bad feed among several: it is skipped and logged, its cursor entry is kept as it was, and
-the other feeds' entries are returned (``Batch.extra["failed"]`` names it). Only when every
+the other feeds' entries are returned (``Batch.errors`` names it). Only when every
 feed fails does ``fetch`` raise, so the poller backs off: :class:`RateLimited` if any feed said
 so, else :class:`SourceUnavailable` if any was unreachable, else :class:`AuthError` or
 :class:`MalformedResponse`.
@@ -131,7 +131,7 @@ class RssSource:
             posts=posts,
             cursor={"v": _CURSOR_VERSION, "feeds": {u: feeds[u] for u in self.urls if u in feeds}},
             skipped=skipped,
-            extra={"failed": {u: str(e) for u, e in failed.items()}},
+            errors=[f"{exc} (feed {url}, skipped this time)" for url, exc in failed.items()],
         )
 
     # -- one feed ---------------------------------------------------------------------------

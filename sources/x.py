@@ -64,10 +64,12 @@ from monitor.errors import (
     ConfigError,
     MalformedResponse,
     RateLimited,
+    Refused,
     SourceError,
     SourceUnavailable,
 )
 from sources.base import Author, Batch, Cursor, SourcePost
+from sources.streams import PAUSE, StreamGuard
 from sources.x_format import (
     EXPANSIONS,
     TWEET_FIELDS,
@@ -151,7 +153,7 @@ class _Stream:
     arg: str  # the query, or the brand user id
 
 
-class _Rejected(SourceError):
+class _Rejected(Refused):
     """HTTP 400: X refused the request itself (bad query, stale paging token, old since_id)."""
 
 
@@ -185,6 +187,7 @@ class XSource:
         timeout_s: float = 30.0,
         max_query_length: int = 512,
         page_size: int = 100,
+        backfill_pages: int = 1,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
         if not 10 <= page_size <= 100:
@@ -201,6 +204,7 @@ class XSource:
         if not self.queries and not self._handles and not self._given_ids:
             raise ConfigError("terms", "an X source needs watch terms or brand accounts")
         self._page_size = page_size
+        self._backfill_pages = max(1, backfill_pages)
         self._clock = clock
         self._timeout_s = timeout_s
         self._has_user_auth = all(
@@ -217,6 +221,9 @@ class XSource:
         )
         self.client.session = _XSession(api_url or X_API_URL, timeout_s)
         self._brands: dict[str, str] | None = None  # user id -> handle
+        self._resolve_at: datetime | None = None  # when to resolve missing handles again
+        self._unresolved: list[str] = []  # handles X did not know, for the next batch
+        self._guard = StreamGuard(name, clock)
         self._reply_account: str | None = None
         self._budgets: dict[str, _Budget] = {}
 
@@ -232,24 +239,40 @@ class XSource:
         """Fetch one page of the next stream due; ``more`` until the cycle is done."""
         state = load_cursor(cursor)
         streams = {s.key: s for s in self._streams()}
+        errors = list(self._unresolved)
+        self._unresolved = []
         todo = [k for k in state["todo"] if k in streams] or list(streams)
         stream = streams[todo[0]]
         prior = dict(state["streams"].get(stream.key, {}))
-        payload = self._fetch_page(stream, prior)
-        posts, skipped = self._parse(payload, stream)
-        meta = payload.get("meta") or {}
-        if not isinstance(meta, dict):
-            raise MalformedResponse(self.name, f"X {stream.kind}: meta is not an object")
-        next_token = meta.get("next_token")
-        newest = prior.get("newest") or meta.get("newest_id")
-        if next_token:
-            state["streams"][stream.key] = compact(
-                since_id=prior.get("since_id"), next_token=str(next_token), newest=newest
-            )
-        else:
-            since = newest or prior.get("since_id")
-            state["streams"][stream.key] = compact(since_id=since)
+        posts: list[SourcePost] = []
+        skipped = 0
+        if self._guard.paused(stream.key):
             todo = todo[1:]
+        else:
+            try:
+                payload = self._fetch_page(stream, prior)
+                posts, skipped = self._parse(payload, stream)
+                next_token, newest = self._paging(payload, stream, prior)
+                self._guard.succeeded(stream.key)
+            except SourceError as exc:
+                errors.append(self._guard.failed(stream.key, exc))
+                todo = todo[1:]  # set aside: its position stays
+            else:
+                pages = int(prior.get("pages") or 0) + 1
+                # A stream with no position reads ``backfill_pages`` pages back, not 7 days of
+                # search (every tweet read counts against the plan's monthly cap).
+                first_run = not prior.get("since_id")
+                if next_token and not (first_run and pages >= self._backfill_pages):
+                    state["streams"][stream.key] = compact(
+                        since_id=prior.get("since_id"),
+                        next_token=next_token,
+                        newest=newest,
+                        pages=pages if first_run else None,
+                    )
+                else:
+                    since = newest or prior.get("since_id")
+                    state["streams"][stream.key] = compact(since_id=since)
+                    todo = todo[1:]
         recent: list[str] = state["recent"]
         seen = set(recent)
         fresh = [p for p in posts if p.native_id not in seen]
@@ -263,8 +286,20 @@ class XSource:
             more=bool(todo),
             skipped=skipped,
             next_poll_after_s=self._plan(streams, todo),
+            errors=errors,
             extra={"stream": stream.key, "duplicates": len(posts) - len(fresh)},
         )
+
+    def _paging(
+        self, payload: Mapping[str, Any], stream: _Stream, prior: Mapping[str, Any]
+    ) -> tuple[str | None, str | None]:
+        """The page's ``next_token`` and the stream's pending ``newest`` id."""
+        meta = payload.get("meta") or {}
+        if not isinstance(meta, dict):
+            raise MalformedResponse(self.name, f"X {stream.kind}: meta is not an object")
+        next_token = meta.get("next_token")
+        newest = prior.get("newest") or meta.get("newest_id")
+        return (str(next_token) if next_token else None), newest
 
     # -- Replier ----------------------------------------------------------------------------
     def reply(self, in_reply_to: str, text: str) -> str:
@@ -330,8 +365,14 @@ class XSource:
         return streams
 
     def _brand_ids(self) -> dict[str, str]:
-        """Brand user id -> handle; resolved once with ``get_users(usernames=...)``."""
-        if self._brands is not None:
+        """Brand user id -> handle; resolved with ``get_users(usernames=...)``.
+
+        A handle X does not know (renamed, suspended, misspelt) is logged and reported in the
+        next batch's ``errors``; the accounts it does know, and the search, are read, and the
+        handles are resolved again after :data:`~sources.streams.PAUSE`.
+        """
+        now = self._clock()
+        if self._brands is not None and (self._resolve_at is None or now < self._resolve_at):
             return self._brands
         if self._given_ids:
             handles = self._handles if len(self._handles) == len(self._given_ids) else []
@@ -346,39 +387,48 @@ class XSource:
             data = payload.get("data") or []
             if not isinstance(data, list):
                 raise MalformedResponse(self.name, "users/by answered without a data list")
-            found = {str(u.get("username", "")).lower(): str(u.get("id")) for u in data}
-            for handle in self._handles:
-                if handle.lower() not in found:
-                    raise SourceError(
-                        self.name, f"X has no account @{handle}; fix brand_accounts.x"
-                    )
-                brands[found[handle.lower()]] = handle
+            found = {
+                str(u.get("username", "")).lower(): str(u.get("id"))
+                for u in data
+                if isinstance(u, dict)
+            }
+            missing = [h for h in self._handles if h.lower() not in found]
+            brands = {found[h.lower()]: h for h in self._handles if h.lower() in found}
+            self._resolve_at = now + PAUSE if missing else None
+            if missing:
+                named = ", ".join(f"@{h}" for h in missing)
+                message = (
+                    f"source {self.name!r}: X has no account {named} (renamed or suspended?); "
+                    "its mentions and replies are not read: fix brand_accounts.x"
+                )
+                log.error("%s", message)
+                self._unresolved.append(message)
         self._brands = brands
         return brands
 
     def _fetch_page(self, stream: _Stream, prior: dict[str, Any]) -> dict[str, Any]:
-        """One page; a rejected paging token or too-old since_id is dropped and retried once."""
-        try:
-            return self._request_page(stream, prior)
-        except _Rejected as exc:
-            message = str(exc).lower()
-            if prior.get("next_token"):
-                log.warning(
-                    "%s: %s rejected its paging token; restarting it", self.name, stream.key
-                )
-                prior.pop("next_token", None)
-                prior.pop("newest", None)
-            elif prior.get("since_id") and "since_id" in message:
-                log.warning(
-                    "%s: %s since_id %s is older than X keeps; tweets in between are lost",
-                    self.name,
-                    stream.key,
-                    prior["since_id"],
-                )
-                prior.pop("since_id", None)
-            else:
-                raise
-            return self._request_page(stream, prior)
+        """One page; a rejected paging token, then a too-old since_id, is dropped and the
+        request made again (a stream paused for a week may need both)."""
+        while True:
+            try:
+                return self._request_page(stream, prior)
+            except _Rejected as exc:
+                if prior.get("next_token"):
+                    log.warning(
+                        "%s: %s rejected its paging token; restarting it", self.name, stream.key
+                    )
+                    for stale in ("next_token", "newest", "pages"):
+                        prior.pop(stale, None)
+                elif prior.get("since_id") and "since_id" in str(exc).lower():
+                    log.warning(
+                        "%s: %s since_id %s is older than X keeps; tweets in between are lost",
+                        self.name,
+                        stream.key,
+                        prior["since_id"],
+                    )
+                    prior.pop("since_id", None)
+                else:
+                    raise
 
     def _request_page(self, stream: _Stream, state: Mapping[str, Any]) -> dict[str, Any]:
         common: dict[str, Any] = {
@@ -453,6 +503,8 @@ class XSource:
             raise SourceUnavailable(self.name, f"X {endpoint}: {_describe(exc)}") from exc
         except tweepy.BadRequest as exc:
             raise _Rejected(self.name, f"X rejected {endpoint}: {_describe(exc)}") from exc
+        except tweepy.NotFound as exc:
+            raise Refused(self.name, f"X {endpoint}: {_describe(exc)}") from exc
         except tweepy.HTTPException as exc:
             raise SourceError(self.name, f"X {endpoint}: {_describe(exc)}") from exc
         except requests.Timeout as exc:
@@ -518,7 +570,7 @@ class XSource:
     def _parse(self, payload: Mapping[str, Any], stream: _Stream) -> tuple[list[SourcePost], int]:
         tweets = tweets_of(payload, self.name)
         if not tweets and payload.get("errors") and "meta" not in payload:
-            raise SourceError(self.name, f"X {stream.kind}: {first_error(payload)}")
+            raise Refused(self.name, f"X {stream.kind}: {first_error(payload)}")
         includes = payload.get("includes") or {}
         listed = includes.get("users") if isinstance(includes, dict) else None
         users = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -139,7 +140,7 @@ def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
     # the pipeline crashes after writing the second page, before its commit: that page
     # rolls back whole
     app.poller.states.clear()
-    original = app.pipeline.process
+    original = app.pipeline.record
     calls = {"n": 0}
 
     def crashing(*args: Any, **kwargs: Any) -> BatchResult:
@@ -149,7 +150,7 @@ def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
             raise RuntimeError("crashed before the commit")
         return result
 
-    app.pipeline.process = crashing  # type: ignore[method-assign]
+    app.pipeline.record = crashing  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         app.poll(source)
     assert count(app, Post) == 3 and count(app, Case) == 3 and count(app, Outbox) == 3
@@ -279,3 +280,44 @@ def test_a_released_lease_is_taken_at_once(app: App, clock: FakeClock) -> None:
     clock.advance(0.001)
     with app.sessions.begin() as s:
         assert try_lead(s, name="scheduler", holder="b", now=clock.now, ttl=ttl)
+
+
+def test_classifying_holds_no_write_lock_on_sqlite(
+    sqlite_url: str, clock: FakeClock, source: MemorySource
+) -> None:
+    """A slow classifier (a transformer on a CPU) must not make a Slack click wait: on SQLite
+    a write transaction holds the database's one write lock."""
+    settings = Settings.model_validate({**SETTINGS, "database_url": sqlite_url})
+    path = sqlite_url.removeprefix("sqlite:///")
+    classifier = KeywordClassifier()
+    writes: list[str] = []
+
+    class ClickWhileClassifying:
+        name = classifier.name
+
+        def classify(self, texts: list[str]) -> list[Verdict]:
+            other = sqlite3.connect(path, timeout=2, isolation_level=None)
+            try:  # another connection writes meanwhile, as the Slack handler's would
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("UPDATE cases SET status = status")
+                other.execute("COMMIT")
+                writes.append("ok")
+            except sqlite3.OperationalError as exc:
+                writes.append(str(exc))
+            finally:
+                other.close()
+            return classifier.classify(texts)
+
+    app = App.build(
+        settings,
+        clock=clock,
+        sink=ConsoleSink(),
+        sources=[source],
+        classifier=ClickWhileClassifying(),
+    )
+    try:
+        source.add(make_post("1", "my NovaBrew machine is broken", minutes=1))
+        assert app.poll(source).result.cases_opened == 1
+    finally:
+        app.close()
+    assert writes == ["ok"]

@@ -366,6 +366,7 @@ def test_not_in_channel_is_permanent(fake_time: FakeTime) -> None:
         with pytest.raises(DeliveryError) as err:
             sink.deliver(alert(1))
         assert not err.value.retryable and "not_in_channel" in str(err.value)
+        assert "invite the app to the channel" in str(err.value)
         sink.deliver(alert(2, channel="#pr"))
 
 

@@ -67,6 +67,8 @@ class RedditEmulator(Emulator):
         #: Post replies but answer without the new comment, as Reddit does in quarantined
         #: subreddits (praw's ``reply`` then returns ``None``).
         self.reply_without_id = False
+        #: Subreddits gone private: any listing that names one answers 403, as Reddit does.
+        self.private: set[str] = set()
         self._state_lock = threading.RLock()
         api = [
             ("POST", "/api/v1/access_token", self._token, False),
@@ -265,6 +267,10 @@ class RedditEmulator(Emulator):
                 if isinstance(metered_headers, Response):
                     return metered_headers
                 limited = metered_headers
+            subs = request.match.groupdict().get("subs") if request.match else None
+            if subs and self.private & {s.lower() for s in subs.split("+")}:
+                forbidden = {"reason": "private", "message": "Forbidden", "error": 403}
+                return Response(403, forbidden, limited)
             recorded = self._recorded.get((request.method, request.path.rstrip("/")))
             response = Response(200, recorded) if recorded is not None else None
             if response is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from alerts.base import Alert, Receipt
 from classifiers.base import Reason, Sentiment, Severity, Verdict
-from monitor.errors import DeliveryError, SourceUnavailable
+from monitor.errors import DeliveryError, Refused, SourceUnavailable
 from monitor.settings import Settings
 
 #: Two teams half a world apart, a staff member whose mentions go to the exec office, routing
@@ -174,10 +174,14 @@ class FakeReplier:
         self.replies: dict[str, list[str]] = {}
         self.crash_after_post = 0
         self.fail_before_post = 0
+        #: Posts the platform refuses replies to for good (deleted, or replies limited).
+        self.refused: set[str] = set()
         self.find_calls: list[str] = []
         self._ids = itertools.count(9000)
 
     def reply(self, in_reply_to: str, text: str) -> str:
+        if in_reply_to in self.refused:
+            raise Refused(self.platform, "X rejected create: HTTP 403: replies limited")
         if self.fail_before_post:
             self.fail_before_post -= 1
             raise SourceUnavailable(self.platform, "503 before posting")

@@ -9,6 +9,7 @@ brand reply stops a clock; escalations fire at the right moments; a quiet accoun
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -347,7 +348,7 @@ def test_the_daemon_serves_buttons_and_commands_over_http(
 ) -> None:
     import requests
 
-    from monitor.daemon import start_slack_listener
+    from monitor.daemon import SlackListener
     from tests.emulators.slack_requests import sign_request
 
     settings = make_settings(
@@ -362,9 +363,14 @@ def test_the_daemon_serves_buttons_and_commands_over_http(
         },
     )
     app = App.build(settings, clock=clock, sources=[], classifier=TaggedClassifier())
-    stop = start_slack_listener(app, port=0)
+    with socket.socket() as taken:  # the port is still held (a restart, say) at start
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        listener = SlackListener(app, port=taken.getsockname()[1])
+        assert listener.ensure() is False and app.slack_url is None
     try:
-        assert stop is not None and app.slack_url is not None
+        assert listener.ensure() is True  # the daemon's next try: the port is free now
+        assert app.slack_url is not None
         body = slash_command_body("support", response_url=slack.response_url("http"))
         answer = requests.post(
             app.slack_url, data=body, headers=sign_request(body, SECRET), timeout=5
@@ -377,6 +383,5 @@ def test_the_daemon_serves_buttons_and_commands_over_http(
         )
         assert forged.status_code == 401
     finally:
-        if stop is not None:
-            stop()
+        listener.close()
         app.close()

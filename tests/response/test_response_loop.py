@@ -392,6 +392,24 @@ def test_a_reply_that_failed_before_posting_is_sent_after_checking(world: dict[s
     assert replier.find_calls == [p.native_id] and len(replier.replies[p.native_id]) == 1
 
 
+def test_a_reply_the_platform_refuses_is_not_retried(world: dict[str, Any]) -> None:
+    app, source, _, replier = build(world, acknowledgements=ACK_AUTO)
+    clock: FakeClock = world["clock"]
+    p = post(clock, "NovaBrew broken")
+    source.add(p)
+    app.poll(source)
+    clock.advance(timedelta(minutes=2))
+    replier.refused.add(p.native_id)
+    assert app.deliver().failed == 1
+    clock.advance(timedelta(hours=1))
+    assert app.deliver().failed == 0  # not tried again: a person must look
+    with app.sessions() as s:
+        row = s.scalars(select(Outbox).where(Outbox.key == f"ack:x:{p.native_id}")).one()
+        assert row.status == OutboxStatus.FAILED and row.attempts == 1
+        assert "replies limited" in (row.last_error or "")
+    assert replier.replies == {}
+
+
 def test_an_expired_claim_checks_the_platform_before_replying(world: dict[str, Any]) -> None:
     from monitor.outbox import claim
 

@@ -242,7 +242,6 @@ FAULTS = {
         lambda emu: Fault.malformed(body=b'{"kind": "t3", "data": []}', path=LISTINGS),
         MalformedResponse,
     ),
-    "403": (lambda emu: Fault(status=403, body={"error": 403}, path=LISTINGS), AuthError),
 }
 
 
@@ -351,7 +350,7 @@ def test_bad_brand_password_pauses_only_the_brand_streams(emulator: RedditEmulat
     sim = PollerSim()
     assert sim.poll(source) is None  # listening goes on without the inbox
     assert set(sim.counts) == {t["data"]["name"] for t in emulator.things}
-    errors = [b.extra["error"] for b in sim.batches if "error" in b.extra]
+    errors = [e for b in sim.batches for e in b.errors]
     assert len(errors) == 1 and "invalid_grant" in errors[0]
     assert "reddit-test" in errors[0] and "not-the-password" not in errors[0]
 
@@ -418,10 +417,57 @@ def test_reply_ratelimit_error_is_rate_limited_without_sleeping(emulator: Reddit
     assert len(emulator.api_requests("/api/comment")) == 1
 
 
-def test_unknown_subreddit_is_a_clear_source_error(emulator: RedditEmulator) -> None:
-    emulator.inject(Fault(status=404, body={"error": 404}, path="/r/"))
-    with pytest.raises(SourceError, match="not found"):
-        make_source(emulator).fetch(None)
+def test_a_subreddit_gone_private_is_set_aside_and_the_other_streams_go_on(
+    emulator: RedditEmulator,
+) -> None:
+    source = make_source(emulator, subreddits=("acme", "acmefans"), search_all=True)
+    sim = PollerSim()
+    assert sim.poll(source) is None
+    listings = r"^/r/acme\+acmefans/(new|comments)"
+    emulator.private.add("acmefans")
+    post = emulator.add_submission("elsewhere", "Acme ate my order")
+    answer = emulator.add_comment(post, "Sorry! DM us", author=BRAND)
+    during = emulator.add_submission("acme", "a new flavour, posted meanwhile")
+    assert sim.poll(source) is None  # no error raised: the cycle went on
+    assert {post, answer} <= set(sim.counts), "search and the brand's replies are still read"
+    assert during not in sim.counts
+    errors = [e for b in sim.batches for e in b.errors]
+    assert len(errors) == 2 and all("r/acmefans" in e and "private" in e for e in errors)
+    assert all("403" in e and "reddit-test" in e for e in errors)
+
+    tried = len(emulator.api_requests(listings))
+    emulator.advance(600)
+    assert sim.poll(source) is None
+    assert len(emulator.api_requests(listings)) == tried, "set aside for 15 minutes"
+    emulator.private.clear()
+    emulator.advance(301)
+    assert sim.poll(source) is None
+    assert during in sim.counts, "the stream kept its position and caught up"
+    assert sim.duplicates() == {}
+    assert set(sim.counts) == expected(emulator, subreddits=("acme", "acmefans"), search_all=True)
+
+
+def test_unknown_subreddit_is_set_aside_with_a_clear_message(emulator: RedditEmulator) -> None:
+    emulator.inject(Fault(status=404, body={"error": 404}, path="/r/acme/new"))
+    cursor = {"v": 1, "pending": ["new:acme", "comments:acme"], "streams": {}}
+    batch = make_source(emulator).fetch(cursor)
+    assert batch.more and batch.posts == []
+    (error,) = batch.errors
+    assert "not found" in error and "r/acme" in error and "fix the source's subreddits" in error
+
+
+def test_a_stream_failing_three_times_in_a_row_is_set_aside(emulator: RedditEmulator) -> None:
+    source = make_source(emulator)
+    sim = PollerSim()
+    assert sim.poll(source) is None
+    reply = emulator.add_comment(emulator.add_submission("elsewhere", "hi"), "ok", author=BRAND)
+    emulator.inject(Fault.server_error(502, path=r"^/r/acme/new"), times=3)
+    assert isinstance(sim.poll(source), SourceUnavailable)
+    assert isinstance(sim.poll(source), SourceUnavailable)
+    assert reply not in sim.counts
+    assert sim.poll(source) is None  # the third failure sets it aside
+    assert reply in sim.counts
+    assert [e for b in sim.batches for e in b.errors if "new:acme" in e and "502" in e]
 
 
 def test_failed_reply_is_never_resent_by_prawcore(emulator: RedditEmulator) -> None:
@@ -481,7 +527,7 @@ def test_wiring_builds_the_reddit_source(emulator: RedditEmulator) -> None:
     environ = {"RID": CLIENT_ID, "RSECRET": CLIENT_SECRET, "RPASS": PASSWORD}
     settings = Settings.model_validate(
         {
-            "brand_accounts": {"reddit": [{"handle": f"u/{BRAND}"}]},
+            "brand_accounts": {"reddit": [{"handle": f"u/{BRAND}"}, {"handle": "acme_deals"}]},
             "entities": [
                 {
                     "id": "acme",
@@ -517,8 +563,11 @@ def test_wiring_builds_the_reddit_source(emulator: RedditEmulator) -> None:
         "comments",
         "mentions",
         "own",
+        "own",
     ]
     emulator.add_submission("acme", "acme wired up")
+    deal = emulator.add_submission("deals", "weekly thread")
+    answer = emulator.add_comment(deal, "Our kettles are 20% off", author="acme_deals")
     sim = PollerSim()
     assert sim.poll(source) is None
-    assert set(sim.counts) == expected(emulator)
+    assert set(sim.counts) == expected(emulator) | {answer}  # every brand account's replies

@@ -119,3 +119,21 @@ def test_poller_waits_for_the_reddit_reset_on_429(app: App, emulator: RedditEmul
     expected = timeline(emulator, 2)
     assert app.poll(source).error is None
     assert set(stored(app)) == expected
+
+
+def test_a_private_subreddit_is_reported_and_the_brand_replies_still_land(
+    app: App, emulator: RedditEmulator
+) -> None:
+    source = make_source(emulator, subreddits=("acme", "acmefans"))
+    app.poll(source)
+    emulator.private.add("acmefans")
+    emulator.advance(5)
+    post = emulator.add_submission("elsewhere", "kettle question")
+    reply = emulator.add_comment(post, "Sorry! We have sent you a DM.", author=BRAND)
+    report = app.poll(source)
+    assert report.error is None and report.waiting_until is None
+    # the restricted search, new and comments all name r/acmefans
+    assert len(report.stream_errors) == 3 and report.problems == report.stream_errors
+    assert all("fix the source's subreddits" in e for e in report.problems)
+    assert stored(app).get(reply) is True  # a response: its case's clocks can stop
+    assert app.poller.state(source).last_error == "; ".join(report.stream_errors)

@@ -74,7 +74,7 @@ def test_rss_and_atom_entries_become_posts(
     news = by_id["tag:news.example,2026:q3"]
     assert news.author.handle == "Acme News"  # no entry author: the feed speaks
     assert (news.lang, news.created_at, news.url) == ("de", WHEN, "https://news.example/q3")
-    assert not batch.more and batch.extra["failed"] == {}
+    assert not batch.more and batch.errors == []
 
 
 def test_dedupe_by_entry_id_then_link(
@@ -138,8 +138,9 @@ def test_a_malformed_feed_is_skipped_without_losing_the_others(
     feeds.inject(Fault.timeout(delay_s=2.5, path="slow"))
     second = source.fetch(first.cursor)
     assert [p.text for p in second.posts] == ["fine again"]
-    assert set(second.extra["failed"]) == {bad, slow}
-    assert "not a feed" in second.extra["failed"][bad]
+    assert len(second.errors) == 2
+    assert [e for e in second.errors if bad in e and "not a feed" in e]
+    assert [e for e in second.errors if slow in e]
     assert second.cursor["feeds"][bad] == first.cursor["feeds"][bad]
     assert second.cursor["feeds"][slow] == first.cursor["feeds"][slow]
     feeds.feeds["bad.xml"].raw = None

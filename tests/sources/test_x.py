@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -50,6 +51,8 @@ def make_source(emulator: XEmulator, xclock: FakeClock) -> Iterator[Callable[...
             "api_url": emulator.url,
             "timeout_s": 2.0,  # a loaded CI machine can take a while; timeouts use 2.5 s
             "page_size": 10,
+            # these tests page through the whole timeline on a first poll
+            "backfill_pages": 100,
             "clock": xclock,
             **CREDS,
         }
@@ -71,8 +74,10 @@ class Store:
         self.posts: dict[str, SourcePost] = {}
         self.cursor: Cursor | None = None
         self.errors: list[SourceError] = []
+        self.batches: list[Batch] = []
 
     def commit(self, batch: Batch) -> None:
+        self.batches.append(batch)
         for post in batch.posts:
             self.seen[post.native_id] += 1
             self.posts[post.native_id] = post
@@ -417,10 +422,95 @@ def test_no_credential_reaches_the_log_when_replying(
         assert secret not in caplog.text
 
 
-def test_an_unknown_brand_handle_is_named(make_source: Callable[..., XSource]) -> None:
-    source = make_source(brand_handles=["nosuchbrand"])
-    with pytest.raises(SourceError, match="@nosuchbrand"):
-        source.fetch(None)
+def test_an_unknown_brand_handle_is_named_and_the_rest_is_read(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    mention = emulator.add_tweet("someone", "@acmehelp my parcel?")
+    found = emulator.add_tweet("other", "acme widgets broke")
+    store = Store()
+    source = make_source(brand_handles=["acmehelp", "acme_old"])  # renamed, say
+    store.poll(source, xclock)
+    assert store.errors == []
+    assert {mention, found} <= set(store.seen)
+    (error,) = [e for b in store.batches for e in b.errors]
+    assert "@acme_old" in error and "brand_accounts.x" in error and "@acmehelp" not in error
+
+    def lookups() -> int:
+        return len([r for r in emulator.requests if r.path == "/2/users/by"])
+
+    assert lookups() == 1
+    xclock.advance(timedelta(minutes=10))
+    store.poll(source, xclock)
+    assert lookups() == 1
+    emulator.add_user("acme_old")  # the handle is back
+    xclock.advance(timedelta(minutes=6))
+    later = emulator.add_tweet("fan", "@acme_old thanks!")
+    store.poll(source, xclock)
+    assert store.errors == []
+    assert lookups() == 2 and later in store.seen
+    assert [e for b in store.batches[-3:] for e in b.errors] == []
+
+
+def test_a_query_x_rejects_is_set_aside_and_the_mentions_are_read(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    mention = emulator.add_tweet("someone", "@acmehelp my parcel?")
+    rejected = {"errors": [{"message": "There were errors processing your request"}]}
+    search = r"^/2/tweets/search/recent"
+    emulator.inject(Fault(status=400, body=rejected, path=search))
+    store = Store()
+    source = make_source()
+    store.poll(source, xclock)
+    assert store.errors == []
+    assert mention in store.seen
+    (error,) = [e for b in store.batches for e in b.errors]
+    assert "x-main" in error and "400" in error and "set aside" in error
+
+    def searches() -> int:
+        return len([r for r in emulator.requests if re.search(search, r.path)])
+
+    tried = searches()
+    xclock.advance(timedelta(minutes=5))
+    store.poll(source, xclock)
+    assert searches() == tried, "set aside for 15 minutes"
+    xclock.advance(timedelta(minutes=11))
+    store.poll(source, xclock)
+    assert searches() == tried + 1
+
+
+def test_a_first_poll_reads_one_page_back_not_the_whole_search_window(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    ids = [emulator.add_tweet(f"u{i}", f"acme complaint {i}") for i in range(25)]
+    store = Store()
+    source = make_source(brand_handles=(), backfill_pages=1)
+    store.poll(source, xclock)
+    assert store.errors == []
+    assert set(store.seen) == set(ids[-10:])  # the newest page
+    newer = emulator.add_tweet("late", "acme again")
+    store.poll(source, xclock)
+    assert set(store.seen) == {*ids[-10:], newer}
+
+
+def test_a_stream_back_after_a_week_recovers_from_a_stale_token_and_since_id(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    for i in range(25):
+        emulator.add_tweet(f"u{i}", f"acme complaint {i}")
+    store = Store()
+    source = make_source(brand_handles=())
+    store.poll(source, xclock)
+    assert store.errors == []
+    for i in range(25):
+        emulator.add_tweet(f"v{i}", f"acme again {i}")
+    store.commit(source.fetch(store.cursor))  # a page, then a week away
+    emulator.forget_paging_tokens()
+    xclock.advance(timedelta(days=8))
+    newest = emulator.add_tweet("now", "acme today")
+    store.poll(source, xclock)
+    assert store.errors == []
+    assert store.seen[newest] == 1 and max(store.seen.values()) == 1
+    assert [e for b in store.batches for e in b.errors] == []
 
 
 # ------------------------------------------------------------------------------- queries

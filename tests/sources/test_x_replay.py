@@ -48,7 +48,7 @@ def test_recorded_search_parses_into_posts(emulator: XEmulator) -> None:
     entries = recording("search_recent_tweets.json")
     emulator.replay(entries)
     body = entries[0]["response"]["body"]
-    source = make(emulator, terms=["Tweepy"])
+    source = make(emulator, terms=["Tweepy"], backfill_pages=2)
     try:
         batch = source.fetch(None)
     finally:
@@ -56,7 +56,8 @@ def test_recorded_search_parses_into_posts(emulator: XEmulator) -> None:
     assert [p.native_id for p in batch.posts] == [t["id"] for t in body["data"]]
     assert batch.more  # the recording has a next_token: the stream is mid-paging
     (state,) = batch.cursor["streams"].values()
-    assert state == {"next_token": body["meta"]["next_token"], "newest": body["meta"]["newest_id"]}
+    meta = body["meta"]
+    assert state == {"next_token": meta["next_token"], "newest": meta["newest_id"], "pages": 1}
     for post in batch.posts:
         assert post.platform == "x" and post.kind == "post"
         # tweepy's test bot wrote its own send time into each tweet: the id's snowflake agrees.

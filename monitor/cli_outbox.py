@@ -1,0 +1,104 @@
+"""``replywatch outbox``: the effects that were given up, and sending them again.
+
+An alert Slack refused for good (the app not in the channel, a revoked token) or a reply the
+platform refused stays ``failed`` until a person fixes the cause; these commands list them
+and put them back in line for the next ``poll --once`` or the running daemon.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from sqlalchemy import select
+
+from monitor import db, outbox
+from monitor.cli_common import ConfigOption, DatabaseOption, err, failures
+from monitor.models import Outbox, OutboxStatus
+from monitor.settings_file import load_settings
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="Alerts and replies that failed for good: list and resend them.")
+    app.add_typer(group, name="outbox")
+
+    @group.command("list")
+    def list_rows(
+        config: ConfigOption,
+        status: Annotated[
+            str, typer.Option(help="failed, pending, claimed, sent or all.")
+        ] = OutboxStatus.FAILED,
+        fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+        database_url: DatabaseOption = None,
+    ) -> None:
+        """List outbox rows (the failed ones unless --status says otherwise)."""
+        if status != "all" and status not in set(OutboxStatus):
+            err.print(
+                f"[bold red]error:[/] --status {escape(status)!s}: use failed, pending, "
+                "claimed, sent or all"
+            )
+            raise typer.Exit(2)
+        with failures():
+            engine = db.make_engine(load_settings(config, database_url=database_url).database_url)
+            db.upgrade(engine)
+            with db.make_sessionmaker(engine)() as session:
+                query = select(Outbox).order_by(Outbox.id)
+                if status != "all":
+                    query = query.where(Outbox.status == status)
+                rows = list(session.scalars(query))
+            engine.dispose()
+        if fmt == "json":
+            for r in rows:
+                line = {
+                    "key": r.key,
+                    "kind": r.kind,
+                    "status": r.status,
+                    "target": r.target,
+                    "case_id": r.case_id,
+                    "attempts": r.attempts,
+                    "last_error": r.last_error,
+                }
+                sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+            return
+        table = Table(title=f"outbox: {status}")
+        for column in ("key", "kind", "target", "case", "attempts", "last error"):
+            table.add_column(column)
+        for r in rows:
+            table.add_row(
+                escape(r.key),
+                r.kind,
+                escape(r.target),
+                str(r.case_id or "-"),
+                str(r.attempts),
+                escape((r.last_error or "")[:200]),
+            )
+        Console().print(table)
+
+    @group.command("retry")
+    def retry(
+        config: ConfigOption,
+        keys: Annotated[
+            list[str] | None, typer.Argument(help="Keys to resend; none: every failed row.")
+        ] = None,
+        database_url: DatabaseOption = None,
+    ) -> None:
+        """Put failed rows back in line; the next delivery sends them."""
+        with failures():
+            engine = db.make_engine(load_settings(config, database_url=database_url).database_url)
+            db.upgrade(engine)
+            with db.make_sessionmaker(engine).begin() as session:
+                done = outbox.requeue(session, keys=keys or (), now=datetime.now(UTC))
+            engine.dispose()
+        missing = sorted(set(keys or ()) - set(done))
+        err.print(f"requeued {len(done)} row(s)")
+        if missing:
+            err.print(f"[bold red]error:[/] not failed or not found: {escape(', '.join(missing))}")
+            raise typer.Exit(1)
