@@ -9,7 +9,8 @@
   per-class precision and recall, and the confusion matrix.
 - ``classifier train`` refits the offline models on ``../shared/data`` (or ``--data``) plus
   the corrected labels in the database of ``-c CONFIG``, and writes the artifact into that
-  config's ``classifier.model_dir`` (the daemon reads it there), ``--out``, or the package.
+  config's ``classifier.model_dir`` (the daemon reads it there; a config without one is an
+  error), ``--out``, or, with neither ``-c`` nor ``--out``, the package.
 - ``classifier finetune --base MODEL --out DIR`` fine-tunes a transformer into the transformers
   backend's sentiment (or, ``--task complaint``, complaint) model (:mod:`classifiers.finetune`).
 
@@ -331,6 +332,13 @@ def _train(
         if data is not None and not data.is_dir():
             raise _fail(f"{data}: no such data folder")
         settings = load_settings(config) if config is not None else None
+        if settings is not None and out is None and settings.classifier.model_dir is None:
+            # the daemon would never read a refit written into the package, and an upgrade
+            # would silently replace it: the team's model lives where its config says
+            raise _fail(
+                f"{config}: classifier.model_dir is not set; set it (e.g. model_dir: "
+                "classifier-model) so the daemon reads the refit model, or pass --out DIR"
+            )
         target = out or (settings.classifier.model_dir if settings else None) or DEFAULT_MODEL_DIR
         sets = load_base_data(base_dir)
         added, waiting, skipped = Counter[str](), Counter[str](), 0

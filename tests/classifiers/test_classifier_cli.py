@@ -288,6 +288,23 @@ def test_train_refits_only_models_with_base_data(app: typer.Typer, tmp_path: Pat
     assert Artifact.load(out).meta["kept"]["sentiment-fa"] == shipped.version
 
 
+def test_train_with_a_config_without_model_dir_refuses_to_touch_the_shipped_model(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    from classifiers.linear import ARTIFACT_NAME, DEFAULT_MODEL_DIR
+
+    shipped = (DEFAULT_MODEL_DIR / ARTIFACT_NAME).read_bytes()
+    config = write_config(tmp_path)
+    assert "model_dir" not in config.read_text(encoding="utf-8")
+    data = _complaint_data(tmp_path)
+    result = CliRunner().invoke(
+        app, ["classifier", "train", "-c", str(config), "--data", str(data)]
+    )
+    assert result.exit_code == 2
+    assert "classifier.model_dir is not set" in result.stderr and "--out" in result.stderr
+    assert (DEFAULT_MODEL_DIR / ARTIFACT_NAME).read_bytes() == shipped
+
+
 def test_train_without_base_data_refuses(app: typer.Typer, tmp_path: Path) -> None:
     config = _config_with_labels(tmp_path)
     empty, out = tmp_path / "empty", tmp_path / "model"
