@@ -36,8 +36,8 @@ A stream pages back (``after``) from the newest item until it meets an item olde
 ``after`` token and the pending high-water mark) rides in the cursor, so a failure mid-paging
 leaves a valid cursor and the next fetch continues from the last committed page. The new
 ``hwm`` (the newest item seen, or the time the scan began if that is later: the first page
-showed everything visible then) is committed only with the page that ends the scan. Items
-inside the overlap window (search results indexed late, equal timestamps, clock skew) are
+showed everything visible then; that time is Reddit's, from its ``Date`` header, not ours)
+is committed only with the page that ends the scan. Items inside the overlap window (search results indexed late, equal timestamps, clock skew) are
 checked against ``seen``, which keeps every fullname some stream could still meet (above the
 lowest ``hwm - overlap_s``), so nothing is returned twice, across polls or across streams,
 and ``seen`` stays as small as the overlap window. We do not use Reddit's ``before=`` anchor:
@@ -332,11 +332,13 @@ class RedditSource:
         st = dict(state["streams"].get(stream.key) or {})
         hwm = st.get("hwm")
         scan = dict(st.get("scan") or {"after": None, "hwm": hwm, "pages": 0})
-        scan.setdefault("started", self.clock().timestamp())
         params = {**stream.params, "limit": str(self.page_size)}
         if scan["after"]:
             params["after"] = scan["after"]
         payload = self._request(stream, params)
+        # on Reddit's clock (its Date header), as created_utc is: a local clock minutes ahead
+        # would put the mark past posts Reddit had not yet listed, and they would be missed
+        scan.setdefault("started", self._budget.server_now().timestamp())
         try:
             children, after = listing_children(payload)
         except ValueError as exc:

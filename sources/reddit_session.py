@@ -7,11 +7,13 @@ These replacements switch both off; :class:`sources.reddit.RedditSource` does th
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import prawcore
@@ -39,8 +41,19 @@ class Budget:
     remaining: float | None = None
     used: int | None = None
     reset_at: datetime | None = None
+    #: Reddit's clock minus ours, from the last answer's ``Date`` header (whole seconds).
+    skew_s: float = 0.0
+
+    def server_now(self) -> datetime:
+        """Reddit's time now, as far as its last answer told: ``created_utc`` values are on
+        its clock, so positions compared with them must be too (ours may be minutes off)."""
+        return self.clock() + timedelta(seconds=self.skew_s)
 
     def observe(self, headers: Mapping[str, str]) -> None:
+        with contextlib.suppress(KeyError, TypeError, ValueError, IndexError):
+            said = parsedate_to_datetime(headers["date"])
+            if said.tzinfo is not None:
+                self.skew_s = (said - self.clock()).total_seconds()
         try:
             remaining = float(headers["x-ratelimit-remaining"])
             used = int(float(headers["x-ratelimit-used"]))

@@ -149,6 +149,9 @@ class Emulator:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return emulator.http_date() or super().date_time_string(timestamp)
+
             def _serve(self) -> None:
                 emulator._handle(self)
 
@@ -161,6 +164,11 @@ class Emulator:
         )
         self._thread.start()
         return self
+
+    def http_date(self) -> str | None:
+        """The ``Date`` header's value; ``None``: the real time. An emulator with a clock of
+        its own overrides this, as a platform's answers carry the platform's time."""
+        return None
 
     def stop(self) -> None:
         if self._server is not None:

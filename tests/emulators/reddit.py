@@ -21,6 +21,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.utils import formatdate
 from typing import Any
 
 from tests.emulators.http import Emulator, Fault, Request, Response
@@ -98,6 +99,9 @@ class RedditEmulator(Emulator):
     def clock(self) -> datetime:
         """The emulator's ``now`` as an aware datetime: hand it to the source as its clock."""
         return datetime.fromtimestamp(self.now, UTC)
+
+    def http_date(self) -> str:
+        return formatdate(self.now, usegmt=True)
 
     def advance(self, seconds: float) -> None:
         with self._state_lock:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest_reddit import (
@@ -178,6 +178,25 @@ def test_first_poll_of_an_empty_stream_watches_from_now(emulator: RedditEmulator
 
 
 # ------------------------------------------------------------------------------ posts
+
+
+def test_a_local_clock_minutes_ahead_of_reddit_misses_nothing(emulator: RedditEmulator) -> None:
+    """Positions are compared with ``created_utc``, Reddit's time: they come from its Date
+    header, not from a local clock that may have drifted."""
+
+    def ahead() -> datetime:
+        return emulator.clock() + timedelta(minutes=5)
+
+    source = make_source(emulator, clock=ahead)
+    sim = PollerSim()
+    assert sim.poll(source) is None  # quiet streams: their mark is "now"
+    emulator.advance(30)
+    posted = emulator.add_submission("acme", "my acme kettle leaks")
+    comment = emulator.add_comment(posted, "mine too")
+    emulator.advance(30)
+    assert sim.poll(source) is None
+    assert {posted, comment} <= set(sim.counts)
+    assert sim.duplicates() == {}
 
 
 def test_posts_are_well_formed(emulator: RedditEmulator) -> None:
