@@ -37,8 +37,8 @@ A stream pages back (``after``) from the newest item until it meets an item olde
 leaves a valid cursor and the next fetch continues from the last committed page. The new
 ``hwm`` (the newest item seen, or the time the scan began if that is later: the first page
 showed everything visible then; that time is Reddit's, from its ``Date`` header, not ours)
-is committed only with the page that ends the scan. Items inside the overlap window (search results indexed late, equal timestamps, clock skew) are
-checked against ``seen``, which keeps every fullname some stream could still meet (above the
+is committed only with the page that ends the scan. Items inside the overlap window (search
+results indexed late, equal timestamps) are checked against ``seen``, which keeps every fullname some stream could still meet (above the
 lowest ``hwm - overlap_s``), so nothing is returned twice, across polls or across streams,
 and ``seen`` stays as small as the overlap window. We do not use Reddit's ``before=`` anchor:
 if the anchor item is deleted, Reddit answers an empty page forever. A stream with no cursor
