@@ -38,9 +38,10 @@ leaves a valid cursor and the next fetch continues from the last committed page.
 ``hwm`` (the newest item seen, or the time the scan began if that is later: the first page
 showed everything visible then; that time is Reddit's, from its ``Date`` header, not ours)
 is committed only with the page that ends the scan. Items inside the overlap window (search
-results indexed late, equal timestamps) are checked against ``seen``, which keeps every fullname some stream could still meet (above the
-lowest ``hwm - overlap_s``), so nothing is returned twice, across polls or across streams,
-and ``seen`` stays as small as the overlap window. We do not use Reddit's ``before=`` anchor:
+results indexed late, equal timestamps) are checked against ``seen``, which keeps every
+fullname some stream could still meet (above the lowest ``hwm - overlap_s``), so nothing is
+returned twice, across polls or across streams, and ``seen`` stays as small as the overlap
+window. We do not use Reddit's ``before=`` anchor:
 if the anchor item is deleted, Reddit answers an empty page forever. A stream with no cursor
 reads ``backfill_pages`` pages (default one page of ``page_size``) and starts from there.
 Reddit serves at most about 1000 items of a listing; a longer gap is logged, not recoverable.
