@@ -20,7 +20,7 @@ from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.cli_common import ConfigOption, DatabaseOption, err, failures
+from monitor.cli_common import ConfigOption, DatabaseOption, database, err, failures
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
 
@@ -226,21 +226,15 @@ def cases(
     """List cases."""
     from sqlalchemy import select
 
-    from monitor import db
     from monitor.models import Case, CaseStatus
 
-    with failures():
-        settings = _settings(config, database_url)
-        engine = db.make_engine(settings.database_url)
-        db.upgrade(engine)
-        with db.make_sessionmaker(engine)() as session:
-            query = select(Case).order_by(Case.opened_at)
-            if status == "open":
-                query = query.where(Case.status.not_in([CaseStatus.RESOLVED, CaseStatus.DISMISSED]))
-            elif status != "all":
-                query = query.where(Case.status == status)
-            rows = list(session.scalars(query))
-        engine.dispose()
+    query = select(Case).order_by(Case.opened_at)
+    if status == "open":
+        query = query.where(Case.status.not_in([CaseStatus.RESOLVED, CaseStatus.DISMISSED]))
+    elif status != "all":
+        query = query.where(Case.status == status)
+    with failures(), database(config, database_url) as sessions, sessions() as session:
+        rows = list(session.scalars(query))
     if fmt == "json":
         for c in rows:
             sys.stdout.write(

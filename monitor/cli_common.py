@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +13,10 @@ from rich.markup import escape
 
 from monitor.errors import ConfigError, ReplywatchError
 
-__all__ = ["ConfigOption", "DatabaseOption", "err", "failures"]
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["ConfigOption", "DatabaseOption", "database", "err", "failures"]
 
 err = Console(stderr=True)
 
@@ -38,3 +41,17 @@ def failures() -> Iterator[None]:
     except ReplywatchError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None
+
+
+@contextmanager
+def database(config: Path, database_url: str | None = None) -> Iterator[sessionmaker[Session]]:
+    """The config's database, migrated, for one command (disposed of afterwards)."""
+    from monitor import db
+    from monitor.settings_file import load_settings
+
+    engine = db.make_engine(load_settings(config, database_url=database_url).database_url)
+    try:
+        db.upgrade(engine)
+        yield db.make_sessionmaker(engine)
+    finally:
+        engine.dispose()

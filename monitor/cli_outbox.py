@@ -18,10 +18,9 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
-from monitor import db, outbox
-from monitor.cli_common import ConfigOption, DatabaseOption, err, failures
+from monitor import outbox
+from monitor.cli_common import ConfigOption, DatabaseOption, database, err, failures
 from monitor.models import Outbox, OutboxStatus
-from monitor.settings_file import load_settings
 
 __all__ = ["register"]
 
@@ -46,15 +45,11 @@ def register(app: typer.Typer) -> None:
                 "claimed, sent or all"
             )
             raise typer.Exit(2)
-        with failures():
-            engine = db.make_engine(load_settings(config, database_url=database_url).database_url)
-            db.upgrade(engine)
-            with db.make_sessionmaker(engine)() as session:
-                query = select(Outbox).order_by(Outbox.id)
-                if status != "all":
-                    query = query.where(Outbox.status == status)
-                rows = list(session.scalars(query))
-            engine.dispose()
+        query = select(Outbox).order_by(Outbox.id)
+        if status != "all":
+            query = query.where(Outbox.status == status)
+        with failures(), database(config, database_url) as sessions, sessions() as session:
+            rows = list(session.scalars(query))
         if fmt == "json":
             for r in rows:
                 line = {
@@ -91,12 +86,8 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseOption = None,
     ) -> None:
         """Put failed rows back in line; the next delivery sends them."""
-        with failures():
-            engine = db.make_engine(load_settings(config, database_url=database_url).database_url)
-            db.upgrade(engine)
-            with db.make_sessionmaker(engine).begin() as session:
-                done = outbox.requeue(session, keys=keys or (), now=datetime.now(UTC))
-            engine.dispose()
+        with failures(), database(config, database_url) as sessions, sessions.begin() as session:
+            done = outbox.requeue(session, keys=keys or (), now=datetime.now(UTC))
         missing = sorted(set(keys or ()) - set(done))
         err.print(f"requeued {len(done)} row(s)")
         if missing:

@@ -209,10 +209,13 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         misfire_grace_time=int(DELIVER_EVERY.total_seconds()),
     )
 
+    listener = SlackListener(app)
     for job_id, name, func, every in (
         ("leader:renew", "renew the leader lease", renew, LEADER_RENEW),
         ("clocks:check", "check clocks", check_clocks, CLOCKS_EVERY),
         ("quiet:check", "check quiet accounts", check_quiet, app.settings.quiet.check_every),
+        # a no-op once listening (or when Slack is not configured)
+        ("slack:listen", "start the Slack listener", listener.ensure, LISTENER_RETRY),
     ):
         scheduler.add_job(
             running.wrap(func),
@@ -241,17 +244,7 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         len(app.sources),
         ", ".join(s.name for s in app.sources),
     )
-    listener = SlackListener(app)
-    if not listener.ensure() and app.settings.alerts.slack is not None:
-        scheduler.add_job(
-            running.wrap(listener.ensure),
-            "interval",
-            id="slack:listen",
-            name="start the Slack listener",
-            seconds=LISTENER_RETRY.total_seconds(),
-            coalesce=True,
-            max_instances=1,
-        )
+    listener.ensure()
     try:
         scheduler.start()
     finally:

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
+from monitor import db
 from tests.fakes import FakeClock
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +66,15 @@ def postgres_url() -> Iterator[str]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'replywatch.db'}"
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, migrated database of each kind."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    yield db.make_sessionmaker(engine)
+    engine.dispose()
 
 
 @pytest.fixture

@@ -6,26 +6,17 @@ lease, and another sender then claims what is left. Each effect must still go ou
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import db, outbox
+from monitor import outbox
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 from tests.fakes import FakeClock
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = db.make_engine(database_url)
-    db.upgrade(engine)
-    yield db.make_sessionmaker(engine)
-    engine.dispose()
 
 
 def enqueue(sessions: sessionmaker[Session], clock: FakeClock, *keys: str) -> None:

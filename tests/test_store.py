@@ -2,29 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import db, outbox, store
+from monitor import outbox, store
 from monitor.cases import Opening, open_cases
 from monitor.models import Author, CaseEvent, CaseStatus, Outbox, OutboxStatus, Post
 from sources.base import Author as SourceAuthor
 from sources.base import SourcePost
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = db.make_engine(database_url)
-    db.upgrade(engine)
-    yield db.make_sessionmaker(engine)
-    engine.dispose()
 
 
 def _post(native_id: str, handle: str, followers: int | None = 10) -> SourcePost:

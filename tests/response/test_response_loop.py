@@ -374,13 +374,19 @@ def build_senders_with(app: App, replier: FakeReplier) -> Any:
     )
 
 
-def test_a_reply_that_failed_before_posting_is_sent_after_checking(world: dict[str, Any]) -> None:
+def complaint_due_for_ack(world: dict[str, Any]) -> tuple[App, FakeReplier, SourcePost]:
+    """A complaint polled with automatic acknowledgements on, its reply now due."""
     app, source, _, replier = build(world, acknowledgements=ACK_AUTO)
-    clock: FakeClock = world["clock"]
-    p = post(clock, "NovaBrew broken")
+    p = post(world["clock"], "NovaBrew broken")
     source.add(p)
     app.poll(source)
-    clock.advance(timedelta(minutes=2))
+    world["clock"].advance(timedelta(minutes=2))
+    return app, replier, p
+
+
+def test_a_reply_that_failed_before_posting_is_sent_after_checking(world: dict[str, Any]) -> None:
+    app, replier, p = complaint_due_for_ack(world)
+    clock: FakeClock = world["clock"]
     replier.fail_before_post = 1
     app.deliver()
     assert replier.replies == {}
@@ -393,12 +399,8 @@ def test_a_reply_that_failed_before_posting_is_sent_after_checking(world: dict[s
 
 
 def test_a_reply_the_platform_refuses_is_not_retried(world: dict[str, Any]) -> None:
-    app, source, _, replier = build(world, acknowledgements=ACK_AUTO)
+    app, replier, p = complaint_due_for_ack(world)
     clock: FakeClock = world["clock"]
-    p = post(clock, "NovaBrew broken")
-    source.add(p)
-    app.poll(source)
-    clock.advance(timedelta(minutes=2))
     replier.refused.add(p.native_id)
     assert app.deliver().failed == 1
     clock.advance(timedelta(hours=1))

@@ -101,6 +101,11 @@ class Store:
         raise AssertionError("poll cycle did not finish")
 
 
+def complaints(em: XEmulator, n: int, *, tag: str = "complaint") -> list[str]:
+    """``n`` tweets matching the watch terms, from ``n`` users, oldest first; their ids."""
+    return [em.add_tweet(f"{tag}{i}", f"acme {tag} {i}") for i in range(n)]
+
+
 def expected_ids(em: XEmulator, brand: str = "acmehelp") -> set[str]:
     """What the source must deliver: term matches (no retweets), brand mentions, brand tweets."""
     import re
@@ -287,8 +292,7 @@ def test_the_pace_keeps_a_cycle_inside_the_budget(
 def test_a_failure_mid_paging_keeps_since_id_and_the_next_poll_recovers(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
-    for i in range(25):
-        emulator.add_tweet(f"u{i}", f"acme complaint {i}")
+    complaints(emulator, 25)
     source = make_source(brand_handles=())
     first = source.fetch(None)
     state = first.cursor["streams"][next(iter(first.cursor["streams"]))]
@@ -314,8 +318,7 @@ def test_a_failure_mid_paging_keeps_since_id_and_the_next_poll_recovers(
 def test_an_expired_paging_token_restarts_the_stream_without_duplicates(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
-    for i in range(25):
-        emulator.add_tweet(f"u{i}", f"acme complaint {i}")
+    complaints(emulator, 25)
     store = Store()
     source = make_source(brand_handles=())
     store.commit(source.fetch(None))
@@ -481,7 +484,7 @@ def test_a_query_x_rejects_is_set_aside_and_the_mentions_are_read(
 def test_a_first_poll_reads_one_page_back_not_the_whole_search_window(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
-    ids = [emulator.add_tweet(f"u{i}", f"acme complaint {i}") for i in range(25)]
+    ids = complaints(emulator, 25)
     store = Store()
     source = make_source(brand_handles=(), backfill_pages=1)
     store.poll(source, xclock)
@@ -495,14 +498,12 @@ def test_a_first_poll_reads_one_page_back_not_the_whole_search_window(
 def test_a_stream_back_after_a_week_recovers_from_a_stale_token_and_since_id(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
-    for i in range(25):
-        emulator.add_tweet(f"u{i}", f"acme complaint {i}")
+    complaints(emulator, 25)
     store = Store()
     source = make_source(brand_handles=())
     store.poll(source, xclock)
     assert store.errors == []
-    for i in range(25):
-        emulator.add_tweet(f"v{i}", f"acme again {i}")
+    complaints(emulator, 25, tag="again")
     store.commit(source.fetch(store.cursor))  # a page, then a week away
     emulator.forget_paging_tokens()
     xclock.advance(timedelta(days=8))
