@@ -274,7 +274,7 @@ class CaseActions:
             answer_from_earlier_replies(
                 session, self.settings, [(post.platform, post.native_id)], now=now
             )
-            if any(mode != "off" for mode in self.settings.acknowledgements.modes.values()):
+            if self.settings.acknowledgements.enabled:
                 plan_acknowledgement(session, case, self.settings, self.templates, now=now)
             owner = f"owner {case.owner}" if case.owner else "unassigned"
             reply = (

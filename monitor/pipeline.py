@@ -120,11 +120,7 @@ class Pipeline:
             if account.native_id
         }
         acks = settings.acknowledgements
-        self.templates: Templates | None = (
-            load_templates(acks.templates)
-            if any(mode != "off" for mode in acks.modes.values())
-            else None
-        )
+        self.templates: Templates | None = load_templates(acks.templates) if acks.enabled else None
 
     def is_brand(self, post: SourcePost) -> bool:
         return (post.platform, post.author.handle.lower()) in self.brand_handles or (

@@ -291,6 +291,11 @@ class AcknowledgementSettings(SettingsModel):
     #: Wait this long after a case opens before auto-acknowledging (a person may answer first).
     delay: Duration = timedelta(minutes=2)
 
+    @property
+    def enabled(self) -> bool:
+        """Whether any platform acknowledges at all (otherwise no template is ever read)."""
+        return any(mode != "off" for mode in self.modes.values())
+
 
 class QuietSettings(SettingsModel):
     """When a brand account counts as gone quiet while cases wait."""

@@ -258,20 +258,8 @@ class XSource:
                 errors.append(self._guard.failed(stream.key, exc))
                 todo = todo[1:]  # set aside: its position stays
             else:
-                pages = int(prior.get("pages") or 0) + 1
-                # A stream with no position reads ``backfill_pages`` pages back, not 7 days of
-                # search (every tweet read counts against the plan's monthly cap).
-                first_run = not prior.get("since_id")
-                if next_token and not (first_run and pages >= self._backfill_pages):
-                    state["streams"][stream.key] = compact(
-                        since_id=prior.get("since_id"),
-                        next_token=next_token,
-                        newest=newest,
-                        pages=pages if first_run else None,
-                    )
-                else:
-                    since = newest or prior.get("since_id")
-                    state["streams"][stream.key] = compact(since_id=since)
+                state["streams"][stream.key] = self._position(prior, next_token, newest)
+                if "next_token" not in state["streams"][stream.key]:
                     todo = todo[1:]
         recent: list[str] = state["recent"]
         seen = set(recent)
@@ -289,6 +277,24 @@ class XSource:
             errors=errors,
             extra={"stream": stream.key, "duplicates": len(posts) - len(fresh)},
         )
+
+    def _position(
+        self, prior: Mapping[str, Any], next_token: str | None, newest: str | None
+    ) -> dict[str, Any]:
+        """A stream's cursor entry after a page: still paging (``next_token``), or done with
+        ``since_id`` moved to the newest id of the result set. A stream with no position reads
+        ``backfill_pages`` pages back, not 7 days of search (every tweet read counts against
+        the plan's monthly cap)."""
+        pages = int(prior.get("pages") or 0) + 1
+        first_run = not prior.get("since_id")
+        if next_token and not (first_run and pages >= self._backfill_pages):
+            return compact(
+                since_id=prior.get("since_id"),
+                next_token=next_token,
+                newest=newest,
+                pages=pages if first_run else None,
+            )
+        return compact(since_id=newest or prior.get("since_id"))
 
     def _paging(
         self, payload: Mapping[str, Any], stream: _Stream, prior: Mapping[str, Any]
