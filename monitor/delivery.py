@@ -277,11 +277,16 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
     Returns the digest keys written. The folded alert rows are marked sent with
     ``{"digest": key}``; their cases get no message of their own (updates are dropped), and
     the digest lists each one with its link. Runs in the caller's transaction.
+
+    On PostgreSQL the backlog is read ``FOR UPDATE SKIP LOCKED``, as :func:`outbox.claim`
+    reads it: a row another daemon is claiming is left to it, and a row folded here cannot be
+    claimed (and sent on its own) before the fold commits. SQLite's BEGIN IMMEDIATE already
+    serialises the two.
     """
     slack = settings.alerts.slack
     if slack is None:
         return []
-    rows = session.scalars(
+    query = (
         select(Outbox)
         .where(
             Outbox.kind == OutboxKind.ALERT,
@@ -289,7 +294,10 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
             Outbox.due_at <= now,
         )
         .order_by(Outbox.id)
-    ).all()
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = session.scalars(query).all()
     by_channel: dict[str, list[Outbox]] = {}
     for row in rows:
         by_channel.setdefault(row.target, []).append(row)

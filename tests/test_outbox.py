@@ -1,19 +1,22 @@
 """The outbox's leases under two senders (two daemons on one database), on both backends.
 
 A sender claims a page of rows and sends them one by one; a slow far side can outlast the
-lease, and another sender then claims what is left. Each effect must still go out once.
+lease, and another sender then claims what is left. Each effect must still go out once,
+also when one daemon folds a channel's backlog into a digest while another claims from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import outbox
+from monitor import db, outbox
+from monitor.delivery import collapse_backlog
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 from tests.fakes import FakeClock
@@ -113,3 +116,66 @@ def test_a_row_sent_after_its_lease_ran_out_is_recorded_as_sent(
     with sessions() as s:
         row = s.scalars(select(Outbox)).one()
         assert row.status == OutboxStatus.SENT and row.sent_at == clock.now - timedelta(hours=1)
+
+
+# ------------------------------------------------------------- digest folding (PostgreSQL)
+
+
+@pytest.fixture
+def folding(postgres_url: str, clock: FakeClock) -> Iterator[tuple[sessionmaker[Session], Any]]:
+    """PostgreSQL with four pending alerts for #support, and a digest from the third on."""
+    from tests.response.response_support import make_settings
+
+    engine = db.make_engine(postgres_url)
+    db.upgrade(engine)
+    sessions = db.make_sessionmaker(engine)
+    with sessions.begin() as s:
+        for i in range(4):
+            payload = {"title": f"t{i}"}
+            outbox.enqueue(
+                s, key=f"a{i}", kind="alert", target="#support", payload=payload, now=clock()
+            )
+    slack = {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 2}
+    yield sessions, make_settings(alerts={"pr_channel": "#pr", "slack": slack})
+    engine.dispose()
+
+
+def delivered_twice(sessions: sessionmaker[Session]) -> list[str]:
+    """Alert rows both claimed by a sender and folded into a digest."""
+    with sessions() as s:
+        rows = s.scalars(select(Outbox).where(Outbox.kind == "alert"))
+        return [r.key for r in rows if r.claimed_by and (r.result or {}).get("digest")]
+
+
+def test_a_fold_and_a_claim_at_once_never_take_the_same_alert(
+    folding: tuple[sessionmaker[Session], Any], clock: FakeClock
+) -> None:
+    sessions, settings = folding
+    # daemon A folds the backlog; before it commits, daemon B claims a page
+    with sessions.begin() as a:
+        assert collapse_backlog(a, settings, now=clock()) == ["digest:#support:1-4"]
+        with sessions.begin() as b:
+            b.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            claimed = [r.key for r in outbox.claim(b, worker="B", now=clock())]
+    assert claimed == [], "B must leave the rows A is folding to A"
+    assert delivered_twice(sessions) == []
+
+
+def test_a_fold_leaves_alone_the_alerts_another_sender_is_claiming(
+    folding: tuple[sessionmaker[Session], Any], clock: FakeClock
+) -> None:
+    sessions, settings = folding
+    # daemon B claims a page; before it commits, daemon A folds what it sees pending
+    with sessions.begin() as b:
+        claimed = [r.key for r in outbox.claim(b, worker="B", now=clock(), limit=2)]
+        with sessions.begin() as a:
+            a.connection().exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+            assert collapse_backlog(a, settings, now=clock()) == []  # two left: no digest
+    assert claimed == ["a0", "a1"]
+    assert delivered_twice(sessions) == []
+    assert statuses(sessions) == {
+        "a0": "claimed",
+        "a1": "claimed",
+        "a2": "pending",
+        "a3": "pending",
+    }
