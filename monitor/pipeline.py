@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from classifiers.base import Classifier, Sentiment, Severity, Verdict
 from monitor import store
 from monitor.acknowledge import Templates, ack_key, load_templates, plan_acknowledgement
-from monitor.cases import SYSTEM, acknowledge, cases_answered_by
+from monitor.cases import SYSTEM, acknowledge, add_event, cases_answered_by
 from monitor.matching import Match, Watchlist
-from monitor.models import BrandAccount, Outbox
+from monitor.models import BrandAccount, Case, Outbox, Post
 from monitor.notify import enqueue_case_update
 from monitor.opening import (
     Complaint,
@@ -69,6 +69,8 @@ class Prepared:
     own: list[SourcePost] = field(default_factory=list)
     #: Posts that mention an entity, with their matches and verdicts.
     kept: list[tuple[SourcePost, list[Match], Verdict]] = field(default_factory=list)
+    #: Edits of posts already stored (a later ``version``), with their matches and verdicts.
+    edits: list[tuple[SourcePost, list[Match], Verdict]] = field(default_factory=list)
     unmatched: int = 0
     language_filtered: int = 0
 
@@ -84,6 +86,7 @@ class BatchResult:
     language_filtered: int = 0
     reposts: int = 0
     stored: int = 0
+    edits: int = 0
     cases_opened: int = 0
     case_ids: list[int] = field(default_factory=list)
 
@@ -96,6 +99,7 @@ class BatchResult:
             "language_filtered",
             "reposts",
             "stored",
+            "edits",
             "cases_opened",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -133,40 +137,53 @@ class Pipeline:
     ) -> Prepared:
         """Read and understand a batch without the database: drop repeats (within the batch
         and those in ``seen``, the keys already stored), set the brand's own posts aside as
-        responses, match the rest and classify the matches. The caller runs this outside any
-        write transaction: on SQLite a transaction holds the one write lock, and a slow
-        classifier must not make Slack's button clicks wait for it."""
-        unique = list({(p.platform, p.native_id): p for p in posts}.values())
-        fresh = [p for p in unique if (p.platform, p.native_id) not in seen]
-        prepared = Prepared(fetched=len(posts), repeats=len(posts) - len(fresh))
+        responses, match the rest and classify the matches. An edit of a post in ``seen`` (a
+        later ``version``) is read again, to revise the stored post. The caller runs this
+        outside any write transaction: on SQLite a transaction holds the one write lock, and a
+        slow classifier must not make Slack's button clicks wait for it."""
+        latest: dict[tuple[str, str], SourcePost] = {}
+        for post in posts:  # of several versions of one post, the last edit
+            key = (post.platform, post.native_id)
+            if key not in latest or _edit_order(post) > _edit_order(latest[key]):
+                latest[key] = post
+        fresh = [p for k, p in latest.items() if k not in seen]
+        edits = [p for k, p in latest.items() if k in seen and p.version and not self.is_brand(p)]
+        prepared = Prepared(fetched=len(posts), repeats=len(posts) - len(fresh) - len(edits))
         others: list[SourcePost] = []
         for post in fresh:
             (prepared.own if self.is_brand(post) else others).append(post)
-        matches = self.watchlist.match_many([p.text for p in others])
-        candidates = [(p, m) for p, m in zip(others, matches, strict=True) if m]
-        prepared.unmatched = len(others) - len(candidates)
+        matches = self.watchlist.match_many([p.text for p in others + edits])
+        candidates = [(p, m) for p, m in zip(others + edits, matches, strict=True) if m]
+        prepared.unmatched = len(others) + len(edits) - len(candidates)
         verdicts = self._classify([p for p, _ in candidates]) if candidates else []
+        revised = {id(p) for p in edits}
         for (post, found), verdict in zip(candidates, verdicts, strict=True):
             allowed = [m for m in found if self._language_allowed(m.entity_id, verdict.language)]
-            if allowed:
-                prepared.kept.append((post, allowed, verdict))
-            else:
+            if not allowed:
                 prepared.language_filtered += 1
+            elif id(post) in revised:
+                prepared.edits.append((post, allowed, verdict))
+            else:
+                prepared.kept.append((post, allowed, verdict))
         return prepared
 
     def record(
         self, session: Session, source: str, prepared: Prepared, *, now: datetime
     ) -> BatchResult:
         """Store a prepared batch and act on it, in the caller's write transaction: posts,
-        authors and matches, a case and its alert per complaint, brand replies applied. Posts
-        stored since :meth:`prepare` looked (by another writer) count as repeats."""
+        authors and matches, a case and its alert per complaint, edits applied to the posts
+        they edit, brand replies applied. Posts stored since :meth:`prepare` looked (by another
+        writer) count as repeats."""
         keys = [(p.platform, p.native_id) for p in prepared.own + [p for p, _, _ in prepared.kept]]
-        stored = store.seen_keys(session, keys)
+        edit_keys = [(p.platform, p.native_id) for p, _, _ in prepared.edits]
+        stored = store.seen_keys(session, keys + edit_keys)
         own = [p for p in prepared.own if (p.platform, p.native_id) not in stored]
         kept = [k for k in prepared.kept if (k[0].platform, k[0].native_id) not in stored]
+        edits = [e for e in prepared.edits if (e[0].platform, e[0].native_id) in stored]
+        kept += [e for e in prepared.edits if (e[0].platform, e[0].native_id) not in stored]
         result = BatchResult(
             fetched=prepared.fetched,
-            repeats=prepared.repeats + len(stored),
+            repeats=prepared.repeats + len(stored) - len(edits),
             unmatched=prepared.unmatched,
             language_filtered=prepared.language_filtered,
         )
@@ -181,6 +198,7 @@ class Pipeline:
                 result.reposts += 1  # amplification, stored for volume; never a new case
             elif verdict.is_complaint:
                 wanted.append((ids[(post.platform, post.native_id)], found, verdict))
+        wanted += self._revise(session, edits, result, now=now)
         rows = store.load_posts(session, [post_id for post_id, _, _ in wanted])
         complaints = [
             Complaint(
@@ -245,6 +263,43 @@ class Pipeline:
         )
         return ids
 
+    def _revise(
+        self,
+        session: Session,
+        edits: list[tuple[SourcePost, list[Match], Verdict]],
+        result: BatchResult,
+        *,
+        now: datetime,
+    ) -> list[tuple[int, list[Match], Verdict]]:
+        """Edits rewrite the stored posts they edit: text, link and verdict (its matches stay
+        those of the first version). A case on the post gets an ``edited`` event and its
+        message is rewritten with the new text; a post the edit makes a complaint is returned,
+        to open its case. Never a second post, never a second case. A version already
+        applied (the stored text and link) counts as a repeat."""
+        wanted = []
+        for post, found, verdict in edits:
+            row = session.scalar(
+                select(Post).where(Post.platform == post.platform, Post.native_id == post.native_id)
+            )
+            if row is None or row.is_brand_response or (row.text, row.url) == (post.text, post.url):
+                result.repeats += 1
+                continue
+            result.edits += 1
+            row.text = post.text
+            row.url = post.url
+            for name, value in _verdict_values(post, verdict).items():
+                setattr(row, name, value)
+            case = session.scalar(select(Case).where(Case.post_id == row.id))
+            if case is not None:
+                detail = {"version": post.version}
+                add_event(session, case, "edited", actor=SYSTEM, now=now, detail=detail)
+                enqueue_case_update(
+                    session, case, self.settings, line="The author edited the post", now=now
+                )
+            elif verdict.is_complaint and not post.repost_of:
+                wanted.append((row.id, found, verdict))
+        return wanted
+
     # -- helpers ----------------------------------------------------------------------------
     def _classify(self, posts: list[SourcePost]) -> list[Verdict]:
         """A verdict per post; a classifier that fails on the batch classifies each post
@@ -298,15 +353,7 @@ class Pipeline:
             "created_at": post.created_at,
             "fetched_at": now,
             "is_brand_response": verdict is None,
-            "language": post.lang if verdict is None else verdict.language,
-            "sentiment": None if verdict is None else str(verdict.sentiment),
-            "sentiment_scores": None
-            if verdict is None
-            else {k: round(float(v), 4) for k, v in verdict.sentiment_scores.items()},
-            "complaint": None if verdict is None else round(float(verdict.complaint), 4),
-            "severity": None if verdict is None else str(verdict.severity),
-            "severity_reasons": None if verdict is None else [str(r) for r in verdict.reasons],
-            "classifier": None if verdict is None else verdict.model,
+            **_verdict_values(post, verdict),
         }
 
     def _apply_responses(self, session: Session, own: list[SourcePost], *, now: datetime) -> None:
@@ -362,6 +409,28 @@ class Pipeline:
         if (row.result or {}).get("reply_id") == reply.native_id:
             return True
         return _bare(reply.text) == _bare(str(row.payload.get("text") or ""))
+
+
+def _verdict_values(post: SourcePost, verdict: Verdict | None) -> dict[str, Any]:
+    """A post's columns that hold its verdict; ``verdict`` ``None``: the brand's own post."""
+    return {
+        "language": post.lang if verdict is None else verdict.language,
+        "sentiment": None if verdict is None else str(verdict.sentiment),
+        "sentiment_scores": None
+        if verdict is None
+        else {k: round(float(v), 4) for k, v in verdict.sentiment_scores.items()},
+        "complaint": None if verdict is None else round(float(verdict.complaint), 4),
+        "severity": None if verdict is None else str(verdict.severity),
+        "severity_reasons": None if verdict is None else [str(r) for r in verdict.reasons],
+        "classifier": None if verdict is None else verdict.model,
+    }
+
+
+def _edit_order(post: SourcePost) -> tuple[int, str]:
+    """Orders the versions of one post: the first (no ``version``), then its edits, whose
+    ids (X's snowflakes) grow with time."""
+    version = post.version or ""
+    return len(version), version
 
 
 def _bare(text: str) -> str:

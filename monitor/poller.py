@@ -144,12 +144,13 @@ class Poller:
                 if batch.next_poll_after_s
                 else None
             )
-            if result.stored or result.responses or batch.skipped:
+            if result.stored or result.responses or result.edits or batch.skipped:
                 log.info(
-                    "%s: %d fetched, %d stored, %d responses, %d cases, %d skipped",
+                    "%s: %d fetched, %d stored, %d edits, %d responses, %d cases, %d skipped",
                     source.name,
                     result.fetched,
                     result.stored,
+                    result.edits,
                     result.responses,
                     result.cases_opened,
                     batch.skipped,

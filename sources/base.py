@@ -68,6 +68,9 @@ class SourcePost:
     repost_of: str | None = None
     #: Native id of the thread root, where the platform gives one.
     conversation_id: str | None = None
+    #: Native id of this version, where each edit of a post gets an id of its own (X);
+    #: ``native_id`` is then the first version's, so an edit is the same post, not a new one.
+    version: str | None = None
 
     def __post_init__(self) -> None:
         _valid_strings(self)

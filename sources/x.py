@@ -76,6 +76,7 @@ from sources.x_format import (
     USER_FIELDS,
     build_queries,
     compact,
+    edit_root,
     first_error,
     load_cursor,
     snowflake_time,
@@ -263,8 +264,8 @@ class XSource:
                     todo = todo[1:]
         recent: list[str] = state["recent"]
         seen = set(recent)
-        fresh = [p for p in posts if p.native_id not in seen]
-        recent.extend(p.native_id for p in fresh)
+        fresh = [p for p in posts if (p.version or p.native_id) not in seen]
+        recent.extend(p.version or p.native_id for p in fresh)
         state["recent"] = recent[-RECENT_IDS:]
         state["todo"] = todo
         state["streams"] = {k: v for k, v in state["streams"].items() if k in streams}
@@ -584,6 +585,12 @@ class XSource:
             for u in (listed if isinstance(listed, list) else [])
             if isinstance(u, dict) and "id" in u
         }
+        referenced = includes.get("tweets") if isinstance(includes, dict) else None
+        roots = {
+            str(t["id"]): edit_root(t)
+            for t in (referenced if isinstance(referenced, list) else [])
+            if isinstance(t, dict) and "id" in t
+        }
         fallback = None
         if stream.kind == "tweets":  # the timeline's owner wrote every tweet in it
             handle = self._brand_ids().get(stream.arg, stream.arg)
@@ -592,7 +599,7 @@ class XSource:
         skipped = 0
         for tweet in tweets:
             try:
-                posts.append(tweet_to_post(tweet, users, fallback))
+                posts.append(tweet_to_post(tweet, users, fallback, roots))
             except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
                 skipped += 1
                 log.info("%s: skipped an unreadable tweet (%s)", self.name, exc)

@@ -22,6 +22,7 @@ __all__ = [
     "USER_FIELDS",
     "build_queries",
     "compact",
+    "edit_root",
     "first_error",
     "load_cursor",
     "snowflake_time",
@@ -111,10 +112,27 @@ def build_queries(
 # -------------------------------------------------------------------------------- tweets
 
 
+def edit_root(tweet: Mapping[str, Any]) -> str:
+    """The id of a tweet's first version: each edit of a post is a tweet with an id of its
+    own, and ``edit_history_tweet_ids`` lists every version, the first one first."""
+    history = tweet.get("edit_history_tweet_ids")
+    if isinstance(history, list) and history and str(history[0]).isdigit():
+        return str(history[0])
+    return str(tweet["id"])
+
+
 def tweet_to_post(
-    tweet: Mapping[str, Any], users: Mapping[str, Any], fallback: Author | None
+    tweet: Mapping[str, Any],
+    users: Mapping[str, Any],
+    fallback: Author | None,
+    roots: Mapping[str, str] | None = None,
 ) -> SourcePost:
     """One tweet of ``data`` with its author from ``includes.users``.
+
+    An edit is the post it edits: ``native_id`` is the first version's id, ``version`` the
+    edit's own (and ``url`` points to it). A reply or retweet of an edited tweet refers to
+    the first version too, through ``roots`` (ids of ``includes.tweets`` to their first
+    versions), so the brand's answer to any version stops the clocks of the post's case.
 
     Raises ``AttributeError``, ``KeyError``, ``TypeError`` or ``ValueError`` for a tweet it
     cannot read (the caller counts it as skipped). A long post's text is its full
@@ -150,15 +168,17 @@ def tweet_to_post(
     )
     in_reply_to = repost_of = None
     for ref in tweet.get("referenced_tweets") or []:
+        ref_id = str(ref["id"])
         if ref.get("type") == "replied_to":
-            in_reply_to = str(ref["id"])
+            in_reply_to = (roots or {}).get(ref_id, ref_id)
         elif ref.get("type") == "retweeted":
-            repost_of = str(ref["id"])
+            repost_of = (roots or {}).get(ref_id, ref_id)
+    root = edit_root(tweet)
     lang = tweet.get("lang")
     path_user = author.handle if user is not None else "i"
     return SourcePost(
         platform="x",
-        native_id=tweet_id,
+        native_id=root,
         text=text,
         author=author,
         created_at=created_at,
@@ -168,6 +188,7 @@ def tweet_to_post(
         in_reply_to=in_reply_to,
         repost_of=repost_of,
         conversation_id=str(tweet["conversation_id"]) if tweet.get("conversation_id") else None,
+        version=tweet_id if root != tweet_id else None,
     )
 
 

@@ -129,6 +129,33 @@ def test_reposts_are_stored_but_never_cases(app: App, source: MemorySource) -> N
     assert report.result.reposts == 1 and count(app, Case) == 1 and count(app, Post) == 2
 
 
+def test_versions_of_one_post_in_one_batch_store_the_last_edit(
+    app: App, source: MemorySource
+) -> None:
+    source.add(
+        make_post("40", "NovaBrew arrived", minutes=1),
+        make_post("40", "NovaBrew arrived broken", minutes=2, version="42"),
+        make_post("40", "NovaBrew arrived brken", minutes=2, version="41"),
+        make_post("50", "NovaBrew is fine", minutes=3, version="51"),  # first version unseen
+    )
+    report = app.poll(source)
+    assert report.result.stored == 2 and report.result.repeats == 2
+    with app.sessions() as s:
+        texts = {p.native_id: p.text for p in s.scalars(select(Post))}
+        assert texts == {"40": "NovaBrew arrived broken", "50": "NovaBrew is fine"}
+        assert [c.post.native_id for c in s.scalars(select(Case))] == ["40"]
+    source.add(make_post("50", "NovaBrew is fine", minutes=3, version="51"))  # seen again
+    again = app.poll(source)
+    assert (again.result.edits, again.result.repeats) == (0, 1)
+    source.add(make_post("40", "NovaBrew arrived broken!", minutes=3, version="43"))
+    edited = app.poll(source)
+    assert (edited.result.edits, edited.result.cases_opened, count(app, Post)) == (1, 0, 2)
+    with app.sessions() as s:
+        (case,) = s.scalars(select(Case))
+        assert [e.kind for e in case.events] == ["opened", "edited"]
+        assert case.post.text == "NovaBrew arrived broken!"
+
+
 def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
     app: App, source: MemorySource
 ) -> None:

@@ -175,6 +175,22 @@ class XEmulator(Emulator):
         self.tweets[tweet_id] = tweet
         return str(tweet_id)
 
+    def edit_tweet(self, tweet_id: str, text: str) -> str:
+        """Edit a post as X does; returns the edit's id. The edit is a tweet of its own, with
+        the original's author, thread and references; every version lists the whole history
+        (oldest first), and search and timelines return only the latest version."""
+        original = self.tweets[int(tweet_id)]
+        author = self.users[original["author_id"]]["username"]
+        new_id = self.add_tweet(author, text, lang=original["lang"])
+        edit = self.tweets[int(new_id)]
+        for name in ("referenced_tweets", "in_reply_to_user_id", "conversation_id"):
+            if name in original:
+                edit[name] = original[name]
+        history = [*original["edit_history_tweet_ids"], new_id]
+        for version in history:
+            self.tweets[int(version)]["edit_history_tweet_ids"] = list(history)
+        return new_id
+
     def set_budget(
         self,
         endpoint: str,
@@ -415,6 +431,7 @@ class XEmulator(Emulator):
             max_results = -1
         if not low <= max_results <= 100:
             return _invalid(f"max_results must be between {low} and 100", "max_results")
+        candidates = [t for t in candidates if t["id"] == t["edit_history_tweet_ids"][-1]]
         since = request.arg("since_id")
         if since is not None:
             if not since.isdigit():

@@ -631,3 +631,27 @@ def test_tweet_fields_map_onto_the_post() -> None:
     assert (unknown.author.native_id, unknown.url) == ("8", f"https://x.com/i/status/{tweet_id}")
     with pytest.raises(ValueError):
         tweet_to_post({"id": "x1", "text": "hm"}, users, None)
+
+
+def test_an_edit_maps_onto_the_post_it_edits() -> None:
+    users = {"7": {"id": "7", "username": "kay", "name": "Kay", "public_metrics": {}}}
+    history = ["1577158996984987648", "1577159100026490881", "1577162244978139137"]
+    edit = {"id": history[2], "text": "v3", "author_id": "7", "edit_history_tweet_ids": history}
+    post = tweet_to_post(edit, users, None)
+    assert (post.native_id, post.version) == (history[0], history[2])
+    assert post.url == f"https://x.com/kay/status/{history[2]}"  # the version seen
+    first = tweet_to_post({**edit, "id": history[0]}, users, None)
+    assert (first.native_id, first.version) == (history[0], None)
+    # a reply to any version refers to the first, given the referenced tweets' histories
+    reply = {
+        "id": "1577162244978139999",
+        "text": "@kay sorry",
+        "author_id": "7",
+        "referenced_tweets": [{"type": "replied_to", "id": history[2]}],
+    }
+    assert tweet_to_post(reply, users, None).in_reply_to == history[2]
+    roots = {history[2]: history[0]}
+    assert tweet_to_post(reply, users, None, roots).in_reply_to == history[0]
+    for odd in (None, [], ["not-an-id"], "1577158996984987648"):  # read as no history
+        tweet = {**edit, "edit_history_tweet_ids": odd}
+        assert tweet_to_post(tweet, users, None).native_id == history[2]

@@ -135,3 +135,52 @@ def test_half_an_emoji_on_the_wire_is_stored_and_classified(
     assert posts[cut].classifier is not None and posts[cut].classifier.startswith("offline@")
     assert posts[cut].sentiment == "negative"
     assert cut in cases
+
+
+def test_an_edited_post_is_one_post_and_one_case(
+    emulator: XEmulator, xclock: FakeClock, tmp_path: Path, database_url: str
+) -> None:
+    """X gives each edit of a post an id of its own and lists only the latest version. An edit
+    is the post it edits: it revises the stored post (and opens its case when the edit makes
+    it a complaint), never a second post or a second case, and the brand's answer to the
+    latest version stops the clocks of the case opened on the first."""
+    first = emulator.add_tweet("amy", "acme widgets arrived today")
+    app = build(settings_for(emulator, tmp_path, database_url), xclock)
+
+    def stored() -> tuple[list[Post], list[Case]]:
+        with app.sessions() as session:
+            posts = list(session.scalars(select(Post).where(Post.is_brand_response.is_(False))))
+            cases = list(session.scalars(select(Case)))
+            for case in cases:
+                _ = case.events, case.post
+            return posts, cases
+
+    try:
+        poll_until_done(app, xclock)
+        assert [(p.native_id, len(stored()[1])) for p in stored()[0]] == [(first, 0)]
+
+        xclock.advance(60)
+        second = emulator.edit_tweet(first, "acme widgets arrived broken, I want a refund")
+        poll_until_done(app, xclock)
+        posts, cases = stored()
+        assert [p.native_id for p in posts] == [first]
+        assert posts[0].text == "acme widgets arrived broken, I want a refund"
+        assert posts[0].url == f"https://x.com/amy/status/{second}"
+        assert [c.post.native_id for c in cases] == [first]
+
+        xclock.advance(60)
+        third = emulator.edit_tweet(second, "acme widgets arrived broken! I want a refund")
+        poll_until_done(app, xclock)
+        posts, cases = stored()
+        assert [p.native_id for p in posts] == [first] and len(cases) == 1
+        assert posts[0].text.endswith("broken! I want a refund")
+        assert [e.detail for e in cases[0].events if e.kind == "edited"] == [{"version": third}]
+
+        xclock.advance(60)
+        emulator.add_tweet("acmehelp", "so sorry, a new one is on its way", reply_to=third)
+        poll_until_done(app, xclock)
+        (case,) = stored()[1]
+        assert case.first_response_at is not None and case.status == "responded"
+    finally:
+        app.sources[0].close()  # type: ignore[attr-defined]
+        app.close()
