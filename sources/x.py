@@ -39,6 +39,11 @@ Quirks, where they bite:
 * tweepy logs request headers, bearer token included, at DEBUG; :class:`_RedactBearer` masks it.
 * tweepy's ``wait_on_rate_limit`` would sleep inside ``fetch``; it stays off and a 429 becomes
   :class:`RateLimited` with ``retry_after_s`` from ``x-rate-limit-reset`` (epoch seconds).
+  X's limits are per endpoint: while another stream's endpoint can be read, a stream whose
+  endpoint is spent waits for the next cycle instead (``RateLimited`` only when every stream
+  left is spent), so a spent search budget never leaves the brand's replies unread.
+* Each edit of a post is a tweet with an id of its own; the post is the first version's id
+  (``edit_history_tweet_ids[0]``), and ``version`` the edit's (:func:`tweet_to_post`).
 * A ``next_token`` that X no longer accepts (400) restarts that stream from its committed
   ``since_id``; a ``since_id`` older than the 7-day search window (400) is dropped, and the
   gap is logged as a warning: those tweets can no longer be fetched.
@@ -242,7 +247,7 @@ class XSource:
         streams = {s.key: s for s in self._streams()}
         errors = list(self._unresolved)
         self._unresolved = []
-        todo = [k for k in state["todo"] if k in streams] or list(streams)
+        todo = self._readable([k for k in state["todo"] if k in streams] or list(streams), streams)
         stream = streams[todo[0]]
         prior = dict(state["streams"].get(stream.key, {}))
         posts: list[SourcePost] = []
@@ -255,6 +260,12 @@ class XSource:
                 posts, skipped = self._parse(payload, stream)
                 next_token, newest = self._paging(payload, stream, prior)
                 self._guard.succeeded(stream.key)
+            except RateLimited as exc:
+                rest = [k for k in todo[1:] if not self._spent(streams[k].kind)]
+                if not rest:
+                    raise  # nothing else can be read before a reset: the poller waits
+                log.info("%s: %s; %s waits for the next cycle", self.name, exc, stream.key)
+                todo = rest
             except SourceError as exc:
                 errors.append(self._guard.failed(stream.key, exc))
                 todo = todo[1:]  # set aside: its position stays
@@ -486,16 +497,15 @@ class XSource:
     def _call(self, endpoint: str, request: Callable[[], Any]) -> dict[str, Any]:
         """Run one tweepy request; translate every failure into a :class:`SourceError`."""
         now = self._clock().timestamp()
-        budget = self._budgets.get(endpoint)
-        if budget is not None and budget.remaining <= 0 and budget.reset_epoch > now:
-            raise RateLimited(
-                self.name, budget.reset_epoch - now, f"X budget for {endpoint} is spent"
-            )
+        if wait := self._spent(endpoint):
+            raise RateLimited(self.name, wait, f"X budget for {endpoint} is spent")
         try:
             response = request()
         except tweepy.TooManyRequests as exc:
             self._note_budget(endpoint, exc.response.headers)
             reset = exc.reset_time if exc.reset_time is not None else now + 60
+            if not self._spent(endpoint):  # a 429 without the headers: spent all the same
+                self._budgets[endpoint] = _Budget(0, 0, float(reset))
             raise RateLimited(
                 self.name, reset - now, f"X rate limit reached on {endpoint}"
             ) from exc
@@ -547,31 +557,52 @@ class XSource:
                 float(headers["x-rate-limit-reset"]),
             )
 
+    def _spent(self, endpoint: str) -> float:
+        """Seconds until ``endpoint``'s spent budget resets; 0 while it has requests left."""
+        budget = self._budgets.get(endpoint)
+        now = self._clock().timestamp()
+        if budget is not None and budget.remaining <= 0 and budget.reset_epoch > now:
+            return budget.reset_epoch - now
+        return 0.0
+
+    def _readable(self, todo: list[str], streams: Mapping[str, _Stream]) -> list[str]:
+        """``todo`` without the streams whose endpoint's budget is spent, while another can be
+        read: X's limits are per endpoint, and a spent search budget must not keep the brand's
+        mentions and replies (which stop the clocks) unread until its reset. The streams left
+        out wait for the next cycle, their positions kept. All spent: ``todo`` as it is (its
+        first fetch raises :class:`RateLimited` and the poller waits for the reset)."""
+        return [k for k in todo if not self._spent(streams[k].kind)] or todo
+
     def _plan(self, streams: Mapping[str, _Stream], todo: Sequence[str]) -> float | None:
         """Minimum seconds before the next fetch so every endpoint's budget lasts to its reset.
 
-        Mid-cycle: only when the next stream's endpoint is spent (wait for its reset). At the
-        end of a cycle: the pace at which the remaining budget covers whole cycles until the
-        window resets. The poller should wait ``max(poll_interval, next_poll_after_s)``.
+        Mid-cycle: only when every stream left has its endpoint spent (wait for the first
+        reset). At the end of a cycle: the pace at which each endpoint's remaining budget
+        covers whole cycles until its window resets; an endpoint with less than one cycle left
+        sits the next cycles out instead (its streams wait, :meth:`_readable`), unless every
+        endpoint is spent. The poller waits ``max(poll_interval, next_poll_after_s)``.
         """
         now = self._clock().timestamp()
         if todo:
-            budget = self._budgets.get(streams[todo[0]].kind)
-            if budget and budget.remaining <= 0 and budget.reset_epoch > now:
-                return budget.reset_epoch - now
-            return None
+            waits = [self._spent(streams[k].kind) for k in todo]
+            return min(waits) if all(waits) else None
         per_cycle: dict[str, int] = {}
         for s in streams.values():
             per_cycle[s.kind] = per_cycle.get(s.kind, 0) + 1
-        wait = 0.0
+        paces: list[float] = []
+        resets: list[float] = []
         for kind, needed in per_cycle.items():
             budget = self._budgets.get(kind)
             if budget is None or budget.reset_epoch <= now:
+                paces.append(0.0)
                 continue
             cycles = budget.remaining // needed
             left = budget.reset_epoch - now
-            wait = max(wait, left if cycles < 1 else left / (cycles + 1))
-        return wait or None
+            if cycles < 1:
+                resets.append(left)
+            else:
+                paces.append(left / (cycles + 1))
+        return (max(paces) if paces else min(resets)) or None
 
     # -- parsing ----------------------------------------------------------------------------
     def _parse(self, payload: Mapping[str, Any], stream: _Stream) -> tuple[list[SourcePost], int]:

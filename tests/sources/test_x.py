@@ -286,6 +286,56 @@ def test_the_pace_keeps_a_cycle_inside_the_budget(
     assert batch.next_poll_after_s == pytest.approx(15, abs=0.1)
 
 
+def test_a_spent_search_budget_leaves_the_brands_mentions_and_replies_read(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    """X's limits are per endpoint: with search spent until its reset, a cycle still reads
+    the brand's mentions and own replies (which stop the clocks), and search catches up after
+    the reset from where it stood."""
+    before = emulator.add_tweet("amy", "acme widgets broke")
+    source = make_source()
+    store = Store()
+    store.poll(source, xclock)
+    searched = emulator.add_tweet("bob", "acme widgets broke again")
+    mention = emulator.add_tweet("cat", "@acmehelp where is my parcel")
+    reply = emulator.add_tweet("acmehelp", "on its way", reply_to=mention)
+    emulator.set_budget("search", remaining=0, reset_in_s=900)
+    start = xclock.now
+    store.poll(source, xclock)
+    assert store.errors == [] and xclock.now == start, "the cycle must not wait for search"
+    assert {mention, reply} <= set(store.seen) and searched not in store.seen
+    pace = store.batches[-1].next_poll_after_s
+    assert pace is not None and pace < 10  # the other endpoints' pace, not search's reset
+    xclock.advance(60)
+    store.poll(source, xclock)  # search still spent: skipped without a request
+    assert store.errors == [] and searched not in store.seen
+    xclock.advance(900)
+    store.poll(source, xclock)
+    assert searched in store.seen and before in store.seen
+    assert_exactly_once(store, emulator)
+
+
+def test_a_bare_429_spends_its_endpoint_for_a_minute_and_only_that_endpoint(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    mention = emulator.add_tweet("cat", "@acmehelp where is my parcel")
+    emulator.inject(Fault.rate_limited({}, {"title": "Too Many Requests"}, path="/search/"))
+    source, store = make_source(), Store()
+    store.poll(source, xclock)
+    assert store.errors == [] and mention in store.seen
+
+    def searches() -> int:
+        return sum("/search/" in r.path for r in emulator.requests)
+
+    sent = searches()
+    xclock.advance(30)
+    store.poll(source, xclock)
+    assert searches() == sent, "no search before the minute a bare 429 stands for"
+    xclock.advance(31)
+    store.poll(source, xclock)
+    assert searches() == sent + 1 and store.errors == []
+
+
 # -------------------------------------------------------------------------------- paging
 
 
