@@ -377,7 +377,8 @@ def render_digest(
     title: str | None = None,
 ) -> Rendered:
     """One summary message for a channel with a backlog: up to ``limit`` cases, each a
-    linked title with a one-line snippet of the post (plain text), then "…and N more".
+    linked title with a Claim button and a one-line snippet of the post (plain text), then
+    "…and N more".
 
     ``alerts`` may be :class:`Alert` objects or their JSON form (mappings with ``title``,
     ``url``, ``case_id``, ``text``, ``fields``). ``total`` is the backlog size when it is
@@ -404,7 +405,10 @@ def render_digest(
         owner = item.fields.get("Owner")
         if owner:
             head += f"  ·  {fit(str(owner), 100)}"
-        blocks.append({"type": "section", "text": _mrkdwn(head)})
+        section: dict[str, Any] = {"type": "section", "text": _mrkdwn(head)}
+        if item.case_id is not None:  # a folded case has no message, so no buttons, of its own
+            section["accessory"] = _button("claim", item.case_id)
+        blocks.append(section)
         snippet = " ".join(clean_text(item.text).split())
         if snippet:
             blocks.append({"type": "context", "elements": [_plain(snippet, 200, emoji=False)]})

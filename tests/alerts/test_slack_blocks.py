@@ -255,6 +255,12 @@ def test_digest_lists_cases_with_links_and_counts_the_rest() -> None:
     assert "…and 15 more" in json.dumps(rendered.blocks, ensure_ascii=False)
     snippets = [b["elements"][0]["text"] for b in rendered.blocks if b["type"] == "context"]
     assert snippets[0] == "post 0 &lt;@U1&gt; *x*"
+    # a folded case has no message of its own: its line carries the Claim button
+    buttons = [b["accessory"] for b in rendered.blocks if b["type"] == "section"]
+    assert [(b["action_id"], b["value"]) for b in buttons[:2]] == [
+        ("rw_claim", "0"),
+        ("rw_claim", "1"),
+    ]
 
 
 def test_digest_never_exceeds_fifty_blocks() -> None:

@@ -98,6 +98,8 @@ def test_wired_x_source_stores_every_tweet_once(
                 app.close()
                 app = build(settings, xclock)
             repeats += poll_until_done(app, xclock)
+        xclock.advance(120)  # a stream whose endpoint was rate limited reads in a later cycle
+        repeats += poll_until_done(app, xclock)
         with app.sessions() as session:
             stored = session.scalars(select(Post.native_id).where(Post.platform == "x")).all()
     finally:
