@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +28,7 @@ __all__ = [
     "in_chunks",
     "make_engine",
     "make_sessionmaker",
+    "parse_url",
     "safe_url",
     "upgrade",
 ]
@@ -53,15 +54,24 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+def parse_url(url: str) -> URL:
+    """``url`` parsed; a ``ValueError`` saying what is expected when it is not a database
+    URL. The message never holds ``url``: it may hold a password."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise ValueError(
+            "not a database URL; expected sqlite:///file.db or "
+            "postgresql+psycopg://user@host:5432/db"
+        ) from None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; a bad URL is a :class:`ConfigError` naming ``database_url``."""
     try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise ConfigError(
-            "database_url",
-            "not a database URL; expected sqlite:///file.db or postgresql+psycopg://...",
-        ) from None
+        parsed = parse_url(url)
+    except ValueError as exc:
+        raise ConfigError("database_url", str(exc)) from None
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":

@@ -329,17 +329,12 @@ class Settings(SettingsModel):
     @field_validator("database_url")
     @classmethod
     def _a_database_url(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from monitor.db import parse_url
 
         try:
-            make_url(value)
-        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-            # it may hold a password: never echoed, like a secret
-            raise SecretProblem(
-                "not a database URL; expected sqlite:///file.db or "
-                "postgresql+psycopg://user@host:5432/db"
-            ) from None
+            parse_url(value)
+        except ValueError as exc:  # it may hold a password: never echoed, like a secret
+            raise SecretProblem(str(exc)) from None
         return value
 
     @model_validator(mode="after")

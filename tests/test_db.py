@@ -85,9 +85,11 @@ def test_posts_are_unique_per_platform_and_times_stay_aware(database_url: str) -
 
 
 def test_bad_database_url_is_a_config_error() -> None:
-    with pytest.raises(ConfigError) as caught:
-        db.make_engine("not a url")
-    assert caught.value.field == "database_url"
+    for url in ("not a url", "postgresql://u:hunter2@db:port/x"):
+        with pytest.raises(ConfigError) as caught:
+            db.make_engine(url)
+        assert caught.value.field == "database_url"
+        assert "expected sqlite:///" in str(caught.value) and "hunter2" not in str(caught.value)
 
 
 def test_passwords_are_hidden_in_messages() -> None:
