@@ -375,10 +375,12 @@ def render_digest(
     limit: int = DIGEST_LIMIT,
     total: int | None = None,
     title: str | None = None,
+    ping: object = None,
 ) -> Rendered:
     """One summary message for a channel with a backlog: up to ``limit`` cases, each a
     linked title with a Claim button and a one-line snippet of the post (plain text), then
-    "…and N more".
+    "…and N more". ``ping``: Slack member ids to mention, as :func:`mentions` takes them (a
+    digest of clock breaches pings the leads its notices would have pinged).
 
     ``alerts`` may be :class:`Alert` objects or their JSON form (mappings with ``title``,
     ``url``, ``case_id``, ``text``, ``fields``). ``total`` is the backlog size when it is
@@ -415,4 +417,10 @@ def render_digest(
     if total > len(shown):
         more = f"…and {total - len(shown)} more not shown: /replywatch <team> lists them."
         blocks.append({"type": "context", "elements": [_plain(more, 300)]})
-    return Rendered(text=fit(title, FALLBACK_CHARS), blocks=blocks[: LIMITS["blocks"]])
+    at = mentions(ping)
+    if not at:
+        return Rendered(text=fit(title, FALLBACK_CHARS), blocks=blocks[: LIMITS["blocks"]])
+    # checked member ids, the only markup left unescaped (at most 100: 1,500 characters)
+    blocks.insert(1, {"type": "section", "text": _mrkdwn(at)})
+    text = f"{at} {fit(title, FALLBACK_CHARS - len(at) - 1)}"
+    return Rendered(text=text, blocks=blocks[: LIMITS["blocks"]])

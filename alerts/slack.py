@@ -181,6 +181,7 @@ class SlackSink:
                 list(alert.extra.get("alerts") or ()),
                 total=alert.extra.get("total"),
                 title=alert.title or None,
+                ping=alert.extra.get("mentions"),
             )
         return render_alert(alert)
 

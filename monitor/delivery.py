@@ -271,12 +271,22 @@ def build_senders(
     }
 
 
-def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> list[str]:
-    """Fold each channel's pending alerts into one digest when there are too many.
+#: What :func:`collapse_backlog` folds: outbox kind -> (digest key prefix, title noun).
+_FOLDED = {
+    OutboxKind.ALERT: ("digest", "new complaints"),
+    OutboxKind.ESCALATION: ("digest:clocks", "clock warnings and breaches"),
+}
 
-    Returns the digest keys written. The folded alert rows are marked sent with
-    ``{"digest": key}``; their cases get no message of their own (updates are dropped), and
-    the digest lists each one with its link. Runs in the caller's transaction.
+
+def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> list[str]:
+    """Fold each channel's pending alerts, and its pending clock warnings and breaches, into
+    one digest of each when there are more than ``alerts.slack.digest_after``: in a crisis a
+    hundred cases open, and an hour later a hundred clocks breach, at once.
+
+    Returns the digest keys written. The folded rows are marked sent with ``{"digest": key}``;
+    a folded alert's case gets no message of its own (updates are dropped), and the digest
+    lists each case with its link and a Claim button. A clock digest pings everyone the folded
+    notices named, each once. Runs in the caller's transaction.
 
     On PostgreSQL the backlog is read ``FOR UPDATE SKIP LOCKED``, as :func:`outbox.claim`
     reads it: a row another daemon is claiming is left to it, and a row folded here cannot be
@@ -289,7 +299,7 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
     query = (
         select(Outbox)
         .where(
-            Outbox.kind == OutboxKind.ALERT,
+            Outbox.kind.in_(list(_FOLDED)),
             Outbox.status == OutboxStatus.PENDING,
             Outbox.due_at <= now,
         )
@@ -297,15 +307,15 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = session.scalars(query).all()
-    by_channel: dict[str, list[Outbox]] = {}
-    for row in rows:
-        by_channel.setdefault(row.target, []).append(row)
+    backlogs: dict[tuple[str, str], list[Outbox]] = {}
+    for row in session.scalars(query):
+        backlogs.setdefault((row.kind, row.target), []).append(row)
     keys = []
-    for channel, backlog in by_channel.items():
+    for (kind, channel), backlog in backlogs.items():
         if len(backlog) <= slack.digest_after:
             continue
-        key = f"digest:{channel}:{backlog[0].id}-{backlog[-1].id}"
+        prefix, noun = _FOLDED[OutboxKind(kind)]
+        key = f"{prefix}:{channel}:{backlog[0].id}-{backlog[-1].id}"
         items = [
             {
                 "case_id": r.case_id,
@@ -316,6 +326,7 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
             }
             for r in backlog
         ]
+        pinged = [m for r in backlog for m in (r.payload.get("extra") or {}).get("mentions") or ()]
         outbox.enqueue(
             session,
             key=key,
@@ -323,13 +334,17 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
             target=channel,
             payload={
                 "alert_kind": "digest",
-                "title": f"{len(items)} new complaints in {channel}",
+                "title": f"{len(items)} {noun} in {channel}",
                 "channel": channel,
                 "text": "\n".join(
                     f"RW-{i['case_id']} {i['title']} {i['url'] or ''}".strip() for i in items
                 ),
-                "fields": {"Complaints": str(len(items))},
-                "extra": {"alerts": items, "total": len(items)},
+                "fields": {"Cases": str(len(items))},
+                "extra": {
+                    "alerts": items,
+                    "total": len(items),
+                    "mentions": list(dict.fromkeys(pinged))[:100],
+                },
             },
             now=now,
         )
@@ -337,6 +352,6 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
             r.status = OutboxStatus.SENT
             r.sent_at = now
             r.result = {"digest": key}
-        log.info("%d pending alerts for %s folded into %s", len(backlog), channel, key)
+        log.info("%d pending %s rows for %s folded into %s", len(backlog), kind, channel, key)
         keys.append(key)
     return keys

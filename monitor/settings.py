@@ -251,7 +251,8 @@ class SlackSettings(SettingsModel):
     timeout: Duration = timedelta(seconds=15)
     #: Slack allows about one message per second per channel.
     per_channel_interval: Duration = timedelta(seconds=1)
-    #: A channel with more undelivered alerts than this gets one digest message instead.
+    #: A channel with more undelivered alerts (or clock warnings and breaches) than this gets
+    #: one digest message of them instead.
     digest_after: int = Field(default=10, ge=2, le=1000)
 
 

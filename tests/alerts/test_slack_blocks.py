@@ -263,6 +263,18 @@ def test_digest_lists_cases_with_links_and_counts_the_rest() -> None:
     ]
 
 
+def test_a_digest_pings_checked_member_ids_once_and_escapes_the_rest() -> None:
+    items = [{"title": "breach <!channel>", "case_id": 1}]
+    ping = ["U0LENA001", "U0LENA001", "<!here>", "W0BOB0001", 7]
+    rendered = render_digest("#support", items, title="2 clock breaches", ping=ping)
+    assert validate_blocks(rendered.blocks) == []
+    assert rendered.blocks[1]["text"]["text"] == "<@U0LENA001> <@W0BOB0001>"
+    assert rendered.text == "<@U0LENA001> <@W0BOB0001> 2 clock breaches"
+    assert "<!" not in json.dumps(rendered.blocks)
+    plain = render_digest("#support", items, title="2 clock breaches")
+    assert plain.text == "2 clock breaches" and "<@" not in json.dumps(plain.blocks)
+
+
 def test_digest_never_exceeds_fifty_blocks() -> None:
     items = [case(case_id=i, key=f"k{i}") for i in range(200)]
     rendered = render_digest("C0SUPPORT", items, limit=500, total=1000)

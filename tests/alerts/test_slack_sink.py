@@ -472,6 +472,19 @@ def test_a_digest_keeps_the_monitors_title(sink: SlackSink, slack: SlackEmulator
     sink.deliver(digest)
     [message] = slack.in_channel("#pr")
     assert message.blocks[0]["text"]["text"] == "12 new complaints in #pr"
+    assert "<@" not in message.text
+
+
+def test_a_clock_digest_pings_whom_its_notices_named(sink: SlackSink, slack: SlackEmulator) -> None:
+    cases = [{"title": "Acknowledge breached", "url": None, "case_id": 1, "text": "x"}]
+    digest = Alert(key="digest:clocks:#pr:1-9", kind="digest", channel="#pr",
+                   title="9 clock warnings and breaches in #pr",
+                   extra={"alerts": cases, "total": 9, "mentions": ["U0LENA001"]})  # fmt: skip
+    sink.deliver(digest)
+    assert slack.rejected == []
+    [message] = slack.in_channel("#pr")
+    assert message.text.startswith("<@U0LENA001> 9 clock warnings")
+    assert message.blocks[1]["text"]["text"] == "<@U0LENA001>"
 
 
 # -- the contract every Sink keeps ----------------------------------------------------------

@@ -642,6 +642,37 @@ def test_a_backlog_becomes_one_digest(world: dict[str, Any]) -> None:
     assert app.deliver().sent == 1 and sink.updates == []
 
 
+def test_a_crowd_of_breaches_becomes_one_digest_pinging_the_lead_once(
+    world: dict[str, Any],
+) -> None:
+    slack = {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3}
+    app, source, sink, _ = build(world, alerts={"pr_channel": "#pr", "slack": slack})
+    clock: FakeClock = world["clock"]
+    source.add(*(post(clock, f"NovaBrew broken {i}", handle=f"u{i}") for i in range(5)))
+    app.poll(source)
+    app.deliver()  # the five alerts, folded into one digest
+    sent = len(sink.messages)
+    clock.advance(timedelta(minutes=10))  # warn_before the 15-minute acknowledge clock
+    app.check_clocks()
+    app.deliver()
+    clock.advance(timedelta(minutes=5))  # five acknowledge clocks breach at once
+    breaches = app.check_clocks().keys
+    assert breaches == [f"breach:{i}:acknowledge" for i in range(1, 6)]
+    app.deliver()
+    new = sink.messages[sent:]
+    assert [m.kind for m in new] == ["digest", "digest"], [m.title for m in new]
+    warned, breached = new
+    assert warned.title == "5 clock warnings and breaches in #support"
+    # each owner once (cases go round the team), though five warnings named them
+    assert sorted(warned.extra["mentions"]) == ["U0ALICE01", "U0BOB0001", "U0CAROL01"]
+    assert breached.title.endswith("clock warnings and breaches in #support")
+    assert breached.extra["mentions"] == ["U0LENA001"]  # the lead, once
+    assert len({i["case_id"] for i in breached.extra["alerts"]}) == 5
+    with app.sessions() as s:
+        rows = s.scalars(select(Outbox).where(Outbox.key.in_(breaches)))
+        assert all(r.status == OutboxStatus.SENT and r.result for r in rows)
+
+
 def test_without_slack_the_console_shows_owner_clocks_and_history(world: dict[str, Any]) -> None:
     import io
 
