@@ -163,31 +163,18 @@ def poll(
             delivered = application.deliver(rounds=1_000)
         finally:
             application.close()
+    edits = any(r.result.edits for r in reports)  # a column only when there are some
     table = Table(title="poll --once")
-    for column in (
-        "source",
-        "batches",
-        "fetched",
-        "stored",
-        "edits",
-        "responses",
-        "cases",
-        "skipped",
-        "error",
-    ):
+    columns = ["source", "batches", "fetched", "stored", "edits", "responses", "cases"]
+    for column in [*(c for c in columns if edits or c != "edits"), "skipped", "error"]:
         table.add_column(column)
     for r in reports:
         res = r.result
         skipped = res.repeats + res.unmatched + res.language_filtered + r.skipped_malformed
+        counts = [r.batches, res.fetched, res.stored, *([res.edits] if edits else [])]
         table.add_row(
             r.source,
-            str(r.batches),
-            str(res.fetched),
-            str(res.stored),
-            str(res.edits),
-            str(res.responses),
-            str(res.cases_opened),
-            str(skipped),
+            *(str(n) for n in [*counts, res.responses, res.cases_opened, skipped]),
             escape("; ".join(r.problems)),
         )
     err.print(table)
