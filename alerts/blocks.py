@@ -28,8 +28,9 @@ Truncation never splits an entity such as ``&amp;`` and ends with "…".
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -325,13 +326,27 @@ def render_alert(alert: Alert) -> Rendered:
     if buttons:
         block_id = f"rw_actions_{alert.case_id}" if alert.case_id is not None else "rw_actions"
         blocks.append({"type": "actions", "block_id": block_id, "elements": buttons})
-    ping = mentions(alert.extra.get("mentions"))
-    if not ping:
-        return Rendered(text=_fallback(alert.title, alert.text), blocks=blocks[: LIMITS["blocks"]])
-    # the only markup left unescaped: member ids from the configuration, checked
-    at = 1 if blocks and blocks[0]["type"] == "header" else 0
-    blocks.insert(at, {"type": "section", "text": _mrkdwn(ping)})
-    text = f"{ping} {_fallback(alert.title, alert.text, FALLBACK_CHARS - len(ping) - 1)}"
+    return _rendered(
+        blocks,
+        alert.extra.get("mentions"),
+        lambda limit: _fallback(alert.title, alert.text, limit),
+    )
+
+
+def _rendered(
+    blocks: list[dict[str, Any]], ping: object, fallback: Callable[[int], str]
+) -> Rendered:
+    """The message: ``blocks`` within Slack's limit and the notification text, ``fallback``
+    of the characters left. Member ids in ``ping`` (:func:`mentions`) go first, in a line of
+    their own after the header: checked ids, the only markup left unescaped."""
+    at = mentions(ping)
+    if not at:
+        return Rendered(text=fallback(FALLBACK_CHARS), blocks=blocks[: LIMITS["blocks"]])
+    blocks.insert(
+        1 if blocks and blocks[0]["type"] == "header" else 0,
+        {"type": "section", "text": _mrkdwn(at)},
+    )
+    text = f"{at} {fallback(FALLBACK_CHARS - len(at) - 1)}"
     return Rendered(text=text, blocks=blocks[: LIMITS["blocks"]])
 
 
@@ -417,10 +432,4 @@ def render_digest(
     if total > len(shown):
         more = f"…and {total - len(shown)} more not shown: /replywatch <team> lists them."
         blocks.append({"type": "context", "elements": [_plain(more, 300)]})
-    at = mentions(ping)
-    if not at:
-        return Rendered(text=fit(title, FALLBACK_CHARS), blocks=blocks[: LIMITS["blocks"]])
-    # checked member ids, the only markup left unescaped (at most 100: 1,500 characters)
-    blocks.insert(1, {"type": "section", "text": _mrkdwn(at)})
-    text = f"{at} {fit(title, FALLBACK_CHARS - len(at) - 1)}"
-    return Rendered(text=text, blocks=blocks[: LIMITS["blocks"]])
+    return _rendered(blocks, ping, partial(fit, title))

@@ -288,10 +288,10 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
     lists each case with its link and a Claim button. A clock digest pings everyone the folded
     notices named, each once. Runs in the caller's transaction.
 
-    On PostgreSQL the backlog is read ``FOR UPDATE SKIP LOCKED``, as :func:`outbox.claim`
-    reads it: a row another daemon is claiming is left to it, and a row folded here cannot be
-    claimed (and sent on its own) before the fold commits. SQLite's BEGIN IMMEDIATE already
-    serialises the two.
+    The backlog is read ``FOR UPDATE SKIP LOCKED``, as :func:`outbox.claim` reads it: on
+    PostgreSQL a row another daemon is claiming is left to it, and a row folded here cannot be
+    claimed (and sent on its own) before the fold commits. SQLite has no row locks (SQLAlchemy
+    leaves the clause out); its BEGIN IMMEDIATE already serialises the two.
     """
     slack = settings.alerts.slack
     if slack is None:
@@ -304,9 +304,8 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
             Outbox.due_at <= now,
         )
         .order_by(Outbox.id)
+        .with_for_update(skip_locked=True)
     )
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     backlogs: dict[tuple[str, str], list[Outbox]] = {}
     for row in session.scalars(query):
         backlogs.setdefault((row.kind, row.target), []).append(row)

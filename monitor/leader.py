@@ -23,10 +23,7 @@ def try_lead(session: Session, *, name: str, holder: str, now: datetime, ttl: ti
     Runs in the caller's transaction; the caller commits. On PostgreSQL the row is locked so
     two daemons deciding at the same moment cannot both win.
     """
-    query = select(LeaderLease).where(LeaderLease.name == name)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    lease = session.scalar(query)
+    lease = session.scalar(select(LeaderLease).where(LeaderLease.name == name).with_for_update())
     if lease is None:
         session.add(LeaderLease(name=name, holder=holder, lease_until=now + ttl))
         session.flush()  # a concurrent insert fails here on the primary key: we are not leader

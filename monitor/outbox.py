@@ -108,9 +108,7 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int = 50) -> l
         (Outbox.status == OutboxStatus.CLAIMED) & (Outbox.claimed_until < now),
     )
     query = select(Outbox).where(due).order_by(Outbox.due_at, Outbox.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
+    rows = list(session.scalars(query.with_for_update(skip_locked=True)))
     for row in rows:
         row.status = OutboxStatus.CLAIMED
         row.claimed_by = worker

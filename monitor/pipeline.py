@@ -152,19 +152,18 @@ class Pipeline:
         others: list[SourcePost] = []
         for post in fresh:
             (prepared.own if self.is_brand(post) else others).append(post)
-        matches = self.watchlist.match_many([p.text for p in others + edits])
-        candidates = [(p, m) for p, m in zip(others + edits, matches, strict=True) if m]
-        prepared.unmatched = len(others) + len(edits) - len(candidates)
-        verdicts = self._classify([p for p, _ in candidates]) if candidates else []
-        revised = {id(p) for p in edits}
-        for (post, found), verdict in zip(candidates, verdicts, strict=True):
+        # new posts and edits are matched and classified together, then kept apart
+        read = [(p, prepared.kept) for p in others] + [(p, prepared.edits) for p in edits]
+        matches = self.watchlist.match_many([p.text for p, _ in read])
+        candidates = [(p, to, m) for (p, to), m in zip(read, matches, strict=True) if m]
+        prepared.unmatched = len(read) - len(candidates)
+        verdicts = self._classify([p for p, _, _ in candidates]) if candidates else []
+        for (post, to, found), verdict in zip(candidates, verdicts, strict=True):
             allowed = [m for m in found if self._language_allowed(m.entity_id, verdict.language)]
-            if not allowed:
-                prepared.language_filtered += 1
-            elif id(post) in revised:
-                prepared.edits.append((post, allowed, verdict))
+            if allowed:
+                to.append((post, allowed, verdict))
             else:
-                prepared.kept.append((post, allowed, verdict))
+                prepared.language_filtered += 1
         return prepared
 
     def record(

@@ -200,12 +200,9 @@ class RedditSource:
         self.name = name
         self.brand_username = brand_username.removeprefix("u/") if brand_username else None
         #: Every brand account whose public comments are read as responses.
+        named = (self.brand_username, *brand_accounts)
         self.brand_accounts = list(
-            dict.fromkeys(
-                a.removeprefix("u/")
-                for a in ([self.brand_username] if self.brand_username else []) + [*brand_accounts]
-                if a.strip()
-            )
+            dict.fromkeys(a.removeprefix("u/") for a in named if a and a.strip())
         )
         self.page_size = page_size
         self.backfill_pages = max(1, backfill_pages)

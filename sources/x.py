@@ -609,19 +609,8 @@ class XSource:
         tweets = tweets_of(payload, self.name)
         if not tweets and payload.get("errors") and "meta" not in payload:
             raise Refused(self.name, f"X {stream.kind}: {first_error(payload)}")
-        includes = payload.get("includes") or {}
-        listed = includes.get("users") if isinstance(includes, dict) else None
-        users = {
-            str(u["id"]): u
-            for u in (listed if isinstance(listed, list) else [])
-            if isinstance(u, dict) and "id" in u
-        }
-        referenced = includes.get("tweets") if isinstance(includes, dict) else None
-        roots = {
-            str(t["id"]): edit_root(t)
-            for t in (referenced if isinstance(referenced, list) else [])
-            if isinstance(t, dict) and "id" in t
-        }
+        users = {str(u["id"]): u for u in _included(payload, "users")}
+        roots = {str(t["id"]): edit_root(t) for t in _included(payload, "tweets")}
         fallback = None
         if stream.kind == "tweets":  # the timeline's owner wrote every tweet in it
             handle = self._brand_ids().get(stream.arg, stream.arg)
@@ -638,6 +627,16 @@ class XSource:
 
 
 # --------------------------------------------------------------------------------- helpers
+
+
+def _included(payload: Mapping[str, Any], name: str) -> list[Mapping[str, Any]]:
+    """The objects with an ``id`` in ``includes.<name>`` (users, referenced tweets); none
+    where X sent something of another shape."""
+    includes = payload.get("includes")
+    listed = includes.get(name) if isinstance(includes, dict) else None
+    if not isinstance(listed, list):
+        return []
+    return [item for item in listed if isinstance(item, dict) and "id" in item]
 
 
 def _describe(exc: tweepy.HTTPException) -> str:
