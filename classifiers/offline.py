@@ -111,10 +111,12 @@ class OfflineClassifier:
         sentiment: np.ndarray | None = None,
         complaint: np.ndarray | None = None,
         model_name: str | None = None,
+        offline_share: float = 0.0,
     ) -> list[Verdict]:
         """Verdicts, with sentiment (n x 3, :data:`SENTIMENT_LABELS` order) taken from the
-        caller where given, and complaint probabilities (n,) from the caller's complaint model
-        where given.
+        caller where given (mixed with this classifier's own at ``offline_share``: 0 takes the
+        caller's as they are, 1 ignores them), and complaint probabilities (n,) from the
+        caller's complaint model where given.
 
         A complaint model, the shipped English one or the caller's, scores the posts routed to
         English (a severity reason still counts where it shrugs); the others get the
@@ -135,9 +137,9 @@ class OfflineClassifier:
         route = np.array([_route(g) for g in guesses])
         models = self.artifact.models
 
-        if sentiment is None:
-            sentiment = np.zeros((n, 3))
-            sentiment[:, 1] = 1.0
+        if sentiment is None or offline_share > 0:
+            own = np.zeros((n, 3))
+            own[:, 1] = 1.0
             for name in np.unique(route):
                 if not name:
                     continue  # unreadable: stays neutral
@@ -145,9 +147,14 @@ class OfflineClassifier:
                 model = models.get(name) or models.get("sentiment-en")
                 if model is None:
                     continue
-                sentiment[rows] = _three_way(
+                own[rows] = _three_way(
                     model.labels, model.predict_proba(_take(x, rows), _take(scaled, rows))
                 )
+            if sentiment is None:
+                sentiment = own
+            else:
+                given = np.asarray(sentiment, dtype=float)
+                sentiment = (1.0 - offline_share) * given + offline_share * own
         languages = np.array([g.language for g in guesses])
         scores = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras, languages)
         english = np.flatnonzero(route == "sentiment-en")

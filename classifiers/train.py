@@ -32,7 +32,7 @@ import csv
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +63,7 @@ __all__ = [
     "load_base_data",
     "main",
     "read_labelled_csv",
+    "refit",
     "train_artifact",
 ]
 
@@ -235,6 +236,23 @@ def _fit_named(name: str, examples: Sequence[Example], cs: dict[str, float]) -> 
     return fit_model(x, [e.label for e in examples], cs[name], nb=name in NB_SCALED)
 
 
+def refit(
+    base: Artifact,
+    data: dict[str, list[Example]],
+    names: Iterable[str],
+    languages: dict[str, str],
+    c_values: dict[str, float] | None = None,
+) -> Artifact:
+    """``base`` with its models ``names`` refitted on ``data`` (each model's rows as
+    :func:`by_language` routes them; ``languages`` covers every sentiment text of ``data``)."""
+    cs = {**DEFAULT_C, **(c_values or {})}
+    rows = by_language(data, languages)
+    models = dict(base.models)
+    for name in set(names) & set(rows):
+        models[name] = _fit_named(name, rows[name], cs)
+    return Artifact(models, base.version)
+
+
 def cross_validate_product(
     data: dict[str, list[Example]],
     name: str,
@@ -268,20 +286,15 @@ def cross_validate_product(
             f"(have {dict(counts)})"
         )
     lang = languages if languages is not None else languages_of(data)
-    refit = {name}
+    names = {name}
     if name != "complaint-en":  # and the models of the other languages it holds, if trained here
-        refit |= {sentiment_model_name(lang[e.text]) for e in examples} & set(data)
+        names |= {sentiment_model_name(lang[e.text]) for e in examples} & set(data)
     texts = [e.text for e in examples]
     pred = np.empty(len(y), dtype=object)
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
     for tr, te in splits:
-        rows = by_language({**data, name: [examples[i] for i in tr]}, lang)
-        models = dict(base.models)
-        for m in refit & set(rows):
-            models[m] = _fit_named(m, rows[m], cs)
-        verdicts = OfflineClassifier(Artifact(models, base.version)).classify(
-            [texts[i] for i in te]
-        )
+        fold = refit(base, {**data, name: [examples[i] for i in tr]}, names, lang, cs)
+        verdicts = OfflineClassifier(fold).classify([texts[i] for i in te])
         if name == "complaint-en":
             pred[te] = ["complaint" if v.is_complaint else "not_complaint" for v in verdicts]
         else:

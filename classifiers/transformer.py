@@ -164,7 +164,17 @@ class _Model:
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         limit = getattr(self.tokenizer, "model_max_length", max_length) or max_length
         self.max_length = int(min(max_length, limit))
-        self.version = _version(source, model)
+        self.meta = _finetune_meta(source)
+        self.version = _version(model, self.meta)
+        share = self.meta.get("offline_share", 0.0)
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+            raise ClassifierError(
+                f"cannot load model {source!r}: offline_share in its {FINETUNE_META} must be a "
+                f"number from 0 to 1, got {share!r}; fine-tune it again or correct the file"
+            )
+        #: how much of the offline model's sentiment the backend mixes into this model's
+        #: (``classifier finetune --cv`` measures it); 0 for a model it did not make
+        self.offline_share = float(share)
 
     def probabilities(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
         """Softmax probabilities (n x num_labels), length-sorted batches, input order kept."""
@@ -192,16 +202,25 @@ class _Model:
         return out
 
 
-def _version(source: str, model: Any) -> str:
+def _finetune_meta(source: str) -> dict[str, Any]:
+    """What ``classifier finetune`` wrote beside the model in folder ``source``; {} for any
+    other model (a hub id, a folder of someone else's, an unreadable file)."""
+    try:
+        meta = json.loads((Path(source) / FINETUNE_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _version(model: Any, meta: dict[str, Any]) -> str:
     """A hub model's commit; for a folder ``classifier finetune`` wrote, when it was trained
     (``ft-20261122T190000``); else ``local``."""
     commit = getattr(model.config, "_commit_hash", None)
     if commit:
         return str(commit)[:12]
     try:
-        meta = json.loads((Path(source) / FINETUNE_META).read_text(encoding="utf-8"))
         trained = datetime.fromisoformat(meta["trained_at"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return "local"
     return trained.strftime("ft-%Y%m%dT%H%M%S")
 
@@ -362,6 +381,8 @@ class TransformerClassifier:
         self._complaint: _Model | None = None
         self._complaint_idx = 0
         names = [f"{_short(sentiment_model)}@{self._sentiment.version}"]
+        if self._sentiment.offline_share:  # its sentiment is mixed with the offline model's
+            names[0] += f"~offline{self._sentiment.offline_share:g}"
         if complaint_model:
             self._complaint = load(complaint_model)
             self._complaint_idx = map_complaint_labels(self._complaint.id2label)
@@ -386,7 +407,11 @@ class TransformerClassifier:
                 :, self._complaint_idx
             ]
         return self.offline.verdicts(
-            texts, sentiment=sentiment, complaint=complaint, model_name=self.name
+            texts,
+            sentiment=sentiment,
+            complaint=complaint,
+            model_name=self.name,
+            offline_share=self._sentiment.offline_share,
         )
 
 

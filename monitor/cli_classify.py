@@ -399,6 +399,7 @@ def _finetune(
     epochs: Annotated[int, typer.Option(min=1)] = 4,
     learning_rate: Annotated[float, typer.Option(min=0.0)] = 5e-5,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    seed: Annotated[int, typer.Option(min=0, help="seeds the folds and the training")] = 0,
 ) -> None:
     """Fine-tune a transformer into the transformers backend's sentiment or complaint model.
 
@@ -413,7 +414,7 @@ def _finetune(
 
     if data is not None and not data.is_dir():
         raise _fail(f"{data}: no such data folder")
-    recipe = Recipe(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size)
+    recipe = Recipe(epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed)
     try:
         extra = []
         if config is not None:

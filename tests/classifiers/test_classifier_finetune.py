@@ -4,9 +4,11 @@ import csv
 import json
 import random
 import re
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 import typer
 from sklearn.metrics import f1_score
@@ -16,7 +18,16 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from classifiers import load_classifier  # noqa: E402
-from classifiers.finetune import META_FILE, Recipe, run  # noqa: E402
+from classifiers.finetune import (  # noqa: E402
+    META_FILE,
+    SHARES,
+    Recipe,
+    balanced,
+    best_share,
+    mix,
+    run,
+)
+from classifiers.train import Example  # noqa: E402
 from monitor.models import Label  # noqa: E402
 from tests.classifiers.label_support import store_labels, write_config  # noqa: E402
 from tests.classifiers.tiny_models import save_tiny_model  # noqa: E402
@@ -87,9 +98,14 @@ def test_a_finetuned_sentiment_model_learns_and_runs_in_the_backend(
     out = tmp_path / "sentiment-model"
     meta = run(str(base), "sentiment", out, data_dir=toy_data, folds=2, recipe=RECIPE)
 
-    # the cross-validation figures are per set, and far above chance on separable data
+    # the cross-validation figures are per set, and far above chance on separable data:
+    # the model's, the offline models' refitted on the folds, and their mix as the backend
+    # would mix them
     assert set(meta["cv"]) == set(SENTIMENT_SETS)
     assert all(fig["macro_f1"] >= 80 and fig["folds"] == 2 for fig in meta["cv"].values())
+    assert all(fig["model_alone"] >= 80 for fig in meta["cv"].values())
+    assert all(0 <= fig["offline_alone"] <= 100 for fig in meta["cv"].values())
+    assert meta["offline_share"] in SHARES
     saved = json.loads((out / META_FILE).read_text())
     assert saved["task"] == "sentiment" and saved["base"] == str(base)
     assert saved["rows"] == {
@@ -254,3 +270,42 @@ def test_finetune_command_refuses_bad_input_in_one_line(
     assert message in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_small_sets_are_repeated_towards_the_largest() -> None:
+    data = {
+        name: [Example(f"{name} {i}", "negative") for i in range(n)]
+        for name, n in (("big", 100), ("tenth", 10), ("third", 30), ("empty", 0))
+    }
+    got = Counter(e.text.split()[0] for e in balanced(data))
+    # ceil(sqrt(largest / size)) copies of each row: 1, ceil(3.16) = 4, ceil(1.83) = 2
+    assert got == {"big": 100, "tenth": 40, "third": 60}
+
+
+def _onehot(labels: np.ndarray, p: float) -> np.ndarray:
+    """Probability ``p`` on each row's label, the rest shared by the other two."""
+    out = np.full((len(labels), 3), (1 - p) / 2)
+    out[np.arange(len(labels)), labels] = p
+    return out
+
+
+def test_the_offline_share_is_the_mix_that_scores_best() -> None:
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 60)
+    truth = np.array(["negative", "neutral", "positive"])[y]
+    sets = np.array(["sentiment-en"] * 30 + ["sentiment-tl"] * 30)
+    right, wrong = _onehot(y, 0.9), _onehot((y + 1) % 3, 0.4)
+    noise = rng.dirichlet([1, 1, 1], 60)
+
+    assert best_share(right, noise, truth, sets) == 0.0  # the model alone is right
+    # a model confidently wrong everywhere: only a share past a half outvotes it
+    assert best_share(_onehot((y + 1) % 3, 0.9), right, truth, sets) == 0.6
+    # each is confidently right where the other is only mildly wrong: a mix beats both;
+    # shares 0.2 to 0.8 all get every row right, and the smallest wins the tie
+    half = np.arange(60) < 30
+    model = np.where(half[:, None], right, wrong)
+    offline = np.where(half[:, None], wrong, right)
+    share = best_share(model, offline, truth, sets)
+    assert share == 0.2
+    assert (mix(model, offline, share).argmax(axis=1) == y).all()
+    assert (model.argmax(axis=1) == y).mean() == 0.5

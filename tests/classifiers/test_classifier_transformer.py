@@ -169,6 +169,44 @@ def test_unloadable_model_falls_back_with_a_warning(
     assert "offline" in record.getMessage()
 
 
+def test_a_finetuned_models_sentiment_is_mixed_with_the_offline_models(
+    sentiment_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+    import shutil
+
+    from classifiers.transformer import FINETUNE_META
+
+    alone = load_classifier(backend="transformers", sentiment_model=str(sentiment_dir))
+    model = alone.sentiment_probabilities(TEXTS)
+    order = ("negative", "neutral", "positive")
+    offline = np.array(
+        [[v.sentiment_scores[k] for k in order] for v in OfflineClassifier().classify(TEXTS)]
+    )
+    mixed_dir = tmp_path / "mixed"
+    shutil.copytree(sentiment_dir, mixed_dir)
+    meta = {"trained_at": "2026-11-22T19:00:00+00:00", "offline_share": 0.25}
+    (mixed_dir / FINETUNE_META).write_text(json.dumps(meta))
+
+    clf = load_classifier(backend="transformers", sentiment_model=str(mixed_dir))
+    verdicts = clf.classify(TEXTS)
+    got = np.array([[v.sentiment_scores[k] for k in order] for v in verdicts])
+    np.testing.assert_allclose(got, 0.75 * model + 0.25 * offline, atol=1e-6)
+    assert not np.allclose(got, model, atol=1e-3)  # the offline share changed the scores
+    assert [v.sentiment.value for v in verdicts] == [order[i] for i in got.argmax(axis=1)]
+    assert clf.name.startswith("mixed@ft-20261122T190000~offline0.25+offline@")
+
+    # a share outside 0..1 is refused by name, and the offline default takes over
+    meta["offline_share"] = 1.5
+    (mixed_dir / FINETUNE_META).write_text(json.dumps(meta))
+    with caplog.at_level(logging.WARNING, logger="classifiers"):
+        clf = load_classifier(backend="transformers", sentiment_model=str(mixed_dir))
+    assert isinstance(clf, OfflineClassifier)
+    assert "offline_share in its replywatch-finetune.json must be a number from 0 to 1" in (
+        caplog.text
+    )
+
+
 def test_labels_we_cannot_map_fall_back(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = _save_tiny_model(tmp_path / "emotion", {0: "joy", 1: "anger"}, 2)
     with caplog.at_level(logging.WARNING, logger="classifiers"):
