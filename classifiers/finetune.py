@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from classifiers.linear import Artifact
-from classifiers.offline import SENTIMENT_LABELS, OfflineClassifier
+from classifiers.offline import SENTIMENT_LABELS, OfflineClassifier, mix
 from classifiers.train import SETS, Example, default_data_dir, languages_of, load_base_data, refit
 from classifiers.transformer import (
     FINETUNE_META,
@@ -250,11 +250,6 @@ def best_share(
     set; each set's macro-F1 over its own labels); the smaller share on a tie."""
     scores = [_mean_f1(mix(model, offline, share), truth, sets) for share in SHARES]
     return SHARES[int(np.argmax(scores))]
-
-
-def mix(model: np.ndarray, offline: np.ndarray, share: float) -> np.ndarray:
-    """The sentiment the backend reads off a model whose folder holds ``offline_share``."""
-    return (1.0 - share) * model + share * offline
 
 
 def _labels(probs: np.ndarray) -> np.ndarray:

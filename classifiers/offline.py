@@ -39,7 +39,7 @@ from classifiers.language import LanguageGuess
 from classifiers.linear import Artifact
 from classifiers.severity import assess_severity
 
-__all__ = ["SENTIMENT_LABELS", "OfflineClassifier", "rule_complaint", "sentiment_model_name"]
+__all__ = ["SENTIMENT_LABELS", "OfflineClassifier", "mix", "rule_complaint", "sentiment_model_name"]
 
 #: Column order of every sentiment probability array.
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -150,11 +150,7 @@ class OfflineClassifier:
                 own[rows] = _three_way(
                     model.labels, model.predict_proba(_take(x, rows), _take(scaled, rows))
                 )
-            if sentiment is None:
-                sentiment = own
-            else:
-                given = np.asarray(sentiment, dtype=float)
-                sentiment = (1.0 - offline_share) * given + offline_share * own
+            sentiment = own if sentiment is None else mix(sentiment, own, offline_share)
         languages = np.array([g.language for g in guesses])
         scores = rule_complaint(sentiment[:, 0], sentiment[:, 2], extras, languages)
         english = np.flatnonzero(route == "sentiment-en")
@@ -205,6 +201,12 @@ class OfflineClassifier:
                 )
             )
         return out
+
+
+def mix(given: np.ndarray, own: np.ndarray, share: float) -> np.ndarray:
+    """Sentiment probabilities from a caller's model mixed with the offline models' (``own``)
+    at ``share``."""
+    return (1.0 - share) * np.asarray(given, dtype=float) + share * own
 
 
 def _route(guess: LanguageGuess) -> str:

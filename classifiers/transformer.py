@@ -164,9 +164,9 @@ class _Model:
         self.id2label = {int(k): v for k, v in model.config.id2label.items()}
         limit = getattr(self.tokenizer, "model_max_length", max_length) or max_length
         self.max_length = int(min(max_length, limit))
-        self.meta = _finetune_meta(source)
-        self.version = _version(model, self.meta)
-        share = self.meta.get("offline_share", 0.0)
+        meta = _finetune_meta(source)
+        self.version = _version(model, meta)
+        share = meta.get("offline_share", 0.0)
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
             raise ClassifierError(
                 f"cannot load model {source!r}: offline_share in its {FINETUNE_META} must be a "

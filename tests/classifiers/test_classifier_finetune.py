@@ -24,9 +24,9 @@ from classifiers.finetune import (  # noqa: E402
     Recipe,
     balanced,
     best_share,
-    mix,
     run,
 )
+from classifiers.offline import mix  # noqa: E402
 from classifiers.train import Example  # noqa: E402
 from monitor.models import Label  # noqa: E402
 from tests.classifiers.label_support import store_labels, write_config  # noqa: E402
