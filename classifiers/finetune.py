@@ -316,7 +316,7 @@ def cross_validate(
     rows = [(name, e) for name in names for e in data[name]]
     sets = np.array([name for name, _ in rows])
     truth = np.array([e.label for _, e in rows])
-    strata = np.char.add(np.char.add(sets.astype(str), ":"), truth.astype(str))
+    strata = np.array([f"{name}:{e.label}" for name, e in rows])
     small = {s: n for s, n in Counter(strata.tolist()).items() if n < folds}
     if small:
         raise ClassifierError(
@@ -347,12 +347,12 @@ def cross_validate(
         with tempfile.TemporaryDirectory() as tmp:
             save(model, tokenizer, Path(tmp), {})
             del model
-            if sentiment:
-                model_p[test] = predict(Path(tmp), texts, task, device=device)
-            else:
-                out[test] = predict(Path(tmp), texts, task, device=device)
+            predicted = predict(Path(tmp), texts, task, device=device)
         if sentiment:
+            model_p[test] = predicted
             offline_p[test] = _offline_sentiment(refit(shipped, fold, names, languages), texts)
+        else:
+            out[test] = predicted
     if not sentiment:
         return {
             name: {"macro_f1": round(f1, 1)}
@@ -401,15 +401,16 @@ def run(
             progress=progress,
         )
         if progress:
+            sentiment = task == "sentiment"
             for name, f1 in figures.items():
                 alone = (
                     f" (model alone {f1['model_alone']:.1f}, offline alone "
                     f"{f1['offline_alone']:.1f})"
-                    if "model_alone" in f1
+                    if sentiment
                     else ""
                 )
                 progress(f"{name}: macro-F1 {f1['macro_f1']:.1f}{alone}, {folds}-fold CV")
-            if task == "sentiment":
+            if sentiment:
                 progress(f"the backend mixes in the offline model's sentiment at {share:g}")
     examples = balanced(data) + list(extra)
     if progress:
