@@ -1,9 +1,13 @@
 """Buttons and the ``/replywatch`` command: a slack-bolt app in front of an :class:`ActionHandler`.
 
 This is the only module that imports slack_bolt. It knows Slack's payloads; the handler (the
-monitor side) knows cases. Each button click is acknowledged at once (Slack wants an answer
-within 3 seconds), then the handler runs and the clicker gets an ephemeral confirmation
-through the payload's ``response_url`` (falling back to ``chat.postEphemeral``). A handler
+monitor side) knows cases. Each click and command is acknowledged on the thread that received
+it, before any work (Slack shows the user an error when the answer takes over 3 seconds); the
+handler then runs as a bolt *lazy listener* on bolt's worker pool, and the clicker gets an
+ephemeral confirmation through the payload's ``response_url`` (falling back to
+``chat.postEphemeral``). Acknowledging on the worker pool instead would queue a burst of
+clicks' acknowledgements behind slow handlers (five workers): the sixth would miss Slack's
+deadline. A handler
 that raises never takes the app down: a :class:`~monitor.errors.ReplywatchError` is shown to
 the user as its message (those never carry secrets), anything else is logged with its
 traceback and the user sees a polite apology.
@@ -98,7 +102,6 @@ def build_app(
     client: SlackClient | None = None,
     base_url: str | None = None,
     command: str = COMMAND,
-    process_before_response: bool = False,
 ) -> App:
     """A bolt ``App`` wired to ``handler``.
 
@@ -108,7 +111,6 @@ def build_app(
     points the built one at an emulator. ``signing_secret`` is required for HTTP mode;
     ``None`` turns request verification off, which only Socket Mode may do (``serve_http``
     refuses such an app).
-    ``process_before_response=True`` runs the handler before the HTTP answer (for FaaS).
     """
     if client is None:
         client = make_client(token, base_url=base_url, timeout_s=10.0, max_retries=2)
@@ -116,15 +118,16 @@ def build_app(
         client=client,
         signing_secret=signing_secret or "",
         request_verification_enabled=bool(signing_secret),
-        process_before_response=process_before_response,
+        # acknowledgements run on the receiving thread; the handlers are lazy listeners
+        process_before_response=True,
         name="replywatch",
     )
     if not signing_secret:
         _UNVERIFIED.add(app)
     for name in ACTIONS:
-        app.action(action_id(name))(_action_listener(handler, name))
+        app.action(action_id(name))(ack=_ack_only, lazy=[_action_listener(handler, name)])
     app.action(OPEN_POST_ACTION_ID)(_ack_only)
-    app.command(command)(_command_listener(handler))
+    app.command(command)(ack=_ack_only, lazy=[_command_listener(handler)])
     return app
 
 
@@ -135,9 +138,8 @@ def _ack_only(ack: Any) -> None:
 def _action_listener(handler: ActionHandler, name: str) -> Callable[..., None]:
     label = ACTIONS[name].lower()
 
-    def listener(ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any,
+    def listener(body: dict[str, Any], action: dict[str, Any], respond: Any,
                  client: SlackClient) -> None:  # fmt: skip
-        ack()
         user = body.get("user") or {}
         user_id = str(user.get("id") or "")
         user_name = str(user.get("username") or user.get("name") or user_id)
@@ -164,8 +166,7 @@ def _action_listener(handler: ActionHandler, name: str) -> Callable[..., None]:
 
 
 def _command_listener(handler: ActionHandler) -> Callable[..., None]:
-    def on_command(ack: Any, command: dict[str, Any], respond: Any, client: SlackClient) -> None:
-        ack()
+    def on_command(command: dict[str, Any], respond: Any, client: SlackClient) -> None:
         text = str(command.get("text") or "").strip()
         user_id = str(command.get("user_id") or "")
         user_name = str(command.get("user_name") or user_id)

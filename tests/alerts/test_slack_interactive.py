@@ -120,6 +120,31 @@ def test_ack_comes_before_a_slow_handler(app: App, slack: SlackEmulator) -> None
     assert reply(slack)["text"] == "done"
 
 
+def test_a_burst_of_clicks_is_acknowledged_while_every_handler_is_busy(
+    slack: SlackEmulator,
+) -> None:
+    # bolt runs handlers on five workers; an acknowledgement queued behind them would come
+    # after Slack's 3 s (bolt then answers 404 and the user sees an error)
+    release = threading.Event()
+
+    class Busy(Recorder):
+        def on_action(self, action: str, case_id: int, user_id: str, user_name: str) -> str:
+            release.wait(10)
+            return super().on_action(action, case_id, user_id, user_name)
+
+    busy = Busy()
+    bolt = build_app(token=TOKEN, signing_secret=SECRET, handler=busy, base_url=slack.api_url)
+    tags = [f"b{i}" for i in range(8)]
+    try:
+        for i, tag in enumerate(tags):
+            assert click(bolt, slack, "rw_claim", value=str(100 + i), tag=tag) == 200, tag
+        assert all(not slack.responses.get(tag) for tag in tags)  # all still working
+    finally:
+        release.set()
+    assert slack.wait_for(lambda: all(slack.responses.get(tag) for tag in tags))
+    assert sorted(case for _, case, _, _ in busy.actions) == list(range(100, 108))
+
+
 def test_a_bad_signature_is_rejected(app: App, slack: SlackEmulator, handler: Recorder) -> None:
     body = interaction_body(block_action_payload("rw_claim", "42"))
     assert dispatch_signed(app, body, "not-the-secret").status == 401
