@@ -9,8 +9,9 @@ What can go wrong, and what happens:
   its own ``chat.postMessage`` calls per channel (``per_channel_interval_s``, waiting through
   the injected ``sleep``), and a 429 is retried by slack-sdk's ``RateLimitErrorRetryHandler``
   after the ``Retry-After`` the server sent (up to ``max_retries`` times, and only when that
-  wait is at most ``max_retry_after_s``). Still limited afterwards: ``DeliveryError``
-  with ``retryable=True``.
+  wait is at most ``max_retry_after_s``). Still limited afterwards, or asked to wait longer:
+  ``DeliveryError`` with ``retryable=True`` and the server's ``retry_after_s``, so the
+  outbox waits it out instead of the delivery loop (and the row's lease) sleeping.
 * **5xx and dropped connections** are retried by slack-sdk's server-error and
   connection-error handlers with exponential backoff; exhausted: ``retryable=True``.
 * **Timeouts are not retried here**: Slack may have posted the message before the answer was
@@ -44,7 +45,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from alerts.base import Alert, Receipt
 from alerts.blocks import Rendered, render_alert, render_digest
-from alerts.slack_client import make_client
+from alerts.slack_client import make_client, retry_after_s
 from monitor.errors import DeliveryError
 
 __all__ = ["METADATA_EVENT", "SlackSink"]
@@ -108,7 +109,7 @@ class SlackSink:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         max_retries: int = 3,
-        max_retry_after_s: float = 60.0,
+        max_retry_after_s: float = 30.0,
     ) -> None:
         if not token:
             raise ValueError("a Slack bot token is required")
@@ -345,7 +346,10 @@ class _Translate:
             if status >= 500:
                 self._uncertain()
             raise DeliveryError(
-                self.key, self.sink._scrub(f"{where}: {detail}"), retryable=retryable
+                self.key,
+                self.sink._scrub(f"{where}: {detail}"),
+                retryable=retryable,
+                retry_after_s=retry_after_s(exc.response) if status == 429 else None,
             ) from exc
         if isinstance(exc, (TimeoutError, OSError, HTTPException, ValueError, SlackClientError)):
             # The request may have reached Slack: a retry must first look for the message.

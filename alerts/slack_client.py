@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TypeAlias
+from typing import Any, TypeAlias
 from urllib.error import URLError
 
 from slack_sdk import WebClient
@@ -25,7 +25,7 @@ from slack_sdk.http_retry import (
 )
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-__all__ = ["SlackClient", "make_client", "retry_handlers"]
+__all__ = ["SlackClient", "make_client", "retry_after_s", "retry_handlers"]
 
 
 class _SleepMixin(RetryHandler):
@@ -51,13 +51,16 @@ class _SleepMixin(RetryHandler):
         return float(calc.calculate_sleep_duration(state.current_attempt))
 
 
-def _retry_after_s(response: HttpResponse | None) -> float:
-    if response is None:
-        return 1.0
-    for name, values in response.headers.items():
+def retry_after_s(response: Any) -> float:
+    """The ``Retry-After`` seconds of a slack-sdk response: a retry handler's
+    ``HttpResponse`` (header values are lists) or an error's ``SlackResponse`` (strings);
+    1 when absent or unreadable."""
+    headers = getattr(response, "headers", None) or {}
+    for name, values in headers.items():
         if name.lower() == "retry-after" and values:
+            value = values if isinstance(values, str) else values[0]
             try:
-                return max(0.0, float(values[0]))
+                return max(0.0, float(value))
             except ValueError:
                 return 1.0
     return 1.0
@@ -78,10 +81,10 @@ class _RateLimitRetry(_SleepMixin, RateLimitErrorRetryHandler):
         error: Exception | None = None,
     ) -> bool:
         ok = super()._can_retry(state=state, request=request, response=response, error=error)
-        return ok and _retry_after_s(response) <= self._max_wait_s
+        return ok and retry_after_s(response) <= self._max_wait_s
 
     def _wait_s(self, state: RetryState, response: HttpResponse | None) -> float:
-        return _retry_after_s(response)
+        return retry_after_s(response)
 
 
 class _BackoffMixin(_SleepMixin):
@@ -142,7 +145,7 @@ def retry_handlers(
     *,
     max_retries: int = 3,
     sleep: Callable[[float], None] = time.sleep,
-    max_retry_after_s: float = 60.0,
+    max_retry_after_s: float = 30.0,
 ) -> list[RetryHandler]:
     """The retry handlers every replywatch ``WebClient`` uses (the sink's and the bolt app's):
     429 after ``Retry-After``, 5xx and connection errors with backoff."""
@@ -163,7 +166,7 @@ def make_client(
     base_url: str | None = None,
     timeout_s: float = 15.0,
     max_retries: int = 3,
-    max_retry_after_s: float = 60.0,
+    max_retry_after_s: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> WebClient:
     """A ``WebClient`` set up as replywatch uses it everywhere: ``base_url`` (with its

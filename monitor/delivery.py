@@ -9,10 +9,13 @@
   Waits (retryable) while the first message is not out yet; dropped for a digested alert.
 - ``escalation`` and ``notice``: a new message.
 - ``public_reply``: the acknowledgement on the platform through a
-  :class:`~sources.base.Replier`. Before any resend (a second attempt, or a claim that
-  expired mid-send) ``find_reply`` asks the platform whether the reply already exists; only a
-  complete "no" lets it reply again, and only once ``RESEND_SETTLE`` has passed since the
-  failed attempt (a platform lists a fresh reply with a delay). Skipped when a person
+  :class:`~sources.base.Replier`. Each attempt is written down (an ``ack_attempt`` case
+  event, committed) before the platform is called. Before any resend (a second attempt, or a
+  claim that expired mid-send) a reply already recorded is taken as sent, and otherwise
+  ``find_reply`` asks the platform whether the reply exists; only a complete "no" lets it
+  reply again, and only once ``RESEND_SETTLE`` has passed since the last attempt began (a
+  platform lists a fresh reply with a delay), whatever ended that attempt: an error from the
+  platform, a crash, or a database failure after the reply was posted. Skipped when a person
   answered in the meantime.
 
 :func:`collapse_backlog` runs before each delivery round: a channel with more pending alerts
@@ -44,7 +47,7 @@ __all__ = ["alert_from_payload", "build_senders", "collapse_backlog"]
 
 log = logging.getLogger(__name__)
 
-#: How long after a failed reply attempt before the platform is asked whether it exists.
+#: How long after a reply attempt began before the platform is asked whether the reply exists.
 RESEND_SETTLE = timedelta(seconds=60)
 
 
@@ -166,12 +169,17 @@ class _Senders:
         if replier is None:
             raise DeliveryError(row.key, f"no replier for {platform}", retryable=False)
         if row.attempts > 1:
+            recorded = self._recorded_reply(row)
+            if recorded is not None:  # sent and recorded; only marking the row failed
+                return {"reply_id": recorded, "found": True}
             self._settled_or_wait(row)
             try:
                 existing = replier.find_reply(in_reply_to)
             except ReplywatchError as exc:
                 raise DeliveryError(
-                    row.key, f"cannot check for an earlier reply, not resending: {exc}"
+                    row.key,
+                    f"cannot check for an earlier reply, not resending: {exc}",
+                    retry_after_s=getattr(exc, "retry_after_s", None),
                 ) from exc
             if existing is not None:
                 self._record(row, existing, found=True)
@@ -190,6 +198,8 @@ class _Senders:
         if skip is not None:
             self._skipped(row, skip)
             return {"skipped": skip}
+        # committed before the call: whatever happens after it, a resend waits and looks
+        self._note(row, "ack_attempt", {"attempt": row.attempts})
         try:
             reply_id = replier.reply(in_reply_to, str(row.payload["text"]))
         except (AuthError, Refused) as exc:  # retrying cannot help: a person must act
@@ -197,7 +207,9 @@ class _Senders:
             raise DeliveryError(row.key, str(exc), retryable=False) from exc
         except ReplywatchError as exc:
             self._attempt_failed(row, str(exc))
-            raise DeliveryError(row.key, str(exc)) from exc
+            raise DeliveryError(
+                row.key, str(exc), retry_after_s=getattr(exc, "retry_after_s", None)
+            ) from exc
         self._record(row, reply_id, found=False)
         return {"reply_id": reply_id}
 
@@ -212,19 +224,40 @@ class _Senders:
             if case is not None:
                 add_event(session, case, kind, actor=SYSTEM, now=self.clock(), detail=detail)
 
+    def _recorded_reply(self, row: Outbox) -> str | None:
+        """The id of the reply an earlier attempt posted and recorded (its ``ack_sent``
+        event), if any: the platform need not be asked, and must not be answered twice."""
+        with self.sessions() as session:
+            detail = session.scalar(
+                select(CaseEvent.detail)
+                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_sent")
+                .limit(1)
+            )
+        return str(detail["reply_id"]) if detail and detail.get("reply_id") else None
+
     def _settled_or_wait(self, row: Outbox) -> None:
         """Platforms list a new reply with a delay (X's timelines are eventually consistent):
-        ``find_reply`` right after a failed attempt could miss a reply that was posted. Wait
-        until ``RESEND_SETTLE`` has passed since the last failed attempt."""
+        ``find_reply`` right after an attempt could miss a reply that was posted. Wait until
+        ``RESEND_SETTLE`` has passed since the last attempt began; the wait is not an
+        attempt (the row comes back when it is over)."""
         with self.sessions() as session:
             last = session.scalar(
                 select(CaseEvent.at)
-                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_attempt_failed")
+                .where(
+                    CaseEvent.case_id == row.case_id,
+                    CaseEvent.kind.in_(("ack_attempt", "ack_attempt_failed")),
+                )
                 .order_by(CaseEvent.id.desc())
                 .limit(1)
             )
-        if last is not None and self.clock() - last < RESEND_SETTLE:
-            raise DeliveryError(row.key, "waiting for the platform to list recent replies")
+        left = RESEND_SETTLE - (self.clock() - last) if last is not None else timedelta(0)
+        if left > timedelta(0):
+            raise DeliveryError(
+                row.key,
+                "waiting for the platform to list recent replies",
+                retry_after_s=left.total_seconds(),
+                counted=False,
+            )
 
     def _record(self, row: Outbox, reply_id: str, *, found: bool) -> None:
         now = self.clock()
@@ -302,6 +335,9 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
             Outbox.kind.in_(list(_FOLDED)),
             Outbox.status == OutboxStatus.PENDING,
             Outbox.due_at <= now,
+            # a row tried before may be on Slack already (its answer lost): its own sender
+            # looks for it before resending, and keeps the case's message up to date
+            Outbox.attempts == 0,
         )
         .order_by(Outbox.id)
         .with_for_update(skip_locked=True)

@@ -99,11 +99,26 @@ class ClassifierError(ReplywatchError):
 
 
 class DeliveryError(ReplywatchError):
-    """Delivering one outbox row failed; the row stays unconfirmed and is retried."""
+    """Delivering one outbox row failed; the row stays unconfirmed and is retried.
 
-    def __init__(self, outbox_key: str, message: str, *, retryable: bool = True) -> None:
+    ``retry_after_s``: the far side named a wait (a 429's reset), the least time before the
+    next try. ``counted=False``: this try never reached the far side (it is waiting for it),
+    so it does not use up one of the row's attempts.
+    """
+
+    def __init__(
+        self,
+        outbox_key: str,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after_s: float | None = None,
+        counted: bool = True,
+    ) -> None:
         self.outbox_key = outbox_key
         self.retryable = retryable
+        self.retry_after_s = retry_after_s
+        self.counted = counted
         super().__init__(f"outbox {outbox_key}: {message}")
 
 

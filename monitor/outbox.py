@@ -36,7 +36,11 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)
+#: How long a claimed row is its sender's. Longer than the slowest send, or a second sender
+#: would claim the row and send it too: an update's two Slack calls, each up to four requests
+#: (15 s timeouts) and three in-client waits of at most 30 s (longer waits come back to the
+#: outbox as ``retry_after_s``). A sender that dies leaves its rows this long.
+LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
 
 #: Sends one row's payload; returns what the far side confirmed (stored in ``result``).
@@ -193,12 +197,20 @@ def deliver_due(
                 raise DeliveryError(row.key, f"no sender for {row.kind!r} effects", retryable=False)
             result = sender(row)
         except DeliveryError as exc:
-            final = not exc.retryable or row.attempts >= MAX_ATTEMPTS
+            final = not exc.retryable or (exc.counted and row.attempts >= MAX_ATTEMPTS)
             if final:  # the row is given up: a person must act, and the log must say so
                 log.error("delivery of %s failed for good: %s", row.key, exc)
             else:
                 log.info("delivery of %s failed, will retry: %s", row.key, exc)
-            _mark_failed(sessions, row, str(exc), now=clock(), retryable=exc.retryable)
+            _mark_failed(
+                sessions,
+                row,
+                str(exc),
+                now=clock(),
+                retryable=exc.retryable,
+                wait_s=exc.retry_after_s,
+                counted=exc.counted,
+            )
             report.failed += final
             report.retried += not final
             continue
@@ -260,16 +272,28 @@ def _mark_sent(
 
 
 def _mark_failed(
-    sessions: sessionmaker[Session], row: Outbox, error: str, *, now: datetime, retryable: bool
+    sessions: sessionmaker[Session],
+    row: Outbox,
+    error: str,
+    *,
+    now: datetime,
+    retryable: bool,
+    wait_s: float | None = None,
+    counted: bool = True,
 ) -> None:
+    """Put the row back for a retry after its backoff (at least ``wait_s``), or give it up.
+    A try that was not ``counted`` (it only waited) hands its attempt back."""
     with sessions.begin() as session:
         stored = session.scalars(select(Outbox).where(_this_claim(row))).first()
         if stored is None:  # another sender holds the row now: its outcome is theirs
             return
         stored.last_error = error[:2000]
         stored.claimed_until = None
+        if not counted:
+            stored.attempts -= 1
         if retryable and stored.attempts < MAX_ATTEMPTS:
+            backoff = compute_backoff(stored.attempts) if counted else 0.0
             stored.status = OutboxStatus.PENDING
-            stored.due_at = now + timedelta(seconds=compute_backoff(stored.attempts))
+            stored.due_at = now + timedelta(seconds=max(backoff, wait_s or 0.0))
         else:
             stored.status = OutboxStatus.FAILED

@@ -21,6 +21,8 @@ from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 from tests.fakes import FakeClock
 
+LEASE_S = outbox.LEASE.total_seconds()
+
 
 def enqueue(sessions: sessionmaker[Session], clock: FakeClock, *keys: str) -> None:
     with sessions.begin() as s:
@@ -61,10 +63,10 @@ def test_a_lease_that_runs_out_mid_page_is_not_sent_twice(
     sent: list[tuple[str, str]] = []
     reports = []
 
-    def other_daemon() -> None:  # 140 s after the claim r3's lease (120 s) has run out
+    def other_daemon() -> None:  # 1.2 leases after the claim: r3's lease has run out
         reports.append(outbox.deliver_due(sessions, senders, worker="B", clock=clock))
 
-    senders = {"slow": slow_far_side(clock, 70, sent, during=other_daemon, row_number=2)}
+    senders = {"slow": slow_far_side(clock, 0.6 * LEASE_S, sent, during=other_daemon, row_number=2)}
     first = outbox.deliver_due(sessions, senders, worker="A", clock=clock)
     keys = [key for _, key in sent]
     assert sorted(keys) == ["r1", "r2", "r3"], f"each row sent once, got {sent}"
@@ -80,7 +82,9 @@ def test_a_failure_reported_after_another_sender_delivered_does_not_undo_it(
     sent: list[tuple[str, str]] = []
 
     def other_daemon() -> None:
-        clock.advance(150)  # A's attempt hangs past its lease; B takes the row and sends it
+        clock.advance(
+            LEASE_S + 30
+        )  # A's attempt hangs past its lease; B takes the row and sends it
         outbox.deliver_due(sessions, {"slow": lambda row: {"ok": True}}, worker="B", clock=clock)
 
     def hanging(row: Outbox) -> dict[str, Any]:
@@ -103,7 +107,7 @@ def test_a_row_sent_after_its_lease_ran_out_is_recorded_as_sent(
     sent: list[tuple[str, str]] = []
 
     def other_daemon() -> None:  # B claims the expired row, then dies before sending it
-        clock.advance(150)
+        clock.advance(LEASE_S + 30)
         with sessions.begin() as s:
             assert [r.key for r in outbox.claim(s, worker="B", now=clock())] == ["r1"]
 

@@ -15,6 +15,7 @@ from classifiers.base import Verdict
 from monitor.app import App
 from monitor.errors import MalformedResponse, RateLimited, SourceUnavailable
 from monitor.models import Case, CaseEvent, CaseStatus, EntityMatch, Outbox, Post, SourceCursor
+from monitor.outbox import LEASE
 from monitor.pipeline import BatchResult
 from monitor.settings import Settings
 from sources.memory import MemorySource
@@ -276,7 +277,7 @@ def test_an_expired_claim_is_sent_again(app: App, source: MemorySource, clock: F
     with app.sessions.begin() as s:
         assert len(claim(s, worker="dead-worker", now=clock.now)) == 1
     assert app.deliver().sent == 0  # leased to a worker that died
-    clock.advance(timedelta(minutes=3))
+    clock.advance(LEASE + timedelta(minutes=1))
     assert app.deliver().sent == 1
 
 

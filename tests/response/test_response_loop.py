@@ -7,7 +7,7 @@ platform that can post a reply and then lose the answer, the double-reply trap.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 
 from alerts.blocks import render_alert
 from monitor.app import App
-from monitor.delivery import alert_from_payload
+from monitor.delivery import RESEND_SETTLE, alert_from_payload
+from monitor.errors import DeliveryError, RateLimited
 from monitor.models import Case, CaseEvent, CaseStatus, Label, Outbox, OutboxStatus
+from monitor.outbox import LEASE
 from sources.base import Author, SourcePost
 from sources.memory import MemorySource
 from tests.fakes import FakeClock
@@ -398,6 +400,104 @@ def test_a_reply_that_failed_before_posting_is_sent_after_checking(world: dict[s
     assert replier.find_calls == [p.native_id] and len(replier.replies[p.native_id]) == 1
 
 
+class LateListingReplier(FakeReplier):
+    """Lists a reply in ``find_reply`` only a while after it was posted (X's timelines are
+    eventually consistent), or never (``never_lists``: a busy account's reply beyond the
+    reach of the platform's search); ``crash_after_post_with`` posts, then raises it."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__("x")
+        self.clock = clock
+        self.posted_at: dict[str, datetime] = {}
+        self.never_lists = False
+        self.crash_after_post_with: Exception | None = None
+        self.rate_limited: list[RateLimited] = []
+
+    def reply(self, in_reply_to: str, text: str) -> str:
+        reply_id = super().reply(in_reply_to, text)
+        self.posted_at.setdefault(in_reply_to, self.clock.now)
+        if self.crash_after_post_with is not None:
+            exc, self.crash_after_post_with = self.crash_after_post_with, None
+            raise exc
+        return reply_id
+
+    def find_reply(self, in_reply_to: str) -> str | None:
+        self.find_calls.append(in_reply_to)
+        if self.rate_limited:
+            raise self.rate_limited.pop(0)
+        at = self.posted_at.get(in_reply_to)
+        listed = at is not None and self.clock.now - at >= timedelta(seconds=30)
+        return f"found-{in_reply_to}" if listed and not self.never_lists else None
+
+
+def test_a_reply_posted_before_an_unexpected_failure_waits_before_looking(
+    world: dict[str, Any],
+) -> None:
+    # the reply is posted, then something other than the platform's error fails (a bug, the
+    # database): the retry must still wait for the platform to list the reply, then find it
+    app, _, p = complaint_due_for_ack(world)
+    clock: FakeClock = world["clock"]
+    replier = LateListingReplier(clock)
+    app.senders = build_senders_with(app, replier)
+    replier.crash_after_post_with = RuntimeError("connection reset after the post")
+    assert app.deliver().retried == 1 and len(replier.replies[p.native_id]) == 1
+    clock.advance(timedelta(seconds=10))  # past the first backoff, not the settle time
+    app.deliver()
+    assert replier.find_calls == [] and len(replier.replies[p.native_id]) == 1
+    clock.advance(timedelta(minutes=2))
+    app.deliver()
+    assert replier.find_calls == [p.native_id] and len(replier.replies[p.native_id]) == 1
+    assert case_of(app, p.native_id).acknowledged_at is not None
+
+
+def test_a_reply_already_recorded_is_not_posted_again(world: dict[str, Any]) -> None:
+    # posted and recorded on the case, but the row was never marked sent (the process died):
+    # the case's record is enough, whatever the platform's search still reaches
+    app, _, p = complaint_due_for_ack(world)
+    clock: FakeClock = world["clock"]
+    replier = LateListingReplier(clock)
+    replier.never_lists = True
+    app.senders = build_senders_with(app, replier)
+    assert app.deliver().sent >= 1 and len(replier.replies[p.native_id]) == 1
+    with app.sessions.begin() as s:
+        row = s.scalars(select(Outbox).where(Outbox.key == f"ack:x:{p.native_id}")).one()
+        row.status, row.claimed_until = OutboxStatus.CLAIMED, clock.now  # an expired claim
+    clock.advance(timedelta(minutes=5))
+    app.deliver()
+    assert len(replier.replies[p.native_id]) == 1 and replier.find_calls == []
+    with app.sessions() as s:
+        row = s.scalars(select(Outbox).where(Outbox.key == f"ack:x:{p.native_id}")).one()
+        assert row.status == OutboxStatus.SENT
+
+
+def test_waiting_for_the_platform_uses_no_attempts(world: dict[str, Any]) -> None:
+    # a failed reply, then the platform's timeline limit is spent for 15 minutes: the settle
+    # wait and the rate limit's reset are waited out, and the reply goes once they are over
+    app, _, p = complaint_due_for_ack(world)
+    clock: FakeClock = world["clock"]
+    replier = LateListingReplier(clock)
+    app.senders = build_senders_with(app, replier)
+    replier.fail_before_post = 1
+    app.deliver()
+
+    def row() -> Outbox:
+        with app.sessions() as s:
+            return s.scalars(select(Outbox).where(Outbox.key == f"ack:x:{p.native_id}")).one()
+
+    clock.advance(timedelta(seconds=10))
+    app.deliver()  # too early to look: back when the settle time is over, no attempt used
+    assert replier.find_calls == [] and row().attempts == 1
+    assert row().due_at == MONDAY_10 + timedelta(minutes=2) + RESEND_SETTLE
+    clock.now = row().due_at
+    replier.rate_limited.append(RateLimited("x", 900, "user timeline: 429"))
+    app.deliver()
+    assert row().due_at >= clock.now + timedelta(seconds=900) and row().status == "pending"
+    clock.advance(timedelta(seconds=901))
+    app.deliver()
+    assert len(replier.replies[p.native_id]) == 1 and row().status == OutboxStatus.SENT
+    assert row().attempts == 3
+
+
 def test_a_reply_the_platform_refuses_is_not_retried(world: dict[str, Any]) -> None:
     app, replier, p = complaint_due_for_ack(world)
     clock: FakeClock = world["clock"]
@@ -430,7 +530,7 @@ def test_an_expired_claim_checks_the_platform_before_replying(world: dict[str, A
         assert len(rows) == 2
     replier.reply(posted.native_id, "the dead worker's reply")
     assert app.deliver().sent == 0  # still leased to the dead worker
-    clock.advance(timedelta(minutes=3))  # the lease runs out
+    clock.advance(LEASE + timedelta(minutes=1))  # the lease runs out
     app.deliver()
     assert sorted(replier.find_calls) == sorted([posted.native_id, unposted.native_id])
     assert len(replier.replies[posted.native_id]) == 1  # found: not sent again
@@ -640,6 +740,93 @@ def test_a_backlog_becomes_one_digest(world: dict[str, Any]) -> None:
     case_id = support[0].extra["alerts"][0]["case_id"]
     app.actions().on_action("claim", case_id, "U0BOB0001", "Bob")
     assert app.deliver().sent == 1 and sink.updates == []
+
+
+def test_an_alert_tried_before_is_not_folded_into_a_digest(world: dict[str, Any]) -> None:
+    app, source, sink, _ = build(
+        world, alerts={"slack": {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3}}
+    )
+    clock: FakeClock = world["clock"]
+    first = post(clock, "NovaBrew broken first", handle="u0")
+    source.add(first)
+    app.poll(source)
+    sink.fail.append(DeliveryError("alert", "slack: TimeoutError (it may have posted)"))
+    assert app.deliver().retried == 1
+    source.add(*(post(clock, f"NovaBrew broken {i}", handle=f"u{i}") for i in range(1, 5)))
+    app.poll(source)  # a burst: four more alerts for #support
+    clock.advance(timedelta(seconds=10))
+    app.deliver()
+    [digest] = [m for m in sink.top_level("#support") if m.kind == "digest"]
+    own = case_of(app, first.native_id)
+    assert sorted(a["case_id"] for a in digest.extra["alerts"]) == [2, 3, 4, 5]
+    assert own.id == 1 and own.slack_ts is not None  # its own message, kept up to date
+    app.actions().on_action("claim", own.id, "U0BOB0001", "Bob")
+    app.deliver()
+    assert [ts for ts, _ in sink.updates] == [own.slack_ts]
+
+
+def two_daemons_on_slack(
+    world: dict[str, Any], slack: Any, *, while_a_waits: Callable[[App], None]
+) -> tuple[App, App, MemorySource]:
+    """Daemons A and B on one database and one Slack; A's slack-sdk waits run
+    ``while_a_waits(B)`` (B's delivery job fires meanwhile) after the wait and a slow
+    request's 15 s have passed."""
+    from alerts.slack import SlackSink
+
+    clock: FakeClock = world["clock"]
+    source = MemorySource("mem", platform="x")
+    settings = make_settings(
+        database_url=world["url"],
+        alerts={"slack": {"bot_token": "env:SLACK_BOT_TOKEN", "api_url": slack.api_url}},
+    )
+
+    def daemon(sleep: Callable[[float], None]) -> App:
+        sink = SlackSink(
+            "xoxb-test-token", base_url=slack.api_url, sleep=sleep, per_channel_interval_s=0
+        )
+        app = App.build(
+            settings, clock=clock, sink=sink, sources=[source], classifier=TaggedClassifier()
+        )
+        world["apps"].append(app)
+        return app
+
+    b = daemon(lambda seconds: None)
+
+    def a_sleeps(seconds: float) -> None:
+        clock.advance(timedelta(seconds=seconds + 15))
+        while_a_waits(b)
+
+    return daemon(a_sleeps), b, source
+
+
+def test_slack_rate_limit_waits_never_outlast_the_lease(world: dict[str, Any]) -> None:
+    from tests.emulators.slack import SlackEmulator
+
+    with SlackEmulator() as slack:
+        a, _, source = two_daemons_on_slack(world, slack, while_a_waits=lambda b: b.deliver())
+        source.add(post(world["clock"], "NovaBrew broken", handle="maria"))
+        a.poll(source)
+        slack.rate_limit(30, times=3, method="chat.postMessage")  # the most A waits for
+        a.deliver()
+        assert len(slack.in_channel("#support")) == 1  # B never took A's row
+
+
+def test_a_long_slack_rate_limit_is_waited_out_by_the_outbox(world: dict[str, Any]) -> None:
+    from tests.emulators.slack import SlackEmulator
+
+    clock: FakeClock = world["clock"]
+    with SlackEmulator() as slack:
+        a, _, source = two_daemons_on_slack(world, slack, while_a_waits=lambda b: None)
+        source.add(post(clock, "NovaBrew broken", handle="maria"))
+        a.poll(source)
+        slack.rate_limit(300, times=1, method="chat.postMessage")
+        started = clock.now
+        assert a.deliver().retried == 1 and clock.now == started  # A did not sleep on it
+        with a.sessions() as s:
+            row = s.scalars(select(Outbox).where(Outbox.kind == "alert")).one()
+            assert row.due_at >= started + timedelta(seconds=300) and row.attempts == 1
+        clock.now = row.due_at
+        assert a.deliver().sent >= 1 and len(slack.in_channel("#support")) == 1
 
 
 def test_a_crowd_of_breaches_becomes_one_digest_pinging_the_lead_once(
