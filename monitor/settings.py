@@ -368,6 +368,19 @@ class Settings(SettingsModel):
                     raise CrossRef(f"routing.{i}.entities", entity_id, f"one of {sorted(known)}")
         _unique("entities", [e.id for e in self.entities], "id")
         _unique("sources", [s.name for s in self.sources], "name")
+        reddit = {a.handle.lower() for a in self.brand_accounts.get("reddit", ())}
+        for i, source in enumerate(self.sources):
+            # the source reads this account's comments as the brand's answers; the pipeline
+            # knows the brand by brand_accounts, or those answers would open cases
+            if isinstance(source, RedditSourceSettings) and source.username:
+                if source.username.lower().removeprefix("u/") not in reddit:
+                    raise CrossRef(
+                        f"sources.{i}.username",
+                        source.username,
+                        "an account listed under brand_accounts.reddit: add it there, with "
+                        "its team",
+                        problem="is not a brand account",
+                    )
         return self
 
     @property

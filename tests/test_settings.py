@@ -288,6 +288,29 @@ def test_bad_config_is_one_clear_line_and_exit_2(
     assert "Traceback" not in result.output
 
 
+def test_a_reddit_login_must_be_a_brand_account(tmp_path: Path) -> None:
+    # its comments are read as the brand's answers: unknown to brand_accounts, each one
+    # would open a case instead of stopping a clock
+    reddit = {
+        "name": "reddit",
+        "type": "reddit",
+        "client_id": "env:R_ID",
+        "client_secret": "env:R_SECRET",
+        "user_agent": "replywatch test",
+        "username": "NovaBrew_Support",
+        "password": "env:R_PASSWORD",
+    }
+    environ = {"R_ID": "id", "R_SECRET": "secret", "R_PASSWORD": "hunter2"}
+    path = write(tmp_path, mutate(lambda d: d["sources"].append(reddit)))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=environ)
+    assert caught.value.field == "sources.1.username"
+    assert "add it there" in str(caught.value) and "hunter2" not in str(caught.value)
+    listed = mutate(lambda d: d["sources"].append(reddit))
+    listed["brand_accounts"]["reddit"] = [{"handle": "novabrew_support", "team": "support"}]
+    assert load_settings(write(tmp_path, listed), environ=environ).sources[1].name == "reddit"
+
+
 def test_missing_file_names_the_fix(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check-config", "-c", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
