@@ -372,15 +372,17 @@ class Settings(SettingsModel):
         for i, source in enumerate(self.sources):
             # the source reads this account's comments as the brand's answers; the pipeline
             # knows the brand by brand_accounts, or those answers would open cases
-            if isinstance(source, RedditSourceSettings) and source.username:
-                if source.username.lower().removeprefix("u/") not in reddit:
-                    raise CrossRef(
-                        f"sources.{i}.username",
-                        source.username,
-                        "an account listed under brand_accounts.reddit: add it there, with "
-                        "its team",
-                        problem="is not a brand account",
-                    )
+            if (
+                isinstance(source, RedditSourceSettings)
+                and source.username
+                and source.username.lower().removeprefix("u/") not in reddit
+            ):
+                raise CrossRef(
+                    f"sources.{i}.username",
+                    source.username,
+                    "an account listed under brand_accounts.reddit: add it there, with its team",
+                    problem="is not a brand account",
+                )
         return self
 
     @property

@@ -21,17 +21,23 @@ Cursor = Mapping[str, Any]
 
 #: Half a UTF-16 surrogate pair. JSON may carry one alone (``"\\ud83d"``, an emoji cut in
 #: two by a truncating API), and Python's JSON parser keeps it; no database, tokenizer or
-#: Slack message accepts it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Slack message accepts it. Also U+0000, legal in JSON (``"\\u0000"``) but refused by
+#: PostgreSQL in text: one such post would fail its batch at every poll, the cursor stuck.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _clean(match: re.Match[str]) -> str:
+    return "" if match.group() == "\x00" else "\ufffd"  # NUL carries nothing visible
 
 
 def _valid_strings(obj: Any) -> None:
     """Replace lone surrogates in ``obj``'s string fields with U+FFFD, the replacement
-    character, so one malformed post is stored and classified instead of failing its batch."""
+    character, and drop NUL characters, so one malformed post is stored and classified
+    instead of failing its batch."""
     for f in fields(obj):
         value = getattr(obj, f.name)
-        if isinstance(value, str) and _LONE_SURROGATE.search(value):
-            object.__setattr__(obj, f.name, _LONE_SURROGATE.sub("\ufffd", value))
+        if isinstance(value, str) and _UNSTORABLE.search(value):
+            object.__setattr__(obj, f.name, _UNSTORABLE.sub(_clean, value))
 
 
 @dataclass(frozen=True, slots=True)

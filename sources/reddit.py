@@ -42,8 +42,11 @@ results indexed late, equal timestamps) are checked against ``seen``, which keep
 fullname some stream could still meet (above the lowest ``hwm - overlap_s``), so nothing is
 returned twice, across polls or across streams, and ``seen`` stays as small as the overlap
 window. We do not use Reddit's ``before=`` anchor:
-if the anchor item is deleted, Reddit answers an empty page forever. A stream with no cursor
-reads ``backfill_pages`` pages (default one page of ``page_size``) and starts from there.
+if the anchor item is deleted, Reddit answers an empty page forever. An ``after=`` anchor
+deleted mid-scan gives one empty page too, which looks like the listing's end: the scan then
+starts again from the newest item, its old mark kept (:meth:`RedditSource._anchor_lost`).
+A stream with no cursor reads ``backfill_pages`` pages (default one page of ``page_size``)
+and starts from there.
 Reddit serves at most about 1000 items of a listing; a longer gap is logged, not recoverable.
 
 **One failing stream does not silence the others** (:mod:`sources.streams`): a stream Reddit
@@ -118,6 +121,10 @@ CURSOR_VERSION = 1
 MAX_SEEN = 5000
 #: Reddit serves about this many items of a listing; paging past it returns nothing.
 LISTING_CAP = 1000
+#: Comments per page :meth:`RedditSource.find_reply` reads (Reddit's most).
+FIND_REPLY_PAGE = 100
+#: Cycles in a row whose page-through ends early (an empty page) before that end is believed.
+ANCHOR_RETRIES = 3
 
 
 def _utc_now() -> datetime:
@@ -364,12 +371,21 @@ class RedditSource:
                 seen[post.native_id] = created
                 posts.append(post)
         scan["pages"] = int(scan["pages"]) + 1
+        #: pages since the top of the listing (``pages`` also counts those before a restart)
+        scan["depth"] = int(scan.get("depth") or 0) + 1
         first_run = hwm is None
+        below_cap = (scan["depth"] - 1) * self.page_size < LISTING_CAP
+        if scan["after"] and not children and not first_run and below_cap:
+            kept = self._anchor_lost(stream.key, scan)
+            if kept is not None:
+                st["scan"], done = kept
+                state["streams"][stream.key] = st
+                return posts, skipped, done
         done = reached or not after or (first_run and scan["pages"] >= self.backfill_pages)
         if not done:
             st["scan"] = {**scan, "after": after}
         else:
-            if not reached and not first_run and scan["pages"] * self.page_size >= LISTING_CAP:
+            if not reached and not first_run and scan["depth"] * self.page_size >= LISTING_CAP:
                 log.warning("%s: %s ran out before the last position: gap", self.name, stream.key)
             # The first page showed everything visible when the scan started: that much is
             # covered even if nothing newer came (so quiet streams do not hold ``seen`` back).
@@ -377,6 +393,43 @@ class RedditSource:
             st = {"hwm": max(newest, float(scan["started"]))}
         state["streams"][stream.key] = st
         return posts, skipped, done
+
+    def _anchor_lost(self, key: str, scan: dict[str, Any]) -> tuple[dict[str, Any], bool] | None:
+        """The scan to go on with, and whether the stream is done this cycle, after a page
+        asked with ``after`` came back empty before the old high-water mark was reached.
+
+        Reddit answers an empty listing when the ``after`` item is gone (removed by a moderator
+        or the spam filter, deleted by its author), as it does at the end: taken for the end,
+        the new mark would be committed over every item not read yet. So the page-through starts
+        again from the newest item with the old mark (``seen`` drops the repeats), once per
+        cycle; when that ends early too, the stream waits for the next cycle with its position
+        kept. After :data:`ANCHOR_RETRIES` such cycles the listing is taken to end there (it may:
+        Reddit can hand out ``after`` on a full last page): ``None``, a gap logged.
+        """
+        top = {**scan, "after": None, "depth": 0}
+        if not scan.get("restarted"):
+            log.warning(
+                "%s: %s: the item paged from (%s) is gone; reading again from the newest",
+                self.name,
+                key,
+                scan["after"],
+            )
+            return {**top, "restarted": True}, False
+        retries = int(scan.get("retries") or 0) + 1
+        if retries < ANCHOR_RETRIES:
+            log.warning(
+                "%s: %s ended early again; its position is kept for the next poll",
+                self.name,
+                key,
+            )
+            return {**top, "restarted": False, "retries": retries}, True
+        log.warning(
+            "%s: %s ended early %d polls in a row: taken as its end; a gap is possible",
+            self.name,
+            key,
+            retries,
+        )
+        return None
 
     def _load(self, cursor: Cursor | None) -> dict[str, Any]:
         fresh: dict[str, Any] = {"v": CURSOR_VERSION, "pending": [], "streams": {}, "seen": {}}
@@ -446,22 +499,69 @@ class RedditSource:
         return found
 
     def find_reply(self, in_reply_to: str) -> str | None:
-        """The brand's comment answering ``in_reply_to`` among its latest 100, if any."""
+        """The brand's comment answering ``in_reply_to``, or ``None`` when there is none.
+
+        ``None`` tells the sender that replying again is safe, so it is returned only after a
+        complete answer: the brand's comments are paged back (newest first) until one older
+        than ``in_reply_to`` (a reply is never older than what it answers) or the listing's
+        end; a busy support account's reply can be hundreds of comments down. Any failed
+        request raises, and so does a listing that cannot be read far enough: past the ~1000
+        comments Reddit lists, or an empty page after ``after`` (its anchor was deleted, or
+        the end: no telling which) is :class:`SourceError`, for the sender to retry.
+        """
         if not self.brand_username:
             raise AuthError(self.name, "find_reply needs the brand account's username")
+        as_brand = self._brand is not None
+        since = self._created_utc(in_reply_to, as_brand=as_brand)
         path = f"user/{self.brand_username}/comments/"
-        stream = _Stream("find_reply", path, as_brand=self._brand is not None)
+        stream = _Stream("find_reply", path, as_brand=as_brand)
+        after: str | None = None
+        listed = 0
+        for _ in range(LISTING_CAP // FIND_REPLY_PAGE):
+            params = {"sort": "new", "limit": str(FIND_REPLY_PAGE)}
+            if after:
+                params["after"] = after
+            self._check_budget(reserve=0)
+            children, next_after = self._listing(stream, params, "find_reply")
+            if after and not children:
+                raise SourceError(self.name, f"find_reply: the comments after {after} are gone")
+            listed += len(children)
+            for child in children:
+                data = child.get("data") if isinstance(child, Mapping) else None
+                if not isinstance(data, Mapping):
+                    continue
+                if data.get("parent_id") == in_reply_to:
+                    return fullname("t1", data)
+                created = data.get("created_utc")
+                if since is not None and isinstance(created, int | float) and created < since:
+                    return None  # older than the post: no reply further down
+            if not next_after and listed < LISTING_CAP:
+                return None
+            if not next_after:
+                break  # Reddit lists no further back: older comments exist unseen
+            after = next_after
+        raise SourceError(self.name, f"find_reply: no end within the {LISTING_CAP} listed")
+
+    def _created_utc(self, name: str, *, as_brand: bool) -> float | None:
+        """When Reddit says ``name`` was posted; ``None`` where it does not list it."""
+        stream = _Stream("find_reply", "api/info/", as_brand=as_brand)
         self._check_budget(reserve=0)
-        payload = self._raw(stream, {"sort": "new", "limit": "100"})
-        try:
-            children, _ = listing_children(payload)
-        except ValueError as exc:
-            raise MalformedResponse(self.name, f"find_reply: {exc}") from exc
+        children, _ = self._listing(stream, {"id": name}, "find_reply")
         for child in children:
             data = child.get("data") if isinstance(child, Mapping) else None
-            if isinstance(data, Mapping) and data.get("parent_id") == in_reply_to:
-                return fullname("t1", data)
+            if isinstance(data, Mapping) and data.get("name") == name:
+                created = data.get("created_utc")
+                return float(created) if isinstance(created, int | float) else None
         return None
+
+    def _listing(
+        self, stream: _Stream, params: dict[str, str], doing: str
+    ) -> tuple[list[Any], str | None]:
+        payload = self._raw(stream, params)
+        try:
+            return listing_children(payload)
+        except ValueError as exc:
+            raise MalformedResponse(self.name, f"{doing}: {exc}") from exc
 
     def _need_brand(self, doing: str) -> praw.Reddit:
         if self._brand is None:

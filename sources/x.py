@@ -44,6 +44,9 @@ Quirks, where they bite:
   left is spent), so a spent search budget never leaves the brand's replies unread.
 * Each edit of a post is a tweet with an id of its own; the post is the first version's id
   (``edit_history_tweet_ids[0]``), and ``version`` the edit's (:func:`tweet_to_post`).
+* A page without ``meta.result_count`` (a 200 of ``{}``) is :class:`MalformedResponse`, not
+  the last page: taken for the last, ``since_id`` would jump past the pages not yet read.
+* Tweet text comes HTML-escaped (``&amp; &lt; &gt;``); :func:`tweet_to_post` unescapes it.
 * A ``next_token`` that X no longer accepts (400) restarts that stream from its committed
   ``since_id``; a ``since_id`` older than the 7-day search window (400) is dropped, and the
   gap is logged as a warning: those tweets can no longer be fetched.
@@ -257,8 +260,9 @@ class XSource:
         else:
             try:
                 payload = self._fetch_page(stream, prior)
-                posts, skipped = self._parse(payload, stream)
+                # the position first: a page that cannot say where it ends gives no posts
                 next_token, newest = self._paging(payload, stream, prior)
+                posts, skipped = self._parse(payload, stream)
                 self._guard.succeeded(stream.key)
             except RateLimited as exc:
                 rest = [k for k in todo[1:] if not self._spent(streams[k].kind)]
@@ -312,12 +316,20 @@ class XSource:
         self, payload: Mapping[str, Any], stream: _Stream, prior: Mapping[str, Any]
     ) -> tuple[str | None, str | None]:
         """The page's ``next_token`` and the stream's pending ``newest`` id."""
-        meta = payload.get("meta") or {}
-        if not isinstance(meta, dict):
-            raise MalformedResponse(self.name, f"X {stream.kind}: meta is not an object")
+        meta = self._meta(payload, stream.kind)
         next_token = meta.get("next_token")
         newest = prior.get("newest") or meta.get("newest_id")
         return (str(next_token) if next_token else None), newest
+
+    def _meta(self, payload: Mapping[str, Any], endpoint: str) -> Mapping[str, Any]:
+        """A list answer's ``meta``. X sends it on every page, empty ones too (``result_count``
+        0); without it there is no telling the last page from a broken one, and taking it for
+        the last would move ``since_id`` past pages never read (or, in :meth:`find_reply`,
+        answer "no reply" without having looked): :class:`MalformedResponse`, cursor kept."""
+        meta = payload.get("meta")
+        if not isinstance(meta, dict) or "result_count" not in meta:
+            raise MalformedResponse(self.name, f"X {endpoint}: no meta.result_count in the answer")
+        return meta
 
     # -- Replier ----------------------------------------------------------------------------
     def reply(self, in_reply_to: str, text: str) -> str:
@@ -366,7 +378,7 @@ class XSource:
                 for ref in tweet.get("referenced_tweets") or []:
                     if ref.get("type") == "replied_to" and str(ref.get("id")) == in_reply_to:
                         return str(tweet["id"])
-            token = (payload.get("meta") or {}).get("next_token")
+            token = self._meta(payload, "tweets").get("next_token")
             if not token:
                 return None
         raise SourceError(self.name, f"find_reply read {FIND_REPLY_PAGES} pages without an end")

@@ -6,6 +6,7 @@ transform data stay small and testable on their own.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -139,13 +140,15 @@ def tweet_to_post(
     ``note_tweet`` text: the brand's name or the complaint may come after the first 280
     characters, all that ``text`` holds. Without ``created_at`` the time comes from the id (a
     snowflake); without ``author_id`` (tweepy's recordings never asked for it) the author is
-    ``fallback``.
+    ``fallback``. X sends ``text`` and ``note_tweet.text`` HTML-escaped (``&amp; &lt; &gt;``);
+    they are unescaped, or a watch term such as "AT&T" would never match.
     """
     tweet_id = str(tweet["id"])
     note = tweet.get("note_tweet")
     text = note["text"] if isinstance(note, dict) and note.get("text") else tweet["text"]
     if not tweet_id.isdigit() or not isinstance(text, str):
         raise ValueError(f"bad id or text in tweet {tweet_id[:30]!r}")
+    text = html.unescape(text)  # X escapes every "&", so one unescape gives what was typed
     author_id = tweet.get("author_id")
     user = users.get(str(author_id)) if author_id is not None else None
     if user is not None:

@@ -160,6 +160,12 @@ class RedditEmulator(Emulator):
             link["num_comments"] += 1
             return self._add("t1", data)
 
+    def remove(self, name: str) -> None:
+        """Take ``name`` out of every listing, as a moderator's or the spam filter's removal
+        (or its author's deletion) does: a page asked with ``after=<name>`` is then empty."""
+        with self._state_lock:
+            self.things = [t for t in self.things if t["data"]["name"] != name]
+
     def revoke_tokens(self) -> None:
         """Forget every access token, as Reddit does when one expires early."""
         with self._state_lock:

@@ -411,7 +411,11 @@ class XEmulator(Emulator):
         author = self.users[self.me]["username"]
         tweet_id = self.add_tweet(author, body["text"], reply_to=reply)
         tweet = self.tweets[int(tweet_id)]
-        data = {"id": tweet_id, "text": tweet["text"], "edit_history_tweet_ids": [tweet_id]}
+        data = {
+            "id": tweet_id,
+            "text": _escape(tweet["text"]),
+            "edit_history_tweet_ids": [tweet_id],
+        }
         return Response(
             201, {"data": data}, {"location": f"https://api.twitter.com/2/tweets/{tweet_id}"}
         )
@@ -615,11 +619,20 @@ def _full_text(tweet: Mapping[str, Any]) -> str:
     return str(tweet.get("note_tweet", tweet)["text"])
 
 
+def _escape(text: str) -> str:
+    """Tweet text as X v2 sends it: ``&``, ``<`` and ``>`` HTML-escaped, quotes as they are
+    (the recorded ``get_home_timeline.json`` has ``&amp;``, ``&lt;`` and ``-&gt;``)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _tweet_view(tweet: Mapping[str, Any], fields: set[str]) -> dict[str, Any]:
     view = {k: tweet[k] for k in ("id", "text", "edit_history_tweet_ids")}
     for name in fields:
         if name in tweet:
             view[name] = tweet[name]
+    view["text"] = _escape(tweet["text"])
+    if "note_tweet" in view:
+        view["note_tweet"] = {**tweet["note_tweet"], "text": _escape(tweet["note_tweet"]["text"])}
     return view
 
 

@@ -30,7 +30,7 @@ from monitor.errors import (
     SourceUnavailable,
 )
 from sources.base import Replier, Source
-from sources.reddit import MAX_QUERY_CHARS, RedditSource, build_queries
+from sources.reddit import ANCHOR_RETRIES, MAX_QUERY_CHARS, RedditSource, build_queries
 from tests.emulators.http import Fault
 from tests.emulators.reddit import RedditEmulator
 
@@ -122,6 +122,69 @@ def test_every_post_exactly_once_across_paging_and_restarts(
     assert set(sim.counts) == expected(emulator, subreddits=subreddits, search_all=search_all)
     own = [p for p in sim.posts.values() if p.author.handle == BRAND]
     assert own and all(p.kind == "comment" and p.in_reply_to for p in own)
+
+
+def backlog_after_first_poll(emulator: RedditEmulator, n: int) -> tuple[RedditSource, PollerSim]:
+    """A source polled once (every stream has a mark), then ``n`` new posts in r/acme."""
+    source = make_source(emulator, search=False, password=None, page_size=10)
+    sim = PollerSim()
+    emulator.add_submission("acme", "old Acme post")
+    assert sim.poll(source) is None
+    emulator.advance(3600)
+    for i in range(n):
+        emulator.advance(5)
+        emulator.add_submission("acme", f"Acme widget broke {i}")
+    emulator.advance(5)
+    return source, sim
+
+
+def test_an_anchor_removed_mid_paging_restarts_from_the_top_and_misses_nothing(
+    emulator: RedditEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Reddit answers an empty page for an ``after`` item that is gone, as at the end of the
+    # listing: taken for the end, the new mark would skip every item not read yet
+    source, sim = backlog_after_first_poll(emulator, 35)
+    backlog = expected(emulator) - set(sim.counts)
+    batch = sim.fetch_once(source)
+    assert batch.extra["stream"] == "new:acme" and batch.more
+    assert sim.cursor is not None
+    anchor = sim.cursor["streams"]["new:acme"]["scan"]["after"]
+    emulator.remove(anchor)  # the spam filter, before the next page is read
+    with caplog.at_level("WARNING", logger="sources.reddit"):
+        assert sim.poll(source) is None
+    assert backlog - set(sim.counts) == set()  # the anchor itself came with the first page
+    assert sim.duplicates() == {}
+    assert "gone; reading again from the newest" in caplog.text
+
+
+def test_a_listing_that_keeps_ending_early_keeps_its_mark_then_gives_up(
+    emulator: RedditEmulator,
+) -> None:
+    # every page after the first comes back empty: restarted once per poll, then the mark is
+    # kept for the next poll, and after ANCHOR_RETRIES polls the end is believed (no loop)
+    source, sim = backlog_after_first_poll(emulator, 35)
+    assert sim.cursor is not None
+    old_mark = sim.cursor["streams"]["new:acme"]["hwm"]
+
+    def poll_removing_each_anchor() -> None:
+        for _ in range(20):
+            assert sim.cursor is not None
+            scan = sim.cursor["streams"]["new:acme"].get("scan") or {}
+            if scan.get("after"):
+                emulator.remove(scan["after"])
+            if not sim.fetch_once(source).more:
+                return
+        raise AssertionError("the poll cycle did not end")
+
+    for _ in range(ANCHOR_RETRIES - 1):
+        sent = len(emulator.api_requests("/r/acme/new"))
+        poll_removing_each_anchor()
+        assert len(emulator.api_requests("/r/acme/new")) == sent + 4  # two passes of 2 pages
+        assert sim.cursor["streams"]["new:acme"]["hwm"] == old_mark
+        emulator.advance(60)
+    poll_removing_each_anchor()
+    assert sim.cursor["streams"]["new:acme"]["hwm"] > old_mark
+    assert "scan" not in sim.cursor["streams"]["new:acme"]
 
 
 def test_quiet_poll_costs_one_request_per_stream(emulator: RedditEmulator) -> None:
@@ -411,6 +474,47 @@ def test_reply_posts_once_and_find_reply_finds_it(emulator: RedditEmulator) -> N
     sim.poll(source)
     assert sim.posts[to_post].author.handle == BRAND
     assert sim.posts[to_post].in_reply_to == submission
+
+
+def brand_answers(emulator: RedditEmulator, n: int, *, tag: str) -> None:
+    """``n`` more comments by the brand on other posts, a second apart."""
+    for i in range(n):
+        emulator.advance(1)
+        other = emulator.add_submission("acme", f"other {tag} {i}")
+        emulator.add_comment(other, f"answer {tag} {i}", author=BRAND)
+
+
+def test_find_reply_pages_back_until_older_than_the_post(emulator: RedditEmulator) -> None:
+    # None tells the sender a resend is safe: a reply below the latest 100 must be found
+    source = make_source(emulator)
+    brand_answers(emulator, 150, tag="before")  # older than both posts: never needed
+    answered = emulator.add_submission("acme", "Acme broke my widget")
+    unanswered = emulator.add_submission("acme", "Acme broke mine too")
+    emulator.advance(1)
+    reply = source.reply(answered, "Sorry about that, we are on it")
+    brand_answers(emulator, 120, tag="after")
+    assert source.find_reply(answered) == reply
+    sent = len(emulator.api_requests(f"/user/{BRAND}/comments"))
+    assert source.find_reply(unanswered) is None
+    # 121 comments are newer than the post: the second page reaches older ones and stops
+    assert len(emulator.api_requests(f"/user/{BRAND}/comments")) == sent + 2
+
+
+#: What Reddit answers for ``after=<an item since deleted>``, and past a listing's end.
+EMPTY_LISTING = json.dumps({"kind": "Listing", "data": {"after": None, "children": []}}).encode()
+
+
+def test_find_reply_raises_when_it_cannot_read_far_enough(emulator: RedditEmulator) -> None:
+    source = make_source(emulator)
+    post = emulator.add_submission("acme", "Acme broke my widget")
+    brand_answers(emulator, 120, tag="after")
+    emulator.inject_later(Fault.server_error(503, path="/comments"), after=1)
+    with pytest.raises(SourceUnavailable):
+        source.find_reply(post)  # the first page had no reply, the second failed
+    emulator.inject_later(Fault.malformed(EMPTY_LISTING, path="/comments"), after=1)
+    with pytest.raises(SourceError, match="gone"):  # the page's anchor deleted meanwhile
+        source.find_reply(post)
+    assert source.find_reply(post) is None
 
 
 def test_reply_posted_without_an_id_is_found_not_resent(emulator: RedditEmulator) -> None:

@@ -365,6 +365,35 @@ def test_a_failure_mid_paging_keeps_since_id_and_the_next_poll_recovers(
     assert state == {"since_id": max(ids, key=int)}
 
 
+def test_a_page_without_meta_mid_paging_is_malformed_and_no_page_is_skipped(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    # a 200 of well-formed JSON without meta ("{}") cannot be told from the last page: taking
+    # it for one would move since_id past the pages not read yet
+    emulator.add_tweet("first", "acme first")
+    store = Store()
+    source = make_source(brand_handles=())
+    store.poll(source, xclock)
+    xclock.advance(60)
+    backlog = complaints(emulator, 35)
+    store.commit(source.fetch(store.cursor))  # the first of four pages
+    emulator.inject(Fault.malformed(b"{}", path="search"))
+    store.poll(source, xclock)  # the page without meta raises; the cursor stays, retried
+    assert [t for t in backlog if store.seen[t] != 1] == []
+    assert [type(e) for e in store.errors] == [MalformedResponse]
+    assert "meta" in str(store.errors[0])
+
+
+def test_find_reply_without_meta_raises_rather_than_answer_none(
+    emulator: XEmulator, make_source: Callable[..., XSource]
+) -> None:
+    complaint = emulator.add_tweet("mo", "@acmehelp broken again")
+    source = make_source()
+    emulator.inject(Fault.malformed(b"{}", path="/tweets$"))
+    with pytest.raises(MalformedResponse):
+        source.find_reply(complaint)
+
+
 def test_an_expired_paging_token_restarts_the_stream_without_duplicates(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
@@ -665,6 +694,18 @@ def test_a_long_post_arrives_whole(
     (post,) = make_source(brand_handles=()).fetch(None).posts
     assert post.text == text
     assert len(emulator.tweets[int(post.native_id)]["text"]) == 280
+
+
+def test_html_escaped_text_arrives_as_typed(
+    emulator: XEmulator, make_source: Callable[..., XSource]
+) -> None:
+    # X v2 sends text with & < > HTML-escaped (the emulator too); a term like "AT&T" must
+    # match the stored text, and a literal "&amp;" someone typed must stay as typed
+    short = "AT&T <3 acme & H&M -> refund? literally typed: &amp;"
+    long = "Long week, long story. " * 14 + "Then AT&T & my acme widget <broke>. Refund!"
+    ids = [emulator.add_tweet("kay", short), emulator.add_tweet("lou", long)]
+    batch = make_source(brand_handles=(), terms=["AT&T", "acme"]).fetch(None)
+    assert {p.native_id: p.text for p in batch.posts} == dict(zip(ids, [short, long], strict=True))
 
 
 def test_tweet_fields_map_onto_the_post() -> None:

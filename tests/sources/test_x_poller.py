@@ -139,6 +139,28 @@ def test_half_an_emoji_on_the_wire_is_stored_and_classified(
     assert cut in cases
 
 
+def test_a_nul_on_the_wire_is_dropped_and_the_posts_after_it_stored(
+    emulator: XEmulator, xclock: FakeClock, tmp_path: Path, database_url: str
+) -> None:
+    """JSON may carry U+0000 (``"\\u0000"``), which PostgreSQL refuses in text: the post is
+    kept without it, instead of failing its batch at every poll with the cursor stuck."""
+    emulator.add_user("nul", name="Nu\x00l")
+    bad = emulator.add_tweet("nul", "acme broke\x00 my order")
+    after = emulator.add_tweet("amy", "acme widgets broke")
+    app = build(settings_for(emulator, tmp_path, database_url), xclock)
+    try:
+        poll_until_done(app, xclock)
+        with app.sessions() as session:
+            posts = {p.native_id: p for p in session.scalars(select(Post))}
+            name = posts[bad].author.display_name
+    finally:
+        app.sources[0].close()  # type: ignore[attr-defined]
+        app.close()
+    assert set(posts) == {bad, after}
+    assert posts[bad].text == "acme broke my order"
+    assert name == "Nul"
+
+
 def test_an_edited_post_is_one_post_and_one_case(
     emulator: XEmulator, xclock: FakeClock, tmp_path: Path, database_url: str
 ) -> None:
