@@ -205,7 +205,7 @@ def plan_acknowledgement(
     """
     cfg = settings.acknowledgements
     post = case.post
-    mode = cfg.modes.get(post.platform, "off")
+    mode = cfg.mode(post.platform)
     key = ack_key(post.platform, post.native_id)
     account = reply_account(settings, post.platform, case.team)
     already = session.scalar(select(Outbox.id).where(Outbox.key == key)) is not None

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
-from monitor.cli_common import ConfigOption, DatabaseOption, database, err, failures
+from monitor.cli_common import ConfigOption, DatabaseOption, data_console, database, err, failures
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
 
@@ -36,7 +35,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console()
+out = data_console()
 
 
 def _settings(config: Path, database_url: str | None = None) -> Settings:
@@ -69,9 +68,7 @@ def init(
         raise typer.Exit(2)
     text = resources.files("monitor").joinpath("starter.yaml").read_text(encoding="utf-8")
     path.write_text(text, encoding="utf-8")
-    out.print(
-        f"wrote {escape(str(path))}; check it with: replywatch check-config -c {escape(str(path))}"
-    )
+    out.print(f"wrote {path}; check it with: replywatch check-config -c {path}")
 
 
 @app.command("check-config")
@@ -119,11 +116,11 @@ def _classifier_summary(settings: Settings) -> str:
     else:
         offline = "the shipped model"
     if c.backend == "offline":
-        return escape(f"offline, {offline}")
+        return f"offline, {offline}"
     models = ", ".join(
         m for m in (c.sentiment_model or DEFAULT_SENTIMENT_MODEL, c.complaint_model) if m
     )
-    return escape(f"transformers ({models}, {c.device}) with {offline} beside it")
+    return f"transformers ({models}, {c.device}) with {offline} beside it"
 
 
 @db_app.command("upgrade")
@@ -175,7 +172,7 @@ def poll(
         table.add_row(
             r.source,
             *(str(n) for n in [*counts, res.responses, res.cases_opened, skipped]),
-            escape("; ".join(r.problems)),
+            "; ".join(r.problems),
         )
     err.print(table)
     d = delivered
@@ -254,8 +251,8 @@ def cases(
             c.team,
             c.entity_id,
             c.post.platform,
-            escape("@" + c.post.author.handle),
-            escape(c.post.text[:80]),
+            "@" + c.post.author.handle,
+            c.post.text[:80],
         )
     out.print(table)
 

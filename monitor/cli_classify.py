@@ -35,6 +35,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from monitor.cli_common import data_console
 from monitor.errors import ReplywatchError
 
 if TYPE_CHECKING:
@@ -164,7 +165,7 @@ def _classify(
                 ", ".join(r.value for r in v.reasons),
             )
     if table is not None:
-        Console(width=140).print(table)
+        data_console(140).print(table)
 
 
 def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], title: str) -> None:

@@ -16,9 +16,17 @@ from monitor.errors import ConfigError, ReplywatchError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["ConfigOption", "DatabaseOption", "database", "err", "failures"]
+__all__ = ["ConfigOption", "DatabaseOption", "data_console", "database", "err", "failures"]
 
 err = Console(stderr=True)
+
+
+def data_console(width: int | None = None) -> Console:
+    """A console for output that holds what people wrote (posts, keys, case trails): no
+    markup (``[/red]`` in a post stays text) and no emoji codes (the key ``alert:x:1`` stays
+    a key, not ``alert❌1``)."""
+    return Console(width=width, markup=False, emoji=False, highlight=False)
+
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="Settings file (YAML).", show_default=False)

@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
 from monitor import outbox
-from monitor.cli_common import ConfigOption, DatabaseOption, database, err, failures
+from monitor.cli_common import ConfigOption, DatabaseOption, data_console, database, err, failures
 from monitor.models import Outbox, OutboxStatus
 
 __all__ = ["register"]
@@ -68,14 +67,14 @@ def register(app: typer.Typer) -> None:
             table.add_column(column)
         for r in rows:
             table.add_row(
-                escape(r.key),
+                r.key,
                 r.kind,
-                escape(r.target),
+                r.target,
                 str(r.case_id or "-"),
                 str(r.attempts),
-                escape((r.last_error or "")[:200]),
+                (r.last_error or "")[:200],
             )
-        Console().print(table)
+        data_console().print(table)
 
     @group.command("retry")
     def retry(

@@ -14,13 +14,12 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from monitor import db
-from monitor.cli_common import ConfigOption, DatabaseOption, failures
+from monitor.cli_common import ConfigOption, DatabaseOption, data_console, failures
 from monitor.errors import ConfigError, StorageError
 from monitor.models import Case, CaseEvent
 from monitor.reports import CLOCKS, ReportRow, build_report
@@ -60,8 +59,8 @@ def render_table(rows: list[ReportRow], *, title: str) -> Table:
     for row in rows:
         f = row.figures
         table.add_row(
-            escape(row.team),
-            escape(row.owner),
+            row.team,
+            row.owner,
             "-" if f.volume is None else str(f.volume),
             str(f.complaints),
             *(f"{_human(f.median_s.get(c))} / {_human(f.p90_s.get(c))}" for c in CLOCKS),
@@ -95,7 +94,7 @@ def register(app: typer.Typer) -> None:
     """Add ``report`` and ``case`` to ``app``."""
 
     def out() -> Console:  # made per call: the terminal's width is read when the command runs
-        return Console()
+        return data_console()
 
     @app.command("report")
     def report(
@@ -148,17 +147,17 @@ def register(app: typer.Typer) -> None:
                     if found is None:
                         raise ConfigError("case_id", f"no case RW-{case_id}")
                     out().print(
-                        f"RW-{found.id} {escape(found.severity)} {escape(found.status)} "
-                        f"team {escape(found.team)}, owner {escape(found.owner or 'none')}"
+                        f"RW-{found.id} {found.severity} {found.status} "
+                        f"team {found.team}, owner {found.owner or 'none'}"
                     )
-                    out().print(found.post.text, markup=False, highlight=False)
+                    out().print(found.post.text)
                     trail = session.scalars(
                         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
                     )
                     for event in trail:
                         out().print(
                             f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.kind:<14} "
-                            f"{escape(event.actor)}  {escape(json.dumps(event.detail or {}))}"
+                            f"{event.actor}  {json.dumps(event.detail or {})}"
                         )
             finally:
                 engine.dispose()

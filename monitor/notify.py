@@ -167,7 +167,7 @@ def _actions(case: Case, settings: Settings) -> list[str]:
     if case.status in CLOSED:
         return []
     actions = list(CASE_ACTIONS)
-    mode = settings.acknowledgements.modes.get(case.post.platform, "off")
+    mode = settings.acknowledgements.mode(case.post.platform)
     if mode == "approval" and public_reply_allowed(settings.entity(case.entity_id)):
         actions.append("send_ack")
     return actions

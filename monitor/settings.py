@@ -12,7 +12,6 @@ The models are split by concern: field types and the frozen base (``settings_typ
 
 from __future__ import annotations
 
-import re
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Literal
@@ -30,11 +29,13 @@ from monitor.settings_types import (
     PLATFORMS,
     SEVERITIES,
     Duration,
+    LanguageCode,
     Platform,
     Secret,
     SecretProblem,
     SettingsModel,
     Severity,
+    SlackChannel,
     TimeZoneName,
     parse_duration,
 )
@@ -93,6 +94,15 @@ class BusinessHours(SettingsModel):
     start: time = time(9, 0)
     end: time = time(17, 0)
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        # YAML reads an unquoted 8:00 as the number 480 (sexagesimal), which pydantic would
+        # take as 480 seconds past midnight: a working day of minutes
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError('write the time in quotes, like "08:00"')
+        return value
+
     @model_validator(mode="after")
     def _order(self) -> BusinessHours:
         if self.end <= self.start:
@@ -107,22 +117,12 @@ class BusinessHours(SettingsModel):
 
 
 class Team(SettingsModel):
-    slack_channel: str
+    slack_channel: SlackChannel
     members: tuple[Member, ...] = ()
     lead: Member | None = None
     business_hours: BusinessHours = BusinessHours()
     #: Name of an entry under ``service_standards``.
     standards: str = "default"
-
-    @field_validator("slack_channel")
-    @classmethod
-    def _channel(cls, value: str) -> str:
-        if not re.fullmatch(r"#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,}", value):
-            raise ValueError(
-                "expected a channel name like #support (lower case, no spaces) "
-                "or an id like C0123ABCD"
-            )
-        return value
 
 
 # ------------------------------------------------------------------------------- standards
@@ -177,7 +177,7 @@ class Entity(SettingsModel):
     #: Phrases that make a match not count (``"nova scotia"`` for a brand called Nova).
     exclude: tuple[str, ...] = ()
     #: Languages to keep (ISO 639-1); empty keeps every language.
-    languages: tuple[str, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
     #: Team that owns mentions of this entity (a key under ``teams``); without one, routing
     #: rules decide, then ``fallback_team``.
     team: str | None = None
@@ -260,7 +260,7 @@ class AlertsSettings(SettingsModel):
     console: ConsoleAlertSettings = ConsoleAlertSettings()
     slack: SlackSettings | None = None
     #: Channel told about critical cases and negative-volume spikes.
-    pr_channel: str | None = None
+    pr_channel: SlackChannel | None = None
 
 
 class RoutingRule(SettingsModel):
@@ -269,8 +269,8 @@ class RoutingRule(SettingsModel):
     team: str
     entities: tuple[str, ...] = ()
     entity_kinds: tuple[Literal["brand", "product", "staff"], ...] = ()
-    platforms: tuple[str, ...] = ()
-    languages: tuple[str, ...] = ()
+    platforms: tuple[Platform, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
     severities: tuple[Severity, ...] = ()
     #: Words or phrases in the post (normalised, whole words).
     keywords: tuple[str, ...] = ()
@@ -284,13 +284,17 @@ class AcknowledgementSettings(SettingsModel):
 
     #: Per platform: off (default), dry-run (log what would be sent), approval (send on the
     #: Slack button only), auto (send when the case opens).
-    modes: dict[str, AckMode] = Field(default_factory=dict)
+    modes: dict[Platform, AckMode] = Field(default_factory=dict)
     #: Directory of reply templates per language and severity; relative to the config file.
     templates: Path | None = None
     per_author_per_day: int = Field(default=1, ge=1, le=100)
     per_account_per_hour: int = Field(default=30, ge=1, le=10_000)
     #: Wait this long after a case opens before auto-acknowledging (a person may answer first).
     delay: Duration = timedelta(minutes=2)
+
+    def mode(self, platform: str) -> AckMode:
+        """How ``platform``'s posts are acknowledged: off unless it is listed."""
+        return next((mode for name, mode in self.modes.items() if name == platform), "off")
 
     @property
     def enabled(self) -> bool:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from monitor.settings_types import Duration, Secret, SettingsModel
+from monitor.settings_types import Duration, LanguageCode, Secret, SettingsModel
 
 __all__ = [
     "SOURCE_MODELS",
@@ -62,7 +62,7 @@ class XSourceSettings(_SourceBase):
     access_token: Secret | None = None
     access_token_secret: Secret | None = None
     include_retweets: bool = False
-    languages: tuple[str, ...] = ()
+    languages: tuple[LanguageCode, ...] = ()
     #: 512 on Basic (recent search), 1,024 on Pro, 4,096 on Enterprise.
     max_query_length: int = Field(default=512, ge=64, le=4096)
     page_size: int = Field(default=100, ge=10, le=100)

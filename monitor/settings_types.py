@@ -15,11 +15,13 @@ __all__ = [
     "PLATFORMS",
     "SEVERITIES",
     "Duration",
+    "LanguageCode",
     "Platform",
     "Secret",
     "SecretProblem",
     "SettingsModel",
     "Severity",
+    "SlackChannel",
     "TimeZoneName",
     "parse_duration",
 ]
@@ -76,9 +78,12 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
     if value.startswith("file:"):
         path = Path(value[5:].strip()).expanduser()
         try:
-            return SecretStr(path.read_text(encoding="utf-8").strip())
+            secret = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise SecretProblem(f"cannot read secret file {path}: {exc.strerror}") from None
+        if not secret:
+            raise SecretProblem(f"secret file {path} is empty; write the secret into it")
+        return SecretStr(secret)
     raise SecretProblem(
         "secrets must not be written in the file; write env:NAME and export NAME instead"
     )
@@ -106,3 +111,27 @@ def _zone(value: str) -> str:
 
 
 TimeZoneName = Annotated[str, BeforeValidator(lambda v: _zone(str(v)))]
+
+
+def _language(value: object) -> str:
+    """An ISO 639-1 code as the classifier names languages (``en``, ``fa``; ``EN`` is read as
+    ``en``): a name such as ``english`` would match no post, silently."""
+    code = str(value).strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}", code):
+        raise ValueError("expected a language code such as en, fa, ar or tl (ISO 639-1)")
+    return code
+
+
+LanguageCode = Annotated[str, BeforeValidator(_language)]
+
+
+def _channel(value: object) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{2,}", text):
+        raise ValueError(
+            "expected a channel name like #support (lower case, no spaces) or an id like C0123ABCD"
+        )
+    return text
+
+
+SlackChannel = Annotated[str, BeforeValidator(_channel)]

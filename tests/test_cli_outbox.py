@@ -74,6 +74,8 @@ def test_an_alert_slack_refused_is_kept_listed_and_sent_once_fixed(
     assert row["status"] == "failed" and row["kind"] == "alert"
     assert "not_in_channel" in row["last_error"] and "invite the app" in row["last_error"]
     assert TOKEN not in out
+    code, table = run("outbox", "list", "-c", config)
+    assert row["key"] == "alert:x:x-1" and "alert:x:x-1" in table  # not "alert❌x-1"
 
     slack.member_of = {SUPPORT}  # a person invited the app
     code, out = run("outbox", "retry", "-c", config)

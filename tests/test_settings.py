@@ -258,6 +258,39 @@ BAD = [
         "one of the service_standards ['default']",
     ),
     (
+        "language-name-not-code",
+        mutate(lambda d: d["entities"][0].update(languages=["english"])),
+        "entities.0.languages.0",
+        "a language code such as en",
+    ),
+    (
+        "platform-typo-in-acknowledgements",
+        mutate(lambda d: d.update(acknowledgements={"modes": {"twitter": "auto"}})),
+        "acknowledgements.modes.twitter",
+        "'reddit', 'x'",
+    ),
+    (
+        "platform-typo-in-routing",
+        mutate(lambda d: d.update(routing=[{"team": "support", "platforms": ["twitter"]}])),
+        "routing.0.platforms.0",
+        "'reddit', 'x'",
+    ),
+    (
+        "bad-pr-channel",
+        mutate(lambda d: d.update(alerts={"pr_channel": "pr team"})),
+        "alerts.pr_channel",
+        "like #support",
+    ),
+    (
+        "unquoted-hours",  # YAML 1.1 reads 8:00 as 480
+        yaml.safe_dump(BASE).replace(
+            "slack_channel: '#support'",
+            "slack_channel: '#support'\n    business_hours: {start: 8:00, end: '20:00'}",
+        ),
+        "teams.support.business_hours.start",
+        'in quotes, like "08:00"',
+    ),
+    (
         "bad-platform-for-accounts",
         mutate(lambda d: d["brand_accounts"].update(myspace=[{"handle": "x"}])),
         "brand_accounts.myspace",
@@ -309,6 +342,22 @@ def test_a_reddit_login_must_be_a_brand_account(tmp_path: Path) -> None:
     listed = mutate(lambda d: d["sources"].append(reddit))
     listed["brand_accounts"]["reddit"] = [{"handle": "novabrew_support", "team": "support"}]
     assert load_settings(write(tmp_path, listed), environ=environ).sources[1].name == "reddit"
+
+
+def test_language_codes_are_read_in_any_case(tmp_path: Path) -> None:
+    data = mutate(lambda d: d["entities"][0].update(languages=["EN", "Fa"]))
+    assert load_settings(write(tmp_path, data), environ={}).entities[0].languages == ("en", "fa")
+
+
+def test_an_empty_secret_file_is_refused_by_name(tmp_path: Path) -> None:
+    empty = tmp_path / "bearer"
+    empty.write_text("\n", encoding="utf-8")
+    source = {"name": "x", "type": "x", "bearer_token": f"file:{empty}"}
+    path = write(tmp_path, mutate(lambda d: d["sources"].append(source)))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.field == "sources.1.bearer_token"
+    assert f"secret file {empty} is empty" in str(caught.value)
 
 
 def test_missing_file_names_the_fix(tmp_path: Path) -> None:

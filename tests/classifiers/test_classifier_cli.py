@@ -77,6 +77,13 @@ def test_classify_table(app: typer.Typer) -> None:
     assert "staff_conduct" in result.stdout
 
 
+def test_classify_table_shows_post_text_as_written(app: typer.Typer) -> None:
+    text = "rude staff [/red] [quote]why[/quote] :x:\n"
+    result = CliRunner().invoke(app, ["classify", "--format", "table"], input=text)
+    assert result.exit_code == 0, result.output
+    assert "[/red] [quote]why[/quote] :x:" in result.stdout
+
+
 def test_classify_bad_backend_is_one_line_error(app: typer.Typer) -> None:
     result = CliRunner().invoke(app, ["classify", "--backend", "magic"], input="hi\n")
     assert result.exit_code == 2
