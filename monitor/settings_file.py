@@ -137,6 +137,9 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
         return ConfigError(
             field, f"unknown type {ctx.get('tag')!r}; expected one of {tags}", value=value
         )
+    if kind == "union_tag_not_found":  # the source is not echoed: it may hold a secret
+        tags = ", ".join(SOURCE_MODELS)
+        return ConfigError(field, f"has no type; add type: with one of {tags}")
     if kind in ("model_type", "dict_type") and not isinstance(value, list):
         # a value where a section belongs: say what it is, not what it says (a token pasted
         # under alerts.slack would be echoed otherwise)

@@ -291,6 +291,12 @@ BAD = [
         'in quotes, like "08:00"',
     ),
     (
+        "source-without-type",
+        mutate(lambda d: d["sources"].append({"name": "x", "bearer_token": "AAAA-literal"})),
+        "sources.1",
+        "has no type; add type: with one of jsonl, reddit, x, rss",
+    ),
+    (
         "bad-platform-for-accounts",
         mutate(lambda d: d["brand_accounts"].update(myspace=[{"handle": "x"}])),
         "brand_accounts.myspace",
