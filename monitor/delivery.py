@@ -245,6 +245,7 @@ class _Senders:
                 select(CaseEvent.at)
                 .where(
                     CaseEvent.case_id == row.case_id,
+                    # an attempt made before ack_attempt events were written left only this
                     CaseEvent.kind.in_(("ack_attempt", "ack_attempt_failed")),
                 )
                 .order_by(CaseEvent.id.desc())

@@ -201,7 +201,12 @@ class BrandAccount(SettingsModel):
     @field_validator("handle")
     @classmethod
     def _strip_sigil(cls, value: str) -> str:
-        return value.lstrip("@").removeprefix("u/").removeprefix("/u/")
+        return bare_handle(value)
+
+
+def bare_handle(handle: str) -> str:
+    """An account's handle without its sigil: ``@NovaBrew`` and ``u/novabrew`` as written."""
+    return handle.lstrip("@").removeprefix("u/").removeprefix("/u/")
 
 
 class ClassifierSettings(SettingsModel):
@@ -379,7 +384,7 @@ class Settings(SettingsModel):
             if (
                 isinstance(source, RedditSourceSettings)
                 and source.username
-                and source.username.lower().removeprefix("u/") not in reddit
+                and bare_handle(source.username).lower() not in reddit
             ):
                 raise CrossRef(
                     f"sources.{i}.username",

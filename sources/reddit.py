@@ -344,10 +344,7 @@ class RedditSource:
         # on Reddit's clock (its Date header), as created_utc is: a local clock minutes ahead
         # would put the mark past posts Reddit had not yet listed, and they would be missed
         scan.setdefault("started", self._budget.server_now().timestamp())
-        try:
-            children, after = listing_children(payload)
-        except ValueError as exc:
-            raise MalformedResponse(self.name, f"{stream.key}: {exc}") from exc
+        children, after = self._children(payload, stream.key)
 
         seen: dict[str, float] = state["seen"]
         floor = None if hwm is None else float(hwm) - stream.overlap_s
@@ -371,26 +368,26 @@ class RedditSource:
                 seen[post.native_id] = created
                 posts.append(post)
         scan["pages"] = int(scan["pages"]) + 1
-        #: pages since the top of the listing (``pages`` also counts those before a restart)
-        scan["depth"] = int(scan.get("depth") or 0) + 1
         first_run = hwm is None
-        below_cap = (scan["depth"] - 1) * self.page_size < LISTING_CAP
+        below_cap = (scan["pages"] - 1) * self.page_size < LISTING_CAP
+        lost = None
         if scan["after"] and not children and not first_run and below_cap:
-            kept = self._anchor_lost(stream.key, scan)
-            if kept is not None:
-                st["scan"], done = kept
-                state["streams"][stream.key] = st
-                return posts, skipped, done
-        done = reached or not after or (first_run and scan["pages"] >= self.backfill_pages)
-        if not done:
-            st["scan"] = {**scan, "after": after}
+            lost = self._anchor_lost(stream.key, scan)
+        if lost is not None:
+            st["scan"], done = lost
         else:
-            if not reached and not first_run and scan["depth"] * self.page_size >= LISTING_CAP:
-                log.warning("%s: %s ran out before the last position: gap", self.name, stream.key)
-            # The first page showed everything visible when the scan started: that much is
-            # covered even if nothing newer came (so quiet streams do not hold ``seen`` back).
-            newest = float(scan["hwm"]) if scan["hwm"] is not None else 0.0
-            st = {"hwm": max(newest, float(scan["started"]))}
+            done = reached or not after or (first_run and scan["pages"] >= self.backfill_pages)
+            if not done:
+                st["scan"] = {**scan, "after": after}
+            else:
+                if not reached and not first_run and scan["pages"] * self.page_size >= LISTING_CAP:
+                    log.warning(
+                        "%s: %s ran out before the last position: gap", self.name, stream.key
+                    )
+                # The first page showed everything visible when the scan started: that much
+                # is covered even if nothing newer came (quiet streams do not hold ``seen``).
+                newest = float(scan["hwm"]) if scan["hwm"] is not None else 0.0
+                st = {"hwm": max(newest, float(scan["started"]))}
         state["streams"][stream.key] = st
         return posts, skipped, done
 
@@ -406,7 +403,7 @@ class RedditSource:
         kept. After :data:`ANCHOR_RETRIES` such cycles the listing is taken to end there (it may:
         Reddit can hand out ``after`` on a full last page): ``None``, a gap logged.
         """
-        top = {**scan, "after": None, "depth": 0}
+        top = {**scan, "after": None, "pages": 0}  # pages since the top: the cap counts them
         if not scan.get("restarted"):
             log.warning(
                 "%s: %s: the item paged from (%s) is gone; reading again from the newest",
@@ -522,7 +519,7 @@ class RedditSource:
             if after:
                 params["after"] = after
             self._check_budget(reserve=0)
-            children, next_after = self._listing(stream, params, "find_reply")
+            children, next_after = self._children(self._raw(stream, params), "find_reply")
             if after and not children:
                 raise SourceError(self.name, f"find_reply: the comments after {after} are gone")
             listed += len(children)
@@ -535,10 +532,10 @@ class RedditSource:
                 created = data.get("created_utc")
                 if since is not None and isinstance(created, int | float) and created < since:
                     return None  # older than the post: no reply further down
-            if not next_after and listed < LISTING_CAP:
-                return None
-            if not next_after:
-                break  # Reddit lists no further back: older comments exist unseen
+            if not next_after:  # the listing's end, unless it is Reddit's cap
+                if listed < LISTING_CAP:
+                    return None
+                break
             after = next_after
         raise SourceError(self.name, f"find_reply: no end within the {LISTING_CAP} listed")
 
@@ -546,7 +543,7 @@ class RedditSource:
         """When Reddit says ``name`` was posted; ``None`` where it does not list it."""
         stream = _Stream("find_reply", "api/info/", as_brand=as_brand)
         self._check_budget(reserve=0)
-        children, _ = self._listing(stream, {"id": name}, "find_reply")
+        children, _ = self._children(self._raw(stream, {"id": name}), "find_reply")
         for child in children:
             data = child.get("data") if isinstance(child, Mapping) else None
             if isinstance(data, Mapping) and data.get("name") == name:
@@ -554,14 +551,12 @@ class RedditSource:
                 return float(created) if isinstance(created, int | float) else None
         return None
 
-    def _listing(
-        self, stream: _Stream, params: dict[str, str], doing: str
-    ) -> tuple[list[Any], str | None]:
-        payload = self._raw(stream, params)
+    def _children(self, payload: Any, where: str) -> tuple[list[Any], str | None]:
+        """A listing's items and its ``after``; a body that is no listing is malformed."""
         try:
             return listing_children(payload)
         except ValueError as exc:
-            raise MalformedResponse(self.name, f"{doing}: {exc}") from exc
+            raise MalformedResponse(self.name, f"{where}: {exc}") from exc
 
     def _need_brand(self, doing: str) -> praw.Reddit:
         if self._brand is None:
