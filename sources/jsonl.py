@@ -1,21 +1,27 @@
 """Posts from a JSON-lines file: feed replywatch from any export or other tool.
 
 One JSON object per line (schema in the README). The cursor is a byte offset plus the file's
-identity (inode and size seen), so the source resumes where it stopped, notices a file that
-was replaced or truncated (and starts again from the top: the store drops what it has seen),
-and never consumes a last line that has no newline yet (a writer may still be writing it).
+identity: its inode and a sha256 of its first bytes (up to ``HEAD_BYTES`` of what was read),
+as Filebeat and Fluent Bit do. So the source resumes where it stopped, and notices a file that
+was replaced, truncated, or truncated and rewritten in place (logrotate ``copytruncate``,
+``cat new > file``) even when the new content is longer than the offset; it then starts again
+from the top (the store drops what it has seen; skipping would lose posts). A rewrite that
+keeps the fingerprinted bytes unchanged is not noticed. A cursor from before the fingerprint
+(no ``head_sha256``) is trusted on inode and size alone and resumes at its offset.
+The source never consumes a last line that has no newline yet (a writer may still be writing it).
 A complete line that is not valid JSON or lacks required fields is logged and skipped: it
 will never become valid, so the cursor moves past it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from monitor.errors import SourceUnavailable
 from sources.base import Author, Batch, Cursor, SourcePost
@@ -25,6 +31,7 @@ __all__ = ["JsonlSource", "parse_line"]
 log = logging.getLogger(__name__)
 
 KINDS = ("post", "comment", "reply")
+HEAD_BYTES = 1024  # how much of the file's start the cursor's fingerprint covers, at most
 
 
 class JsonlSource:
@@ -47,8 +54,8 @@ class JsonlSource:
         with handle:
             offset = int(cursor.get("offset", 0)) if cursor else 0
             same_file = cursor is not None and cursor.get("inode") == stat.st_ino
-            if not same_file or offset > stat.st_size:
-                offset = 0  # replaced or truncated: start over, the store drops repeats
+            if not same_file or offset > stat.st_size or not _same_head(handle, cursor):
+                offset = 0  # replaced, truncated or rewritten: start over, the store drops repeats
             handle.seek(offset)
             posts: list[SourcePost] = []
             skipped = 0
@@ -67,8 +74,28 @@ class JsonlSource:
                     skipped += 1
                     log.warning("%s: line %d skipped: %s", self.path.name, line_no, exc)
             more = offset < stat.st_size and len(posts) >= self.batch_size
-        new_cursor = {"offset": offset, "line": line_no, "inode": stat.st_ino}
+            head_bytes = min(offset, HEAD_BYTES)
+            head = _head_sha256(handle, head_bytes)
+        new_cursor = {
+            "offset": offset,
+            "line": line_no,
+            "inode": stat.st_ino,
+            "head_sha256": head,
+            "head_bytes": head_bytes,
+        }
         return Batch(posts=posts, cursor=new_cursor, more=more, skipped=skipped)
+
+
+def _same_head(handle: IO[bytes], cursor: Cursor | None) -> bool:
+    """Whether the file still starts with the bytes the cursor fingerprinted (old cursors: yes)."""
+    if cursor is None or "head_sha256" not in cursor:
+        return True
+    return _head_sha256(handle, int(cursor.get("head_bytes", 0))) == cursor["head_sha256"]
+
+
+def _head_sha256(handle: IO[bytes], size: int) -> str:
+    handle.seek(0)
+    return hashlib.sha256(handle.read(size)).hexdigest()[:32]
 
 
 def parse_line(raw: bytes | str, *, default_platform: str = "jsonl") -> SourcePost:

@@ -91,3 +91,35 @@ def test_fields_and_errors() -> None:
     ]:
         with pytest.raises(ValueError, match=words):
             parse_line(bad)
+
+
+def test_a_file_truncated_and_rewritten_longer_in_place_is_read_from_the_top(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(line(i) for i in range(3)), encoding="utf-8")
+    ids, cursor, _ = drain(JsonlSource("f", path), None)
+    assert ids == ["p0", "p1", "p2"]
+    with path.open("r+b") as f:  # logrotate copytruncate, then the writer goes on: same inode
+        f.truncate(0)
+        f.write("".join(line(i, text=f"a longer post, number {i}") for i in range(10, 16)).encode())
+    ids, _, skipped = drain(JsonlSource("f", path), cursor)
+    assert ids == [f"p{i}" for i in range(10, 16)] and skipped == 0
+
+
+def test_an_append_after_a_fingerprinted_cursor_resumes(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text("".join(line(i) for i in range(40)), encoding="utf-8")  # past the 1 KiB head
+    ids, cursor, _ = drain(JsonlSource("f", path, batch_size=7), None)
+    assert ids == [f"p{i}" for i in range(40)]
+    with path.open("a", encoding="utf-8") as f:
+        f.write(line(40))
+    assert drain(JsonlSource("f", path), cursor)[0] == ["p40"]
+
+
+def test_a_cursor_from_before_the_fingerprint_resumes_at_its_offset(tmp_path: Path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text(line(1) + line(2), encoding="utf-8")
+    old = {"offset": len(line(1).encode()), "line": 1, "inode": path.stat().st_ino}
+    ids, cursor, _ = drain(JsonlSource("f", path), old)
+    assert ids == ["p2"] and cursor == drain(JsonlSource("f", path), None)[1]
