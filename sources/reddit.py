@@ -98,6 +98,7 @@ from sources.reddit_format import (
     MAX_QUERY_CHARS,
     PLATFORM,
     build_queries,
+    crossposted,
     fullname,
     listing_children,
     parse_thing,
@@ -353,6 +354,8 @@ class RedditSource:
         for child in children:
             try:
                 post = parse_thing(child)
+                parent = crossposted(child)
+                shared = None if parent is None else parse_thing(parent)
             except (KeyError, TypeError, ValueError, OverflowError, AttributeError):
                 skipped += 1
                 log.warning("%s: skipped an unparseable item in %s", self.name, stream.key)
@@ -364,9 +367,13 @@ class RedditSource:
                 reached = True
                 break
             scan["hwm"] = created if scan["hwm"] is None else max(float(scan["hwm"]), created)
-            if post.native_id not in seen:
-                seen[post.native_id] = created
-                posts.append(post)
+            # a crosspost brings in what it shares, ahead of it: the original may be in a
+            # subreddit not watched, or older than any scan, and be heard only this way. It
+            # is remembered as seen when it was heard, so it is kept as long as the crosspost.
+            for found in (shared, post):
+                if found is not None and found.native_id not in seen:
+                    seen[found.native_id] = created
+                    posts.append(found)
         scan["pages"] = int(scan["pages"]) + 1
         first_run = hwm is None
         below_cap = (scan["pages"] - 1) * self.page_size < LISTING_CAP

@@ -128,6 +128,17 @@ def parse_thing(child: Mapping[str, Any]) -> SourcePost | None:
     )
 
 
+def crossposted(child: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The submission a crosspost ``child`` shares, as a listing child of its own, from the
+    ``crosspost_parent_list`` Reddit sends with it; ``None`` for anything else."""
+    data = child.get("data")
+    parents = data.get("crosspost_parent_list") if isinstance(data, Mapping) else None
+    if child.get("kind") != "t3" or not isinstance(parents, list) or not parents:
+        return None
+    parent = parents[0]
+    return {"kind": "t3", "data": parent} if isinstance(parent, Mapping) else None
+
+
 def _link_from_url(data: Mapping[str, Any]) -> str | None:
     """The submission's fullname from a permalink or inbox ``context`` (mentions lack link_id)."""
     match = _COMMENTS_PATH.search(str(data.get("permalink") or data.get("context") or ""))

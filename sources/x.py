@@ -87,6 +87,7 @@ from sources.x_format import (
     edit_root,
     first_error,
     load_cursor,
+    retweeted,
     snowflake_time,
     tweet_to_post,
     tweets_of,
@@ -279,7 +280,11 @@ class XSource:
                     todo = todo[1:]
         recent: list[str] = state["recent"]
         seen = set(recent)
-        fresh = [p for p in posts if (p.version or p.native_id) not in seen]
+        fresh = []
+        for post in posts:  # a retweeted original may come twice in a page, or with itself
+            if (key := post.version or post.native_id) not in seen:
+                seen.add(key)
+                fresh.append(post)
         recent.extend(p.version or p.native_id for p in fresh)
         state["recent"] = recent[-RECENT_IDS:]
         state["todo"] = todo
@@ -622,7 +627,8 @@ class XSource:
         if not tweets and payload.get("errors") and "meta" not in payload:
             raise Refused(self.name, f"X {stream.kind}: {first_error(payload)}")
         users = {str(u["id"]): u for u in _included(payload, "users")}
-        roots = {str(t["id"]): edit_root(t) for t in _included(payload, "tweets")}
+        included = {str(t["id"]): t for t in _included(payload, "tweets")}
+        roots = {ref_id: edit_root(t) for ref_id, t in included.items()}
         fallback = None
         if stream.kind == "tweets":  # the timeline's owner wrote every tweet in it
             handle = self._brand_ids().get(stream.arg, stream.arg)
@@ -631,7 +637,11 @@ class XSource:
         skipped = 0
         for tweet in tweets:
             try:
-                posts.append(tweet_to_post(tweet, users, fallback, roots))
+                post = tweet_to_post(tweet, users, fallback, roots)
+                original = retweeted(tweet, included)
+                if original is not None:  # heard through a retweet: the original first
+                    posts.append(tweet_to_post(original, users, None, roots))
+                posts.append(post)
             except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
                 skipped += 1
                 log.info("%s: skipped an unreadable tweet (%s)", self.name, exc)

@@ -26,6 +26,7 @@ __all__ = [
     "edit_root",
     "first_error",
     "load_cursor",
+    "retweeted",
     "snowflake_time",
     "tweet_to_post",
     "tweets_of",
@@ -43,7 +44,14 @@ TWEET_FIELDS = [
     "author_id",
     "note_tweet",  # a long post's full text; ``text`` holds only its first 280 characters
 ]
-EXPANSIONS = ["author_id", "referenced_tweets.id", "in_reply_to_user_id"]
+#: ``referenced_tweets.id.author_id``: the authors of the tweets retweeted, for the originals
+#: a retweet brings in (see :func:`retweeted`)
+EXPANSIONS = [
+    "author_id",
+    "referenced_tweets.id",
+    "referenced_tweets.id.author_id",
+    "in_reply_to_user_id",
+]
 USER_FIELDS = ["username", "name", "public_metrics"]
 CURSOR_VERSION = 1
 _SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -120,6 +128,17 @@ def edit_root(tweet: Mapping[str, Any]) -> str:
     if isinstance(history, list) and history and str(history[0]).isdigit():
         return str(history[0])
     return str(tweet["id"])
+
+
+def retweeted(
+    tweet: Mapping[str, Any], included: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The tweet ``tweet`` retweets, as ``includes.tweets`` holds it (by id in ``included``),
+    or ``None`` when it is not a retweet or X did not include the original."""
+    for ref in tweet.get("referenced_tweets") or []:
+        if isinstance(ref, Mapping) and ref.get("type") == "retweeted":
+            return included.get(str(ref.get("id")))
+    return None
 
 
 def tweet_to_post(

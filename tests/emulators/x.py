@@ -504,7 +504,10 @@ class XEmulator(Emulator):
             if "referenced_tweets.id" in expansions:
                 for ref in t.get("referenced_tweets", []):
                     if int(ref["id"]) in self.tweets:
-                        tweets.append(_tweet_view(self.tweets[int(ref["id"])], tweet_fields))
+                        referenced = self.tweets[int(ref["id"])]
+                        tweets.append(_tweet_view(referenced, tweet_fields))
+                        if "referenced_tweets.id.author_id" in expansions:
+                            user_ids.append(referenced["author_id"])
         includes: dict[str, Any] = {}
         if user_ids:
             unique = list(dict.fromkeys(user_ids))

@@ -285,6 +285,33 @@ def test_posts_are_well_formed(emulator: RedditEmulator) -> None:
     assert sim.posts[reply].url and sim.posts[reply].url.endswith(f"/{reply[3:]}/")
 
 
+def test_a_crosspost_brings_in_the_post_it_shares(emulator: RedditEmulator) -> None:
+    """The complaint was posted in a subreddit nobody watches and crossposted into a watched
+    one: the original comes ahead of the crosspost, once, as its author wrote it, so its
+    case opens on it; a later crosspost of it does not bring it again."""
+    original = emulator.add_submission("kettles", "My acme kettle broke", "refund?", author="dana")
+    emulator.advance(60)
+    cross = emulator.add_submission("acme", "My acme kettle broke", crosspost_parent=original)
+    source = make_source(emulator)
+    sim = PollerSim()
+    assert sim.poll(source) is None
+    got = sim.posts[original]
+    assert (got.author.handle, got.text, got.repost_of) == (
+        "dana",
+        "My acme kettle broke\n\nrefund?",
+        None,
+    )
+    assert got.url is not None and "/r/kettles/comments/" in got.url
+    assert sim.posts[cross].repost_of == original
+    order = [p.native_id for b in sim.batches for p in b.posts]
+    assert order.index(original) < order.index(cross)
+    emulator.advance(60)
+    again = emulator.add_submission("acme", "xpost: my acme kettle", crosspost_parent=original)
+    assert sim.poll(source) is None
+    assert sim.posts[again].repost_of == original
+    assert sim.counts[original] == 1 and sim.duplicates() == {}
+
+
 def test_mention_elsewhere_comes_from_the_inbox(emulator: RedditEmulator) -> None:
     post = emulator.add_submission("random", "my kettle")  # no watch term, not our subreddit
     mention = emulator.add_comment(post, f"asking u/{BRAND} for help", author="customer")

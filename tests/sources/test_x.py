@@ -220,6 +220,30 @@ def test_retweets_searched_when_asked(
     assert store.posts[retweet].repost_of == original
 
 
+def test_a_retweet_brings_in_the_original_it_retweets(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    """A complaint older than search's 7 days, heard only through today's retweets of it: the
+    original comes as a post of its own (its author, its full text, its link), once, ahead of
+    the retweets, so the pipeline can open its case; the retweets stay reposts of it."""
+    long_text = "acme kettle " + "leaks everywhere, " * 20 + "I want my money back"
+    original = emulator.add_tweet("dana", long_text)
+    xclock.advance(8 * 86400)
+    first = emulator.add_tweet("eve", retweet_of=original)
+    second = emulator.add_tweet("fay", retweet_of=original)
+    source = make_source(terms=["acme"], brand_handles=(), include_retweets=True)
+    store = Store()
+    store.poll(source, xclock)
+    assert set(store.posts) == {original, first, second}
+    assert store.seen[original] == 1
+    got = store.posts[original]
+    assert (got.author.handle, got.text, got.repost_of) == ("dana", long_text, None)
+    assert got.url == f"https://x.com/dana/status/{original}"
+    assert store.posts[first].repost_of == store.posts[second].repost_of == original
+    order = [p.native_id for b in store.batches for p in b.posts]
+    assert order.index(original) < min(order.index(first), order.index(second))
+
+
 def test_brand_replies_come_back_with_the_brand_as_author(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:

@@ -26,7 +26,9 @@ __all__ = ["emulator", "xclock"]  # the fixtures, imported from conftest_x
 TERMS = ["acme", "acme widgets", "#acmefail", "@acmehelp"]
 
 
-def settings_for(emulator: XEmulator, tmp_path: Path, database_url: str | None = None) -> Settings:
+def settings_for(
+    emulator: XEmulator, tmp_path: Path, database_url: str | None = None, **source: object
+) -> Settings:
     data = {
         "database_url": database_url or f"sqlite:///{tmp_path / 'replywatch.db'}",
         "brand_accounts": {"x": [{"handle": "acmehelp", "team": "support"}]},
@@ -40,6 +42,7 @@ def settings_for(emulator: XEmulator, tmp_path: Path, database_url: str | None =
                 "bearer_token": "env:X_BEARER",
                 "api_url": emulator.url,
                 "timeout": "1s",
+                **source,
             }
         ],
         "teams": {"support": {"slack_channel": "#support"}},
@@ -205,6 +208,40 @@ def test_an_edited_post_is_one_post_and_one_case(
         poll_until_done(app, xclock)
         (case,) = stored()[1]
         assert case.first_response_at is not None and case.status == "responded"
+    finally:
+        app.sources[0].close()  # type: ignore[attr-defined]
+        app.close()
+
+
+def test_a_complaint_heard_only_through_retweets_opens_one_case_on_the_original(
+    emulator: XEmulator, xclock: FakeClock, tmp_path: Path, database_url: str
+) -> None:
+    """The complaint itself is past search's 7 days; its retweets are not. The case opens on
+    the original (its author is the customer to answer), once; each retweet is stored as a
+    repost of it and opens nothing, now or later."""
+    original = emulator.add_tweet("dana", "acme kettle broken after a week, refund please")
+    xclock.advance(8 * 86400)
+    emulator.add_tweet("eve", retweet_of=original)
+    settings = settings_for(emulator, tmp_path, database_url, include_retweets=True)
+    app = build(settings, xclock)
+
+    def stored() -> tuple[list[tuple[str, str | None]], list[tuple[str, str]]]:
+        with app.sessions() as session:
+            posts = [(p.author.handle, p.repost_of) for p in session.scalars(select(Post))]
+            cases = [
+                (c.post.native_id, c.post.author.handle) for c in session.scalars(select(Case))
+            ]
+            return sorted(posts), cases
+
+    try:
+        poll_until_done(app, xclock)
+        assert stored() == ([("dana", None), ("eve", original)], [(original, "dana")])
+        xclock.advance(60)
+        emulator.add_tweet("fay", retweet_of=original)
+        poll_until_done(app, xclock)
+        posts, cases = stored()
+        assert posts == [("dana", None), ("eve", original), ("fay", original)]
+        assert cases == [(original, "dana")]
     finally:
         app.sources[0].close()  # type: ignore[attr-defined]
         app.close()

@@ -72,7 +72,9 @@ def test_recorded_search_parses_into_posts(emulator: XEmulator) -> None:
         request.arg("query") == "Tweepy -is:retweet"
         or request.arg("query") == "(Tweepy) -is:retweet"
     )
-    assert request.arg("expansions") == "author_id,referenced_tweets.id,in_reply_to_user_id"
+    assert request.arg("expansions") == (
+        "author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id"
+    )
 
 
 def test_recorded_mentions_and_timeline_parse_into_posts(emulator: XEmulator) -> None:
