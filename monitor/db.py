@@ -31,6 +31,7 @@ __all__ = [
     "parse_url",
     "safe_url",
     "upgrade",
+    "with_driver",
 ]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,16 +55,31 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+EXPECTED = "expected sqlite:///file.db or postgresql+psycopg://user@host:5432/db"
+
+
+def with_driver(url: str) -> str:
+    """``url`` with ``postgres://`` or ``postgresql://`` read as ``postgresql+psycopg://``;
+    the rest as written."""
+    scheme, sep, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}" if sep and scheme in ("postgres", "postgresql") else url
+
+
 def parse_url(url: str) -> URL:
-    """``url`` parsed; a ``ValueError`` saying what is expected when it is not a database
-    URL. The message never holds ``url``: it may hold a password."""
+    """``url`` parsed, with the PostgreSQL driver we install filled in: ``postgres://`` (as
+    Heroku and many hosts write it) and ``postgresql://`` mean ``postgresql+psycopg://``, not
+    SQLAlchemy's psycopg2, which is not installed. A ``ValueError`` saying what is expected
+    when it is not a database URL or names a driver that is not installed; the message never
+    holds ``url``: it may hold a password."""
     try:
-        return make_url(url)
+        parsed = make_url(with_driver(url))
     except (ArgumentError, ValueError):  # ValueError: a port that is not a number
-        raise ValueError(
-            "not a database URL; expected sqlite:///file.db or "
-            "postgresql+psycopg://user@host:5432/db"
-        ) from None
+        raise ValueError(f"not a database URL; {EXPECTED}") from None
+    try:
+        parsed.get_dialect().import_dbapi()
+    except (ArgumentError, ImportError):  # NoSuchModuleError is an ArgumentError
+        raise ValueError(f"no driver for {parsed.drivername} is installed; {EXPECTED}") from None
+    return parsed
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

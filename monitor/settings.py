@@ -339,13 +339,13 @@ class Settings(SettingsModel):
     @field_validator("database_url")
     @classmethod
     def _a_database_url(cls, value: str) -> str:
-        from monitor.db import parse_url
+        from monitor.db import parse_url, with_driver
 
         try:
             parse_url(value)
         except ValueError as exc:  # it may hold a password: never echoed, like a secret
             raise SecretProblem(str(exc)) from None
-        return value
+        return with_driver(value)  # the driver as it will be used
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:

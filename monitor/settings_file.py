@@ -10,6 +10,8 @@ from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from monitor.errors import ConfigError
 from monitor.settings import CrossRef, Settings
@@ -44,7 +46,7 @@ def load_settings(
     except UnicodeDecodeError:
         raise ConfigError("", f"config file {path} is not UTF-8 text") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -56,11 +58,32 @@ def load_settings(
         raise ConfigError(
             "", f"{path} must be a mapping of settings (key: value), not a {type(data).__name__}"
         )
-    override = database_url or env.get("REPLYWATCH_DATABASE_URL")
-    if override:
-        data["database_url"] = override
     data = _relative_paths(data, base=path.parent)
+    override = database_url or env.get("REPLYWATCH_DATABASE_URL")
+    if override:  # a command line's or environment's path is the caller's: left as written
+        data["database_url"] = override
     return _validate(data, env)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping. PyYAML keeps the last
+    silently, so a second ``teams:`` block pasted below the first would drop the first. Keys
+    brought in by a ``<<`` merge may be overridden, as YAML intends."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                continue
+            key = self.construct_object(key_node)
+            if key in seen:
+                first = seen[key].line + 1
+                raise yaml.constructor.ConstructorError(
+                    problem=f"key {key!r} is written twice (first at line {first}); keep one",
+                    problem_mark=key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
 
 
 def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
@@ -72,6 +95,7 @@ def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
         p = Path(value).expanduser()
         return str(p if p.is_absolute() else base / p)
 
+    data = {**data, "database_url": _anchored_sqlite(data.get("database_url"), base)}
     sources = data.get("sources")
     if isinstance(sources, list):
         data = {
@@ -104,6 +128,28 @@ def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
         if isinstance(part, dict) and key in part:
             data = {**data, section: {**part, key: fix(part[key])}}
     return data
+
+
+def _anchored_sqlite(url: object, base: Path) -> object:
+    """A SQLite file named by the config (or the default ``replywatch.db``) lies beside the
+    config file, wherever the daemon is started from; other URLs are left as written."""
+    if url is None:
+        url = Settings.model_fields["database_url"].default
+    if not isinstance(url, str):
+        return url
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url  # the validator says what is wrong, without echoing it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return url
+    if database.startswith("file:") or parsed.query.get("uri"):
+        return url  # a SQLite URI: its own rules
+    file = Path(database).expanduser()
+    if not file.is_absolute():
+        file = base / file
+    return parsed.set(database=str(file)).render_as_string(hide_password=False)
 
 
 def _validate(data: dict[str, Any], env: Mapping[str, str]) -> Settings:

@@ -32,18 +32,22 @@ Severity = Literal["low", "normal", "high", "critical"]
 SEVERITIES: tuple[str, ...] = ("low", "normal", "high", "critical")
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
+_NUMBER = re.compile(r"^\s*\d+(?:\.\d+)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def parse_duration(value: object) -> timedelta:
-    """``"90s"``, ``"15m"``, ``"4h"``, ``"3d"``, ``"1w"`` or a number of seconds."""
+    """``"90s"``, ``"15m"``, ``"4h"``, ``"3d"`` or ``"1w"``. A bare number is refused: one
+    team's ``within: 30`` means minutes, another's seconds, and reading the wrong one pages
+    people at once or polls an API every few seconds."""
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as 15m, 4h or 3d")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)):
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        value = f"{value:g}"  # nan and inf fall through to the general message
+    if isinstance(value, str) and _NUMBER.match(value):
+        n = value.strip()
+        raise ValueError(f"{n} has no unit; write {n}s, {n}m or {n}h")
+    if isinstance(value, str) and (m := _DURATION.match(value)):
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ValueError("expected a duration such as 90s, 15m, 4h or 3d")

@@ -103,6 +103,72 @@ def test_database_url_precedence(tmp_path: Path) -> None:
     assert chosen.database_url == "sqlite:///cli.db"
 
 
+def test_a_sqlite_file_lies_beside_the_config_wherever_it_runs_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon started by systemd (cwd /) and the CLI run from a home folder must open the
+    same database; only the file's own value is anchored, a command line's is the caller's."""
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    monkeypatch.chdir(tmp_path)
+    written = write(config_dir, mutate(lambda d: d.update(database_url="sqlite:///data/rw.db")))
+    assert load_settings(written, environ={}).database_url == f"sqlite:///{config_dir}/data/rw.db"
+    default = write(config_dir, mutate(lambda d: d.pop("database_url")))
+    assert (
+        load_settings(default, environ={}).database_url == f"sqlite:///{config_dir}/replywatch.db"
+    )
+    home = write(config_dir, mutate(lambda d: d.update(database_url="sqlite:///~/rw.db")))
+    assert load_settings(home, environ={}).database_url == f"sqlite:///{Path.home()}/rw.db"
+    kept = ["sqlite://", "sqlite:///:memory:", f"sqlite:///{tmp_path}/abs.db"]
+    for url in kept:
+        path = write(config_dir, {**BASE, "database_url": url})
+        assert load_settings(path, environ={}).database_url == url
+    cli = load_settings(written, environ={}, database_url="sqlite:///cli.db")
+    assert cli.database_url == "sqlite:///cli.db"
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_postgres_url_without_a_driver_uses_psycopg(tmp_path: Path, scheme: str) -> None:
+    """Hosts hand out ``postgres://``; SQLAlchemy has no such dialect and reads a bare
+    ``postgresql://`` as psycopg2, which is not installed. Both mean the psycopg we ship."""
+    url = f"{scheme}://rw:pw@db.example:5432/rw"
+    path = write(tmp_path, mutate(lambda d: d.update(database_url=url)))
+    settings = load_settings(path, environ={})
+    assert settings.database_url == "postgresql+psycopg://rw:pw@db.example:5432/rw"
+
+
+def test_a_database_driver_that_is_not_installed_is_refused_by_check_config(
+    tmp_path: Path,
+) -> None:
+    url = "mysql://rw:s3cr3t@db/rw"
+    path = write(tmp_path, mutate(lambda d: d.update(database_url=url)))
+    result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2
+    assert "database_url" in result.output and "no driver for mysql" in result.output
+    assert "s3cr3t" not in result.output
+
+
+def test_a_key_written_twice_is_refused(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys; a second ``teams:`` pasted lower down would
+    silently drop the first block's teams."""
+    text = yaml.safe_dump(BASE) + "teams:\n  other: {slack_channel: '#other'}\n"
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text), environ={})
+    line = text.splitlines().index("teams:") + 1
+    assert f"key 'teams' is written twice (first at line {line}); keep one" in str(caught.value)
+    # a merge may override the keys it brings in: that is what merges are for
+    two = yaml.safe_dump({**BASE, "sources": []}).replace(
+        "sources: []",
+        "sources:\n- &one {name: a, type: jsonl, path: a.jsonl, poll_interval: 30s}\n"
+        "- {<<: *one, name: b, poll_interval: 1m}",
+    )
+    settings = load_settings(write(tmp_path, two), environ={})
+    assert [(s.name, s.poll_interval.total_seconds()) for s in settings.sources] == [
+        ("a", 30),
+        ("b", 60),
+    ]
+
+
 def test_secrets_come_from_the_environment_and_never_print(tmp_path: Path) -> None:
     data = mutate(
         lambda d: d["sources"].append({"name": "x", "type": "x", "bearer_token": "env:XTOK"})
@@ -160,8 +226,8 @@ BAD = [
         "duration such as",
     ),
     (
-        "negative-duration",
-        mutate(lambda d: d["sources"][0].update(poll_interval=-5)),
+        "zero-duration",
+        mutate(lambda d: d["sources"][0].update(poll_interval="0m")),
         "sources.0.poll_interval",
         "greater than zero",
     ),
@@ -172,8 +238,8 @@ BAD = [
         "at most a few years",
     ),
     (
-        "infinite-duration",
-        mutate(lambda d: d["sources"][0].update(poll_interval=float("inf"))),
+        "endless-duration",
+        mutate(lambda d: d["sources"][0].update(poll_interval="9999999999w")),
         "sources.0.poll_interval",
         "at most a few years",
     ),
@@ -374,10 +440,21 @@ def test_missing_file_names_the_fix(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90s", 90), ("15m", 900), ("4h", 14400), ("3d", 259200), ("1w", 604800), (45, 45)],
+    [("90s", 90), ("15m", 900), ("4h", 14400), ("3d", 259200), ("1w", 604800), ("1.5h", 5400)],
 )
 def test_durations(text: object, seconds: float) -> None:
     assert parse_duration(text).total_seconds() == seconds
+
+
+@pytest.mark.parametrize(("written", "shown"), [(30, "30"), (2.5, "2.5"), ("45", "45")])
+def test_a_duration_without_a_unit_is_refused(tmp_path: Path, written: object, shown: str) -> None:
+    """``poll_interval: 30`` may mean seconds or minutes; reading one when the team meant the
+    other polls an API every 30 seconds or pages people at once, so the unit is asked for."""
+    path = write(tmp_path, mutate(lambda d: d["sources"][0].update(poll_interval=written)))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.field == "sources.0.poll_interval"
+    assert f"{shown} has no unit; write {shown}s, {shown}m or {shown}h" in str(caught.value)
 
 
 def test_init_writes_a_config_that_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
