@@ -12,7 +12,7 @@ import logging
 import sys
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.logging import RichHandler
@@ -52,6 +52,8 @@ def _logging(verbose: int) -> None:
     )
 
 
+#: ``cases --status``: ``open`` (every case not closed), ``all``, or one :class:`CaseStatus`
+CaseStatusFilter = Literal["open", "all", "acknowledged", "responded", "resolved", "dismissed"]
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output.")]
 
 
@@ -67,7 +69,15 @@ def init(
         err.print(f"[bold red]error:[/] {escape(str(path))} exists; use --force to overwrite it")
         raise typer.Exit(2)
     text = resources.files("monitor").joinpath("starter.yaml").read_text(encoding="utf-8")
-    path.write_text(text, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:  # a folder at path, a file where a folder should be, no permission
+        err.print(
+            f"[bold red]error:[/] cannot write {escape(str(path))}: "
+            f"{escape(exc.strerror or str(exc))}; give a file path you can write to"
+        )
+        raise typer.Exit(2) from None
     out.print(f"wrote {path}; check it with: replywatch check-config -c {path}")
 
 
@@ -205,8 +215,13 @@ def run(config: ConfigOption, database_url: DatabaseOption = None, verbose: Verb
 @app.command()
 def cases(
     config: ConfigOption,
-    status: Annotated[str, typer.Option(help="open, all, or one status.")] = "open",
-    fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    status: Annotated[
+        CaseStatusFilter,
+        typer.Option(help="open (not resolved or dismissed), all, or one status."),
+    ] = "open",
+    fmt: Annotated[
+        Literal["table", "json"], typer.Option("--format", help="Output format.")
+    ] = "table",
     database_url: DatabaseOption = None,
 ) -> None:
     """List cases."""

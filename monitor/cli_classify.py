@@ -20,6 +20,7 @@ a bad config) prints one ``error:`` line and exits with code 2.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 import statistics
@@ -29,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 from rich.console import Console
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 _CHUNK = 1000
+_READ_SIZE = 1 << 16
 
 
 class OutputFormat(StrEnum):
@@ -78,17 +80,32 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _lines(stream: Iterator[str]) -> Iterator[list[str]]:
-    chunk: list[str] = []
-    for line in stream:
-        text = line.rstrip("\r\n")
-        if text.strip():
-            chunk.append(text)
-        if len(chunk) >= _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _lines(stream: BinaryIO) -> Iterator[list[str]]:
+    """The non-blank lines of ``stream``, in chunks of at most ``_CHUNK``, each chunk as soon
+    as it is read: a read returns what is there (a file's next block, every line a producer
+    has sent so far), so a verdict never waits for lines that have not come yet.
+
+    UTF-8 whatever the locale, a leading byte order mark dropped (Windows tools write one),
+    bytes that are not UTF-8 read as U+FFFD, ``\r\n`` and ``\r`` ending lines as ``\n`` does."""
+    decoder = io.IncrementalNewlineDecoder(
+        codecs.getincrementaldecoder("utf-8-sig")(errors="replace"), translate=True
+    )
+    read = getattr(stream, "read1", stream.read)  # read1: no waiting for a full block
+    partial: list[str] = []  # a line's start, read before its end
+    while True:
+        data = read(_READ_SIZE)
+        *lines, rest = decoder.decode(data, final=not data).split("\n")
+        if lines:
+            lines[0] = "".join(partial) + lines[0]
+            partial = []
+        partial.append(rest)
+        if not data:
+            lines.append("".join(partial))
+        texts = [line for line in lines if line.strip()]
+        for start in range(0, len(texts), _CHUNK):
+            yield texts[start : start + _CHUNK]
+        if not data:
+            return
 
 
 def _verdict_json(text: str, v: object) -> str:
@@ -144,9 +161,7 @@ def _classify(
     table: Table | None = None
     if fmt is OutputFormat.table:
         table = Table("text", "lang", "sentiment", "complaint", "severity", "reasons")
-    # UTF-8 whatever the locale; bytes that are not UTF-8 read as U+FFFD, not an error
-    stdin = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")
-    for chunk in _lines(stdin):
+    for chunk in _lines(sys.stdin.buffer):
         verdicts = clf.classify(chunk)
         if table is None:
             sys.stdout.write(

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ConfigOption", "DatabaseOption", "data_console", "database", "err", "failures"]
 
-err = Console(stderr=True)
+#: soft_wrap: an error line is never broken at the console's width (80 columns when stderr is
+#: not a terminal), so a log scraper or a CI log gets it whole; a terminal wraps it on screen
+err = Console(stderr=True, soft_wrap=True)
 
 
 def data_console(width: int | None = None) -> Console:

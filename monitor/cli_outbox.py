@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -34,7 +34,9 @@ def register(app: typer.Typer) -> None:
         status: Annotated[
             str, typer.Option(help="failed, pending, claimed, sent or all.")
         ] = OutboxStatus.FAILED,
-        fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+        fmt: Annotated[
+            Literal["table", "json"], typer.Option("--format", help="Output format.")
+        ] = "table",
         database_url: DatabaseOption = None,
     ) -> None:
         """List outbox rows (the failed ones unless --status says otherwise)."""

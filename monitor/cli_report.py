@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -28,6 +29,7 @@ from monitor.settings_file import load_settings
 
 __all__ = ["register", "render_csv", "render_json", "render_table"]
 
+_CASE_NUMBER = re.compile(r"(?:RW-)?(\d+)", re.IGNORECASE | re.ASCII)
 _SHORT = {"acknowledge": "ack", "first_response": "1st resp", "resolve": "resolve"}
 
 
@@ -90,6 +92,14 @@ def render_csv(rows: list[ReportRow]) -> str:
     return buffer.getvalue()
 
 
+def _case_number(value: str) -> int:
+    """``95`` or ``RW-95`` (any case), as Slack shows a case, to 95."""
+    found = _CASE_NUMBER.fullmatch(value.strip())
+    if found is None:
+        raise typer.BadParameter(f"{value!r}: give a case number: 95 or RW-95")
+    return int(found[1])
+
+
 def register(app: typer.Typer) -> None:
     """Add ``report`` and ``case`` to ``app``."""
 
@@ -133,7 +143,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("case")
     def case(
-        case_id: Annotated[int, typer.Argument(help="Case number (RW-<n>).")],
+        case_id: Annotated[
+            int,
+            typer.Argument(
+                parser=_case_number,
+                metavar="RW-N",
+                help="Case number: 95 or RW-95, as Slack shows it.",
+            ),
+        ],
         config: ConfigOption,
         database_url: DatabaseOption = None,
     ) -> None:

@@ -2,6 +2,10 @@
 
 import csv
 import json
+import queue
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,8 @@ from typer.testing import CliRunner, Result
 from classifiers import OfflineClassifier, load_classifier
 from classifiers.linear import Artifact
 from tests.classifiers.label_support import store_labels, write_config
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_csv(
@@ -67,6 +73,52 @@ def test_classify_reads_bytes_that_are_not_utf8_as_replacement_characters(
     (verdict,) = (json.loads(line) for line in result.stdout.splitlines())
     assert verdict["text"] == "\ufffd\ufffd still waiting for my refund, worst service ever"
     assert verdict["is_complaint"]
+
+
+def test_classify_drops_a_leading_byte_order_mark(app: typer.Typer) -> None:
+    stdin = "\ufeffmy order never arrived\n\ufeffsecond line keeps it\n".encode()
+    result = CliRunner().invoke(app, ["classify"], input=stdin)
+    assert result.exit_code == 0, result.output
+    first, second = (json.loads(line)["text"] for line in result.stdout.splitlines())
+    assert first == "my order never arrived"
+    assert second == "\ufeffsecond line keeps it"  # only the stream's first bytes are a BOM
+
+
+def test_classify_writes_each_verdict_before_the_next_line_comes() -> None:
+    """A producer that sends one post and waits for its verdict gets it (stdin still open)."""
+    lines: queue.Queue[bytes] = queue.Queue()
+    with subprocess.Popen(
+        [sys.executable, "-m", "monitor", "classify"],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        stdout = proc.stdout
+
+        def read() -> None:  # a thread, so that a verdict that never comes fails, not hangs
+            for line in stdout:
+                lines.put(line)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            for text in ("my order never arrived, refund me", "lovely sunny day at the beach"):
+                proc.stdin.write(text.encode() + b"\n")
+                proc.stdin.flush()
+                try:
+                    verdict = json.loads(lines.get(timeout=60))
+                except queue.Empty:
+                    pytest.fail(f"no verdict for {text!r} while stdin stayed open")
+                assert verdict["text"] == text
+            proc.stdin.close()
+            assert proc.wait(timeout=60) == 0
+        finally:
+            proc.kill()
+            proc.wait()
+            reader.join(timeout=10)
+    assert lines.empty()
 
 
 def test_classify_table(app: typer.Typer) -> None:
