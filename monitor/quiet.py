@@ -1,9 +1,11 @@
 """Quiet accounts: a brand account that says nothing while complaints wait.
 
 An account is *quiet* when its team has complaints on its platform still waiting for a first
-response, and either the oldest of them has waited past its first-response standard, or the
-account has not replied for ``quiet.no_reply_for`` counted from when that wait began (its last
-reply, or the oldest waiting complaint if that came later). Templated acknowledgements do not
+response, and since that wait began (its last reply, or the oldest waiting complaint if that
+came later) either a waiting complaint has fallen due under its first-response standard, or
+``quiet.no_reply_for`` has passed. A complaint already overdue when the account last replied
+does not make the account quiet again at once (its breach went to the lead): else every reply
+during a busy hour would open a new period and a new notice. Templated acknowledgements do not
 count as replies (the pipeline never moves ``last_reply_at`` for them).
 
 The quiet period starts at that later moment; the notice's key is
@@ -65,7 +67,7 @@ def quiet_finding(
     start = max(last_reply_at, oldest_opened) if last_reply_at is not None else oldest_opened
     reasons = []
     overdue = [w for w in waiting if now >= w[2]]
-    if overdue:
+    if any(w[2] > start for w in overdue):  # one fell due while the account said nothing
         reasons.append(f"{len(overdue)} complaint(s) waiting past the first-response standard")
     if now - start >= no_reply_for:
         reasons.append(f"no reply for {_words(now - start)} while complaints wait")
@@ -88,7 +90,12 @@ def check_quiet(session: Session, settings: Settings, *, now: datetime) -> list[
         query = (
             select(Case)
             .join(Post, Case.post_id == Post.id)
-            .where(Post.platform == account.platform, Case.status.in_(_WAITING))
+            .where(
+                Post.platform == account.platform,
+                Case.status.in_(_WAITING),
+                # a team since removed from the config has no clocks (check_clocks skips it too)
+                Case.team.in_(list(settings.teams)),
+            )
         )
         if account.team is not None:
             query = query.where(Case.team == account.team)

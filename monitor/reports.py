@@ -167,7 +167,8 @@ def compute(
     for record in records:
         by_team.setdefault(record.team, []).append(record)
     rows = []
-    for team in sorted(set(by_team) | {t for t, n in volume_by_team.items() if n}):
+    quiet_teams = {t for t, n in quiet_by_team.items() if n and t in settings.teams}
+    for team in sorted(set(by_team) | {t for t, n in volume_by_team.items() if n} | quiet_teams):
         cases = by_team.get(team, [])
         total = _figures(cases, settings, now=now)
         total.volume = volume_by_team.get(team, 0)
