@@ -7,7 +7,8 @@
   (the send succeeded but its confirmation was lost).
 - ``alert_update``: ``chat.update`` of that message, then the row's ``line`` in its thread.
   Waits (retryable) while the first message is not out yet; dropped for a digested alert.
-- ``escalation`` and ``notice``: a new message.
+- ``escalation``: a new message, unless its clock stopped or the case closed since.
+- ``notice``: a new message.
 - ``public_reply``: the acknowledgement on the platform through a
   :class:`~sources.base.Replier`. Each attempt is written down (an ``ack_attempt`` case
   event, committed) before the platform is called. Before any resend (a second attempt, or a
@@ -38,7 +39,13 @@ from monitor import outbox
 from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
 from monitor.errors import AuthError, DeliveryError, Refused, ReplywatchError
 from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
-from monitor.notify import alert_key, author_history, case_alert_payload, enqueue_case_update
+from monitor.notify import (
+    alert_key,
+    author_history,
+    case_alert_payload,
+    clocks_for,
+    enqueue_case_update,
+)
 from monitor.outbox import Sender
 from monitor.settings import Settings
 from sources.base import Replier
@@ -160,6 +167,14 @@ class _Senders:
     def message(self, row: Outbox) -> dict[str, Any]:
         receipt = self.sink.deliver(alert_from_payload(row))
         return {"channel": receipt.channel, "ts": receipt.message_id}
+
+    def escalation(self, row: Outbox) -> dict[str, Any]:
+        """A warning or breach, unless it went stale since it was written."""
+        with self.sessions() as session:
+            stale = _stale_escalation(session, self.settings, row, now=self.clock())
+        if stale is not None:
+            return {"skipped": stale}
+        return self.message(row)
 
     # -- public replies ---------------------------------------------------------------------
     def reply(self, row: Outbox) -> dict[str, Any]:
@@ -299,7 +314,7 @@ def build_senders(
     return {
         OutboxKind.ALERT: s.alert,
         OutboxKind.ALERT_UPDATE: s.update,
-        OutboxKind.ESCALATION: s.message,
+        OutboxKind.ESCALATION: s.escalation,
         OutboxKind.NOTICE: s.message,
         OutboxKind.PUBLIC_REPLY: s.reply,
     }
@@ -310,6 +325,26 @@ _FOLDED = {
     OutboxKind.ALERT: ("digest", "new complaints"),
     OutboxKind.ESCALATION: ("digest:clocks", "clock warnings and breaches"),
 }
+
+
+def _stale_escalation(
+    session: Session, settings: Settings, row: Outbox, *, now: datetime
+) -> str | None:
+    """Why a warning or breach should no longer go out: its clock stopped or its case closed
+    since it was written. Behind a Slack outage or a backlog, "Due soon" for a case answered
+    an hour ago sends a lead chasing work that is done."""
+    case = session.get(Case, row.case_id) if row.case_id is not None else None
+    if case is None:
+        return "the case is gone"
+    if case.status in CLOSED:
+        return f"the case is {case.status}"
+    if case.team not in settings.teams:
+        return None
+    clock = str((row.payload.get("fields") or {}).get("Clock") or "")
+    state = clocks_for(case, settings, now=now).get(clock)
+    if state is not None and not state.running:
+        return f"its {clock.replace('_', ' ')} clock stopped"
+    return None
 
 
 def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> list[str]:
@@ -345,6 +380,12 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
     )
     backlogs: dict[tuple[str, str], list[Outbox]] = {}
     for row in session.scalars(query):
+        stale = None
+        if row.kind == OutboxKind.ESCALATION:
+            stale = _stale_escalation(session, settings, row, now=now)
+        if stale is not None:  # settled here, as its sender would: neither folded nor sent
+            row.status, row.sent_at, row.result = OutboxStatus.SENT, now, {"skipped": stale}
+            continue
         backlogs.setdefault((row.kind, row.target), []).append(row)
     keys = []
     for (kind, channel), backlog in backlogs.items():

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from alerts.blocks import render_alert
 from monitor.app import App
+from monitor.cases import resolve
 from monitor.delivery import RESEND_SETTLE, alert_from_payload
 from monitor.errors import DeliveryError, RateLimited
 from monitor.models import Case, CaseEvent, CaseStatus, Label, Outbox, OutboxStatus
@@ -683,6 +684,63 @@ def test_warnings_and_breaches_fire_once_at_the_right_moments(world: dict[str, A
     assert f"breach:{n}:first_response" in app.check_clocks().keys
     app.deliver()
     assert any(m.title.startswith("BREACH") and m.channel == "#pr" for m in sink.messages)
+
+
+def test_an_escalation_whose_clock_stopped_before_it_went_out_is_not_sent(
+    world: dict[str, Any],
+) -> None:
+    """Slack was down when the warnings were written; by the time it is back, one case was
+    answered and another resolved. Their "Due soon" would send people after finished work;
+    the case still waiting gets its warning."""
+    app, source, sink, _ = build(world)
+    clock: FakeClock = world["clock"]
+    answered, resolved, waiting = (
+        post(clock, "NovaBrew broken", handle=h) for h in ("ann", "rob", "wes")
+    )
+    source.add(answered, resolved, waiting)
+    app.poll(source)
+    app.deliver()
+    clock.advance(timedelta(minutes=10))  # acknowledge (15m) warns at 10:10
+    assert len(app.check_clocks().keys) == 3
+    source.add(post(clock, "So sorry, DM us", handle="NovaBrew", in_reply_to=answered.native_id))
+    app.poll(source)
+    with app.sessions.begin() as s:
+        case = s.get(Case, case_of(app, resolved.native_id).id)
+        assert case is not None and resolve(s, case, actor="U1", now=clock.now)
+    app.deliver()
+    warned = [m.title for m in sink.messages if m.title.startswith("Due soon")]
+    assert warned == [
+        f"Due soon: RW-{case_of(app, waiting.native_id).id} acknowledge due Mon 10:15 GMT"
+    ]
+    with app.sessions() as s:
+        skipped = s.scalars(select(Outbox.result).where(Outbox.key.like("warn:%"))).all()
+    assert sorted(str((r or {}).get("skipped")) for r in skipped) == [
+        "None",
+        "its acknowledge clock stopped",
+        "the case is resolved",
+    ]
+
+
+def test_a_stale_escalation_is_not_folded_into_a_clock_digest(world: dict[str, Any]) -> None:
+    app, source, sink, _ = build(
+        world, alerts={"slack": {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3}}
+    )
+    clock: FakeClock = world["clock"]
+    posts = [post(clock, "NovaBrew broken", handle=f"d{i}") for i in range(6)]
+    source.add(*posts)
+    app.poll(source)
+    app.deliver()
+    clock.advance(timedelta(minutes=10))
+    assert len(app.check_clocks().keys) == 6  # six acknowledge warnings: a digest's worth
+    for answered in posts[:2]:
+        reply = post(clock, "Sorry! DM us", handle="NovaBrew", in_reply_to=answered.native_id)
+        source.add(reply)
+    app.poll(source)
+    app.deliver()
+    [digest] = [m for m in sink.messages if m.kind == "digest" and "clock" in m.title]
+    ids = sorted(case_of(app, p.native_id).id for p in posts[2:])
+    assert sorted(a["case_id"] for a in digest.extra["alerts"]) == ids
+    assert not [m for m in sink.messages if m.title.startswith("Due soon")]
 
 
 def test_quiet_account_flagged_once_per_period(world: dict[str, Any]) -> None:
