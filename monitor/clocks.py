@@ -27,6 +27,7 @@ __all__ = [
     "ClockState",
     "add_business_time",
     "business_elapsed",
+    "business_span",
     "case_clocks",
     "due_at",
     "elapsed",
@@ -124,11 +125,23 @@ def add_business_time(hours: BusinessHours, start: datetime, duration: timedelta
     raise ValueError("business hours never open")  # pragma: no cover - days is never empty
 
 
+def business_span(standard: Standard, hours: BusinessHours) -> timedelta:
+    """How much business time ``standard.within`` is: hours and minutes as written; days and
+    weeks as working days (opening to closing, each) and working weeks (``hours.days`` of
+    them), as a team means "resolve within 3 days"."""
+    if standard.unit not in ("d", "w"):
+        return standard.within
+    day = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
+    if standard.unit == "d":
+        return day * (standard.within / timedelta(days=1))
+    return day * len(hours.days) * (standard.within / timedelta(weeks=1))
+
+
 def due_at(standard: Standard, hours: BusinessHours, start: datetime) -> datetime:
     """When a clock started at ``start`` falls due under ``standard``."""
     _require_aware(start)
     if standard.time == "business":
-        return add_business_time(hours, start, standard.within)
+        return add_business_time(hours, start, business_span(standard, hours))
     return (start + standard.within).astimezone(UTC)
 
 

@@ -12,11 +12,18 @@ The models are split by concern: field types and the frozen base (``settings_typ
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from monitor.settings_sources import (
     JsonlSourceSettings,
@@ -37,6 +44,7 @@ from monitor.settings_types import (
     Severity,
     SlackChannel,
     TimeZoneName,
+    duration_unit,
     parse_duration,
 )
 
@@ -129,11 +137,31 @@ class Team(SettingsModel):
 
 
 class Standard(SettingsModel):
-    """A measurable, time-bound standard: ``target_pct`` of cases within ``within``."""
+    """A measurable, time-bound standard: ``target_pct`` of cases within ``within``.
+
+    In business time, ``within`` written in days or weeks counts working days and weeks (a
+    team's "3d" is three working days, not 72 working hours, which is nine 8-hour days);
+    written in hours or minutes it counts working hours and minutes. See
+    :func:`monitor.clocks.business_span`."""
 
     within: Duration
     target_pct: float = Field(default=90.0, gt=0, le=100)
     time: Literal["business", "calendar"] = "calendar"
+    _unit: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _written_unit(cls, data: Any, handler: ModelWrapValidatorHandler[Standard]) -> Standard:
+        standard = handler(data)
+        if isinstance(data, Mapping):
+            standard._unit = duration_unit(data.get("within"))
+        return standard
+
+    @property
+    def unit(self) -> str | None:
+        """``"d"``, ``"w"``, ``"h"``, ``"m"`` or ``"s"`` as ``within`` was written; ``None``
+        when it was given as a ``timedelta``."""
+        return self._unit
 
 
 def _first_response_standards() -> dict[Severity, Standard]:
@@ -148,7 +176,7 @@ def _first_response_standards() -> dict[Severity, Standard]:
 class StandardsSettings(SettingsModel):
     acknowledge: Standard = Standard(within=timedelta(minutes=15))
     first_response: dict[Severity, Standard] = Field(default_factory=_first_response_standards)
-    resolve: Standard = Standard(within=timedelta(days=3), time="business")
+    resolve: Standard = Standard.model_validate({"within": "3d", "time": "business"})
     #: Warn the owner this long before a due time.
     warn_before: Duration = timedelta(minutes=5)
 

@@ -23,6 +23,7 @@ __all__ = [
     "Severity",
     "SlackChannel",
     "TimeZoneName",
+    "duration_unit",
     "parse_duration",
 ]
 
@@ -60,6 +61,12 @@ def parse_duration(value: object) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def duration_unit(value: object) -> str | None:
+    """The unit a duration was written in (``"d"`` for ``"3d"``); ``None`` for anything else."""
+    found = _DURATION.match(value) if isinstance(value, str) else None
+    return found.group(2) if found else None
 
 
 def _resolve_secret(value: object, info: ValidationInfo) -> object:

@@ -35,6 +35,31 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    ("within", "due"),
+    [
+        # Mon 23 Nov 15:00 GMT: 2h left on Monday; a working day is 09:00-17:00, 8h
+        ("3d", utc(2026, 11, 26, 15, 0)),  # three working days: Thu 15:00
+        ("1w", utc(2026, 11, 30, 15, 0)),  # five working days (mon-fri): next Mon 15:00
+        ("1.5d", utc(2026, 11, 25, 11, 0)),  # 12 working hours: 2 Mon + 8 Tue + 2 Wed
+        # hours stay working hours: 72h is 2 on Mon + 8 days of 8 (64) + 6 on Fri 4 Dec
+        ("72h", utc(2026, 12, 4, 15, 0)),
+    ],
+)
+def test_business_days_and_weeks_are_working_days(within: str, due: datetime) -> None:
+    """A team that writes "resolve within 3d, business" means three working days; read as 72
+    working hours it would fall due nine working days later, and breach a week late."""
+    standards = StandardsSettings.model_validate(
+        {"resolve": {"within": within, "time": "business"}}
+    )
+    assert due_at(standards.resolve, LONDON, utc(2026, 11, 23, 15, 0)) == due
+
+
+def test_the_default_resolve_standard_is_three_working_days() -> None:
+    resolve = StandardsSettings().resolve
+    assert due_at(resolve, LONDON, utc(2026, 11, 23, 15, 0)) == utc(2026, 11, 26, 15, 0)
+
+
 def test_friday_afternoon_complaint_falls_due_on_monday_in_london() -> None:
     # Fri 2026-11-20 16:00 GMT (= UTC in November): 1h left on Friday, 3h more from Mon 09:00
     start = utc(2026, 11, 20, 16, 0)
