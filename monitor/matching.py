@@ -22,17 +22,23 @@ Whole words, by script of the term's first and last letter
       unhyphenated ``NovaBrewng`` does not match.
     * Arabic script: before the term, optional attached proclitics ``و``/``ف``, then
       ``ب``/``ل``/``ک`` and/or the article ``ال`` (``لل`` for ``ل`` + ``ال``): ``والنوابرو``,
-      ``بنوابرو``. After it, optional attached suffixes (:data:`_ARABIC_SUFFIXES`: Persian
-      ``ها های هایی ی ای یی را ش م ت مان تان شان ست ...``, Arabic ``ه ها هم هن کم نا ان ین
-      ون ات``), including after a ZWNJ (``نوابرو‌ها``). Anything else attached is another
-      word: ``نوابروخانه`` does not match.
+      ``بنوابرو``. A term written with the article also matches after ``ل``, which drops the
+      article's alef (``الراجحي`` in ``للراجحي``, ``وللراجحي``; the span starts at the
+      article's lam). After it, optional attached suffixes (:data:`_ARABIC_SUFFIXES`:
+      Persian ``ها های هایی ی ای یی را رو و ش م ت اش ام مان تان شان ست ...``, Arabic ``ه ها هم هن کم
+      نا ان ین ون ات``), including after a ZWNJ (``نوابرو‌ها``). Anything else attached is another
+      word: ``نوابروخانه`` does not match. ``_`` is not a letter here: Persian and Arabic
+      hashtags join words with it, so ``#تحریم_اسنپ`` and ``#اسنپ_فود`` mention ``اسنپ``
+      (Latin keeps ``_`` a word character: ``NovaBrew_fan`` does not match).
     * CJK, kana, Hangul, Thai, Lao, Khmer, Myanmar and Tibetan terms match as substrings
       (no spaces between words, particles attach in Korean).
     * Words of a multi-word term match across any run of spaces or hyphens (``nova brew`` =
       ``Nova-Brew`` = ``nova  brew``); a hyphen between letters in a term separates words
-      too. Between two Arabic-script or CJK words the space is optional, so the term
-      ``نوا برو`` also matches ``نوابرو`` and ``نوا‌برو`` (the reverse, a one-word term
-      matching a spaced post, is not attempted).
+      too. Between two Arabic-script or CJK words the space is optional (and may be ``_``, as
+      in hashtags), so the term ``نوا برو`` also matches ``نوابرو``, ``نوا‌برو`` and
+      ``#نوا_برو``. A ZWNJ between Arabic-script letters of a term counts as such a space (not
+      in a ``#tag`` or ``@handle`` term): ``دیجی‌کالا`` matches ``دیجی کالا`` too. The reverse,
+      a one-word term matching a spaced post, is not attempted.
 
 Handles and hashtags
     * A ``#tag`` or ``@handle`` term matches only that tag or handle: not preceded by a word
@@ -82,8 +88,9 @@ _NOSPACE = (
 )
 #: A letter, digit or ``_`` of a spaced script other than Arabic (Indic marks included).
 _LATIN_WORD = f"(?:[^\\W{_ARABIC}{_NOSPACE}]|[\u0900-\u0dff])"
-#: A letter of the Arabic script, or a digit or ``_``.
-_ARABIC_WORD = f"[{_ARABIC}0-9_]"
+#: A letter of the Arabic script, or a digit. Not ``_``: Persian and Arabic hashtags join their
+#: words with it (``#تحریم_اسنپ``), and handles, the other place it joins words, are Latin.
+_ARABIC_WORD = f"[{_ARABIC}0-9]"
 
 _IS_LATIN_WORD = re.compile(_LATIN_WORD)
 _IS_ARABIC_WORD = re.compile(_ARABIC_WORD)
@@ -96,10 +103,11 @@ _PROCLITICS = sorted(
 )
 #: Attached suffixes allowed after an Arabic-script term (normalised spelling).
 _ARABIC_SUFFIXES = (
-    # Persian: plural, indefinite/ezafe yeh, object marker, possessive clitics, copula.
+    # Persian: plural, indefinite/ezafe yeh, object marker (spoken "رو", "و" after a
+    # consonant: "اسنپو"), possessive clitics (after a vowel "ام اش": "تپسی‌ام"), copula.
     "ها", "های", "هایی", "هایم", "هایت", "هایش", "هایمان", "هایتان", "هایشان",
-    "ی", "ای", "یی", "را", "ست",
-    "م", "ت", "ش", "مان", "تان", "شان", "مون", "تون", "شون",
+    "ی", "ای", "یی", "را", "رو", "و", "ست",
+    "م", "ت", "ش", "ام", "اش", "مان", "تان", "شان", "مون", "تون", "شون",
     # Arabic: possessive/object pronouns, dual and plural endings.
     "ه", "هم", "هما", "هن", "ک", "کم", "کن", "نا", "ان", "ین", "ون", "ات",
 )  # fmt: skip
@@ -156,12 +164,12 @@ _RIGHT = {
 _LOOSE_RIGHT = {
     _LATIN: "(?![a-z0-9_])",
     _SIGIL: "(?![a-z0-9_])",
-    _ARABIC_SCRIPT: f"{_SUFFIX}?(?![\u0620-\u064a\u066e-\u06d3\u06d5\u06ee-\u06ff0-9_])",
+    _ARABIC_SCRIPT: f"{_SUFFIX}?(?![\u0620-\u064a\u066e-\u06d3\u06d5\u06ee-\u06ff0-9])",
     _NOSPACE_SCRIPT: "",
     _OTHER: "",
 }
 _SPACED_SEP = r"[\s\-]+"
-_TIGHT_SEP = r"\s*"
+_TIGHT_SEP = r"[\s_]*"
 _SEPARATORS = (_SPACED_SEP, _TIGHT_SEP)
 _SPLIT = re.compile(r"\s+|(?<=\w)-+(?=\w)")
 
@@ -176,6 +184,7 @@ class _Phrase:
     left: int  # script class of the first character
     right: int  # script class that decides what may follow
     core: re.Pattern[str]  # the atoms alone (no boundaries: cheap to compile)
+    lead: int = 0  # characters before the term itself (the li of "للراجحي")
 
     def end_at(self, norm: str, pos: int) -> int:
         """End of this phrase if it occurs at ``pos`` (left boundary already checked), or -1."""
@@ -189,14 +198,31 @@ class _Phrase:
         while m is not None:
             start, end = m.span()
             if _left_ok(self.left, norm, start) and _right_ok(self.right, norm, end):
-                out.append((start, end))
+                out.append((start + self.lead, end))
             m = self.core.search(norm, start + 1)
         return out
 
 
+def _fold_term(text: str) -> str:
+    """``normalize(text)``, but a ZWNJ between two Arabic-script letters becomes a space.
+
+    Persian puts that half-space between the parts of a word (``دیجی‌کالا``), and people type
+    a space there as often as nothing at all; ``_phrase`` then makes the space optional.
+    Not in a ``#tag`` or ``@handle`` term, which a space would end.
+    """
+    parts = [normalize(part) for part in text.split("\u200c")]
+    out = parts[0]
+    if out.lstrip()[:1] in ("#", "@"):
+        return "".join(parts)
+    for part in parts[1:]:
+        half = bool(out and part) and _script(out[-1]) == _script(part[0]) == _ARABIC_SCRIPT
+        out += " " + part if half else part
+    return out
+
+
 def _phrase(text: str, field: str) -> _Phrase:
     """Compile one term or exclusion; raises :class:`ConfigError` if nothing is left of it."""
-    words = [w for w in _SPLIT.split(normalize(text).strip()) if w]
+    words = [w for w in _SPLIT.split(_fold_term(text).strip()) if w]
     if not words:
         raise ConfigError(field, "is empty once invisible characters and marks are removed")
     atoms: list[str] = []
@@ -209,6 +235,17 @@ def _phrase(text: str, field: str) -> _Phrase:
     right = _SIGIL if left == _SIGIL else _script(atoms[-1])
     core = re.compile("".join(_atom_regex(a) for a in atoms))
     return _Phrase(tuple(atoms), left, right, core)
+
+
+def _spellings(phrase: _Phrase) -> tuple[_Phrase, ...]:
+    """``phrase``, and for an Arabic term with the article its spelling after the preposition
+    li, which drops the article's alef (``ل`` + ``الراجحي`` = ``للراجحي``)."""
+    atoms = phrase.atoms
+    if phrase.left != _ARABIC_SCRIPT or atoms[:2] != ("ا", "ل") or len(atoms) < 4:
+        return (phrase,)
+    lam = ("ل", *atoms[1:])
+    core = re.compile("".join(_atom_regex(a) for a in lam))
+    return phrase, _Phrase(lam, phrase.left, phrase.right, core, lead=1)
 
 
 def _atom_regex(atom: str) -> str:
@@ -269,23 +306,26 @@ class Watchlist:
 
     def __init__(self, entities: Sequence[Entity]) -> None:
         self._ids = tuple(e.id for e in entities)
-        owners: dict[tuple[str, ...], dict[int, tuple[int, str]]] = {}
-        phrases: dict[tuple[str, ...], _Phrase] = {}
+        owners: dict[tuple[tuple[str, ...], int], dict[int, tuple[int, str]]] = {}
+        phrases: dict[tuple[tuple[str, ...], int], _Phrase] = {}
         self._exclusions: dict[int, tuple[_Phrase, ...]] = {}
         for i, entity in enumerate(entities):
             for j, raw in enumerate(entity.terms):
-                phrase = _phrase(raw, f"entities.{i}.terms.{j}")
-                phrases.setdefault(phrase.atoms, phrase)
-                owners.setdefault(phrase.atoms, {}).setdefault(i, (j, raw))  # first spelling
+                for phrase in _spellings(_phrase(raw, f"entities.{i}.terms.{j}")):
+                    key = (phrase.atoms, phrase.lead)
+                    phrases.setdefault(key, phrase)
+                    owners.setdefault(key, {}).setdefault(i, (j, raw))  # first spelling
             excludes = [
-                _phrase(raw, f"entities.{i}.exclude.{j}") for j, raw in enumerate(entity.exclude)
+                spelling
+                for j, raw in enumerate(entity.exclude)
+                for spelling in _spellings(_phrase(raw, f"entities.{i}.exclude.{j}"))
             ]
             if excludes:
                 self._exclusions[i] = tuple(excludes)
         buckets: dict[str, list[tuple[_Phrase, tuple[tuple[int, int, str], ...]]]] = {}
-        for atoms, phrase in phrases.items():
-            who = tuple((i, j, raw) for i, (j, raw) in owners[atoms].items())
-            buckets.setdefault(atoms[0], []).append((phrase, who))
+        for key, phrase in phrases.items():
+            who = tuple((i, j, raw) for i, (j, raw) in owners[key].items())
+            buckets.setdefault(phrase.atoms[0], []).append((phrase, who))
         self._buckets = {first: tuple(terms) for first, terms in buckets.items()}
         self._kinds = {first: terms[0][0].left for first, terms in buckets.items()}
         self._scan = re.compile(_trie_regex(list(phrases.values()))) if phrases else None
@@ -305,15 +345,19 @@ class Watchlist:
             pos = m.start()
             first = norm[pos]
             if _left_ok(self._kinds[first], norm, pos):
-                hits: list[tuple[int, int, int, str]] = []
+                hits: list[tuple[int, int, int, str, int]] = []
                 for phrase, who in self._buckets[first]:
                     end = phrase.end_at(norm, pos)
                     if end >= 0:
-                        hits.extend((-end, j, i, raw) for i, j, raw in who if i not in found)
+                        start = pos + phrase.lead
+                        hits.extend(
+                            (start - end, j, i, raw, start) for i, j, raw in who if i not in found
+                        )
                 hits.sort()  # the longest surface first, then the earliest configured term
-                for neg_end, _, i, raw in hits:
-                    if i not in found and not self._excluded(i, norm, pos, -neg_end, excluded):
-                        found[i] = (raw, pos, -neg_end)
+                for neg_size, _, i, raw, start in hits:
+                    end = start - neg_size
+                    if i not in found and not self._excluded(i, norm, start, end, excluded):
+                        found[i] = (raw, start, end)
             if len(found) == len(self._ids):
                 break
             m = scan.search(norm, pos + 1)
