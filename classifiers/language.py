@@ -215,15 +215,18 @@ def detect_languages(
             found.append((arabic[i], lang))
         if latin[i] > 0:
             en, tl, finglish = common[i, 0], common[i, 1], common[i, 4]
+            # Latin letters beside Arabic-script text with not one English, Tagalog or Finglish
+            # word among them are names: "NovaBrew سيء جدا" is Arabic, whatever the letter count
+            weight = latin[i] if arabic[i] == 0 or en + tl + finglish > 0 else 0.25 * latin[i]
             # each Latin language found gets a share of the Latin letters
             if finglish >= 2 and finglish > max(en, tl):
-                found.append((latin[i], "fa-latn"))
+                found.append((weight, "fa-latn"))
             elif tl > 0 and en > 0 and min(en, tl) >= 2:
-                share = latin[i] / (en + tl)
+                share = weight / (en + tl)
                 found.append((share * tl, "tl"))
                 found.append((share * en, "en"))
             else:
-                found.append((latin[i], "tl" if tl > en else "en"))
+                found.append((weight, "tl" if tl > en else "en"))
         if other[i] > 0 and other[i] >= 0.5 * (latin[i] + arabic[i]):
             found.append((other[i], "und"))
         if not found:

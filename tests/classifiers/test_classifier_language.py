@@ -134,6 +134,23 @@ def test_keyboard_letters_break_a_tie() -> None:
     assert [g.language for g in detect_languages(["خدمات عالی", "خدمات عالي"])] == ["fa", "ar"]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("NovaBrew سيء جدا", "ar"),  # "NovaBrew very bad": more Latin letters than Arabic
+        ("NovaBrew Pro Max خیلی بده", "fa"),
+        ("my order from NovaBrew لم يصل", "en"),  # English words: the Latin is English
+        ("NovaBrew Pro Max", "en"),  # no Arabic script at all: names stay Latin
+    ],
+)
+def test_a_latin_name_in_arabic_script_text_does_not_make_it_english(
+    text: str, expected: str
+) -> None:
+    """Nearly every matched post names the brand, often in Latin letters; counted as English,
+    the name sent Arabic and Persian complaints to the English models."""
+    assert detect_languages([text])[0].language == expected
+
+
 def test_handles_and_links_do_not_count_as_english() -> None:
     # a post to a brand's Latin-script handle is still in the language it is written in
     texts = [
