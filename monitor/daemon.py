@@ -21,6 +21,7 @@ second one exits at once (the database transaction rolls back, the cursor stays:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -30,7 +31,9 @@ from datetime import timedelta
 from types import FrameType
 from typing import Any
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from monitor.app import App
@@ -234,7 +237,16 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
             os._exit(1)
         log.info("%s: finishing the current batch, then exiting", signal.Signals(signum).name)
         app.stop.set()
-        scheduler.shutdown(wait=False)
+        stop_scheduler()
+
+    def stop_scheduler(*_event: object) -> None:
+        # a stop asked for before the scheduler runs (the Slack listener can take half a
+        # minute to start) is carried out by this same function once it has started
+        if app.stop.is_set():
+            with contextlib.suppress(SchedulerNotRunningError):
+                scheduler.shutdown(wait=False)
+
+    scheduler.add_listener(stop_scheduler, EVENT_SCHEDULER_STARTED)
 
     if install_signals:
         signal.signal(signal.SIGTERM, request_stop)
@@ -244,6 +256,11 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         len(app.sources),
         ", ".join(s.name for s in app.sources),
     )
+    # APScheduler logs two INFO lines per run of a job: four every 5 s (delivery and lease
+    # renewal) at the default -v, burying ours; -vv (DEBUG) keeps them
+    executors_log = logging.getLogger("apscheduler.executors")
+    if not executors_log.isEnabledFor(logging.DEBUG):
+        executors_log.setLevel(logging.WARNING)
     listener.ensure()
     try:
         scheduler.start()

@@ -147,8 +147,10 @@ def requeue(session: Session, *, keys: Sequence[str] = (), now: datetime) -> lis
 def compute_backoff(
     attempts: int, *, base_s: float = 5.0, cap_s: float = 900.0, rng: random.Random | None = None
 ) -> float:
-    """Seconds to wait before try ``attempts + 1``: exponential with full jitter."""
-    ceiling = min(cap_s, base_s * 2 ** max(0, attempts - 1))
+    """Seconds to wait before try ``attempts + 1``: exponential with full jitter. The doubling
+    stops at 32 (far past any cap): a source down for days reaches its 1025th failure, and
+    ``2.0 ** 1024`` overflows a float, which would make every later poll raise."""
+    ceiling = min(cap_s, base_s * 2 ** min(max(0, attempts - 1), 32))
     return (rng or random).uniform(ceiling / 2, ceiling)
 
 
