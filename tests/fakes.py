@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from classifiers.base import Sentiment, Severity, Verdict
 from sources.base import Author, SourcePost
+
+#: One line of JSON-lines input that any classifier here calls a complaint about NovaBrew.
+COMPLAINT_LINE = (
+    json.dumps(
+        {
+            "id": "x-1",
+            "platform": "x",
+            "text": "NovaBrew my grinder arrived broken, I want a refund",
+            "author": {"id": "u-1", "handle": "sam"},
+            "created_at": "2026-11-20T09:00:00Z",
+        }
+    )
+    + "\n"
+)
 
 
 class FakeClock:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from monitor.models import CaseStatus
+from tests.fakes import COMPLAINT_LINE
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -31,15 +32,8 @@ sources:
 @pytest.fixture
 def config(tmp_path: Path) -> Path:
     """A config whose database holds one case, RW-1 (opened by ``poll --once``)."""
-    post = {
-        "id": "x-1",
-        "platform": "x",
-        "text": "NovaBrew my grinder arrived broken, I want a refund",
-        "author": {"id": "u-1", "handle": "sam"},
-        "created_at": "2026-11-20T09:00:00Z",
-    }
     posts = tmp_path / "posts.jsonl"
-    posts.write_text(json.dumps(post) + "\n", encoding="utf-8")
+    posts.write_text(COMPLAINT_LINE, encoding="utf-8")
     path = tmp_path / "replywatch.yaml"
     path.write_text(CONFIG.format(db=tmp_path / "rw.db", posts=posts), encoding="utf-8")
     result = CliRunner().invoke(app, ["poll", "--once", "-c", str(path)])

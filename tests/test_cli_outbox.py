@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from monitor.cli import app
 from tests.emulators.slack import SlackEmulator
+from tests.fakes import COMPLAINT_LINE
 
 TOKEN = "xoxb-test-token"
 SUPPORT = "C0SUPPORT"
@@ -26,14 +27,7 @@ def slack() -> Iterator[SlackEmulator]:
 
 
 def write_config(tmp_path: Path, slack: SlackEmulator) -> Path:
-    post = {
-        "id": "x-1",
-        "platform": "x",
-        "text": "NovaBrew my grinder arrived broken, I want a refund",
-        "author": {"id": "u-1", "handle": "sam"},
-        "created_at": "2026-11-20T09:00:00Z",
-    }
-    (tmp_path / "posts.jsonl").write_text(json.dumps(post) + "\n", encoding="utf-8")
+    (tmp_path / "posts.jsonl").write_text(COMPLAINT_LINE, encoding="utf-8")
     config = tmp_path / "replywatch.yaml"
     config.write_text(
         f"""
