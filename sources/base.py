@@ -14,10 +14,14 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["Author", "Batch", "Cursor", "Replier", "Source", "SourcePost"]
+__all__ = ["UNREADABLE", "Author", "Batch", "Cursor", "Replier", "Source", "SourcePost"]
 
 #: A source's position, JSON-serialisable and meaningful only to the source that made it.
 Cursor = Mapping[str, Any]
+
+#: What reading one item of a platform's JSON raises when the item is not as documented: the
+#: item is skipped and counted, the rest of its page kept.
+UNREADABLE = (AttributeError, KeyError, OverflowError, TypeError, ValueError)
 
 #: Half a UTF-16 surrogate pair. JSON may carry one alone (``"\\ud83d"``, an emoji cut in
 #: two by a truncating API), and Python's JSON parser keeps it; no database, tokenizer or

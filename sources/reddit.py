@@ -93,7 +93,7 @@ from monitor.errors import (
     SourceError,
     SourceUnavailable,
 )
-from sources.base import Batch, Cursor, SourcePost
+from sources.base import UNREADABLE, Batch, Cursor, SourcePost
 from sources.reddit_format import (
     MAX_QUERY_CHARS,
     PLATFORM,
@@ -354,9 +354,7 @@ class RedditSource:
         for child in children:
             try:
                 post = parse_thing(child)
-                parent = crossposted(child)
-                shared = None if parent is None else parse_thing(parent)
-            except (KeyError, TypeError, ValueError, OverflowError, AttributeError):
+            except UNREADABLE:
                 skipped += 1
                 log.warning("%s: skipped an unparseable item in %s", self.name, stream.key)
                 continue
@@ -370,7 +368,7 @@ class RedditSource:
             # a crosspost brings in what it shares, ahead of it: the original may be in a
             # subreddit not watched, or older than any scan, and be heard only this way. It
             # is remembered as seen when it was heard, so it is kept as long as the crosspost.
-            for found in (shared, post):
+            for found in (crossposted(child), post):
                 if found is not None and found.native_id not in seen:
                     seen[found.native_id] = created
                     posts.append(found)

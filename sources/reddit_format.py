@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sources.base import Author, SourcePost
+from sources.base import UNREADABLE, Author, SourcePost
 
 __all__ = [
     "MAX_QUERY_CHARS",
@@ -128,15 +128,18 @@ def parse_thing(child: Mapping[str, Any]) -> SourcePost | None:
     )
 
 
-def crossposted(child: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The submission a crosspost ``child`` shares, as a listing child of its own, from the
-    ``crosspost_parent_list`` Reddit sends with it; ``None`` for anything else."""
+def crossposted(child: Mapping[str, Any]) -> SourcePost | None:
+    """The submission a crosspost ``child`` shares, from the ``crosspost_parent_list`` Reddit
+    sends with it; ``None`` for anything else, or when that copy cannot be read (the crosspost
+    itself is still read)."""
     data = child.get("data")
     parents = data.get("crosspost_parent_list") if isinstance(data, Mapping) else None
     if child.get("kind") != "t3" or not isinstance(parents, list) or not parents:
         return None
-    parent = parents[0]
-    return {"kind": "t3", "data": parent} if isinstance(parent, Mapping) else None
+    try:
+        return parse_thing({"kind": "t3", "data": parents[0]})
+    except UNREADABLE:
+        return None
 
 
 def _link_from_url(data: Mapping[str, Any]) -> str | None:

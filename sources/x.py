@@ -76,7 +76,7 @@ from monitor.errors import (
     SourceError,
     SourceUnavailable,
 )
-from sources.base import Author, Batch, Cursor, SourcePost
+from sources.base import UNREADABLE, Author, Batch, Cursor, SourcePost
 from sources.streams import PAUSE, StreamGuard
 from sources.x_format import (
     EXPANSIONS,
@@ -636,15 +636,15 @@ class XSource:
         posts: list[SourcePost] = []
         skipped = 0
         for tweet in tweets:
-            try:
-                post = tweet_to_post(tweet, users, fallback, roots)
-                original = retweeted(tweet, included)
-                if original is not None:  # heard through a retweet: the original first
-                    posts.append(tweet_to_post(original, users, None, roots))
-                posts.append(post)
-            except (AttributeError, KeyError, OverflowError, TypeError, ValueError) as exc:
-                skipped += 1
-                log.info("%s: skipped an unreadable tweet (%s)", self.name, exc)
+            items = [(tweet, fallback)]
+            if (original := retweeted(tweet, included)) is not None:
+                items.insert(0, (original, None))  # heard through a retweet: the original first
+            for item, author in items:  # each read on its own: one bad copy loses nothing else
+                try:
+                    posts.append(tweet_to_post(item, users, author, roots))
+                except UNREADABLE as exc:
+                    skipped += 1
+                    log.info("%s: skipped an unreadable tweet (%s)", self.name, exc)
         return posts, skipped
 
 

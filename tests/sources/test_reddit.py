@@ -312,6 +312,16 @@ def test_a_crosspost_brings_in_the_post_it_shares(emulator: RedditEmulator) -> N
     assert sim.counts[original] == 1 and sim.duplicates() == {}
 
 
+def test_an_unreadable_crossposted_copy_loses_only_itself(emulator: RedditEmulator) -> None:
+    original = emulator.add_submission("kettles", "My acme kettle broke", author="dana")
+    emulator.advance(60)
+    cross = emulator.add_submission("acme", "My acme kettle broke", crosspost_parent=original)
+    emulator._by_name[cross]["data"]["crosspost_parent_list"] = [{"title": "no id, no time"}]
+    sim = PollerSim()
+    assert sim.poll(make_source(emulator)) is None
+    assert set(sim.posts) == {cross} and sim.posts[cross].repost_of == original
+
+
 def test_mention_elsewhere_comes_from_the_inbox(emulator: RedditEmulator) -> None:
     post = emulator.add_submission("random", "my kettle")  # no watch term, not our subreddit
     mention = emulator.add_comment(post, f"asking u/{BRAND} for help", author="customer")

@@ -244,6 +244,19 @@ def test_a_retweet_brings_in_the_original_it_retweets(
     assert order.index(original) < min(order.index(first), order.index(second))
 
 
+def test_an_unreadable_retweeted_original_loses_only_itself(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    original = emulator.add_tweet("dana", "acme kettle leaks")
+    xclock.advance(8 * 86400)
+    retweet = emulator.add_tweet("eve", retweet_of=original)
+    emulator.tweets[int(original)]["created_at"] = "last week"  # X sent a copy we cannot read
+    store = Store()
+    store.poll(make_source(terms=["acme"], brand_handles=(), include_retweets=True), xclock)
+    assert set(store.posts) == {retweet} and store.posts[retweet].repost_of == original
+    assert sum(b.skipped for b in store.batches) == 1
+
+
 def test_brand_replies_come_back_with_the_brand_as_author(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
