@@ -27,7 +27,7 @@ from monitor import db, outbox, store
 from monitor.actions import CaseActions
 from monitor.delivery import build_senders, collapse_backlog
 from monitor.escalation import CheckReport, check_clocks
-from monitor.leader import release, try_lead
+from monitor.leader import release, shared_now, try_lead
 from monitor.outbox import DeliveryReport, Sender
 from monitor.pipeline import Pipeline
 from monitor.poller import Poller, PollReport
@@ -117,15 +117,16 @@ class App:
         return app
 
     def lead(self, ttl: timedelta) -> bool:
-        """Take or renew the scheduler lease; only the leader polls."""
+        """Take or renew the scheduler lease; only the leader polls. On PostgreSQL the lease
+        is timed by the database's clock, not ours (see :func:`~monitor.leader.shared_now`)."""
         with self.sessions.begin() as session:
-            return try_lead(
-                session, name="scheduler", holder=self.worker, now=self.clock(), ttl=ttl
-            )
+            now = shared_now(session, local=self.clock())
+            return try_lead(session, name="scheduler", holder=self.worker, now=now, ttl=ttl)
 
     def release_lead(self) -> None:
         with self.sessions.begin() as session:
-            release(session, name="scheduler", holder=self.worker, now=self.clock())
+            now = shared_now(session, local=self.clock())
+            release(session, name="scheduler", holder=self.worker, now=now)
 
     def poll(self, source: Source) -> PollReport:
         return self.poller.poll(source)

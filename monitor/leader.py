@@ -3,31 +3,67 @@
 Any number of daemons may share one PostgreSQL; only the holder of the ``scheduler`` lease
 polls sources, so nothing is fetched twice. A leader that dies stops renewing, and another
 daemon takes over once the lease has expired. Outbox rows have their own per-row leases.
+
+Two daemons started together against an empty table both find no row and both insert it; on
+PostgreSQL the second insert waits for the first transaction and then fails on the primary key.
+That insert runs in a SAVEPOINT, so the loser rolls back only the insert, reads the row the
+winner committed and decides on it as usual; its caller's transaction stays usable. (SQLite
+takes the write lock at ``BEGIN IMMEDIATE``, so there the second daemon simply waits and finds
+the row.)
+
+Lease times are the database's on PostgreSQL (:func:`shared_now`): daemons on hosts whose
+clocks disagree by more than the lease's slack (its TTL less the renewal period) would
+otherwise both lead, one reading the other's lease as expired.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.models import LeaderLease
 
-__all__ = ["release", "try_lead"]
+__all__ = ["release", "shared_now", "try_lead"]
+
+
+def shared_now(session: Session, *, local: datetime) -> datetime:
+    """The time every daemon sharing this database agrees on, for taking and keeping leases.
+
+    On PostgreSQL that is the server's clock (``now()``: when the transaction began, so read
+    it first thing), because daemons on several hosts share it; on SQLite, which only daemons
+    on one host can share, it is ``local``, that host's clock (tests control it).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return local
+    now = session.scalar(select(func.now()))
+    assert now is not None  # now() is never NULL
+    return now.astimezone(UTC)
 
 
 def try_lead(session: Session, *, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Take or renew the lease ``name`` for ``holder``; ``False`` if someone else holds it.
 
     Runs in the caller's transaction; the caller commits. On PostgreSQL the row is locked so
-    two daemons deciding at the same moment cannot both win.
+    two daemons deciding at the same moment cannot both win. A first lease row inserted by
+    someone else while we inserted ours (ours fails on the primary key) is read and decided on
+    like any other: a concurrent insert is a lost race, not an error. The winner may be
+    another thread of the same daemon (its poll jobs all start at once); then ``holder``
+    renews what it holds.
     """
-    lease = session.scalar(select(LeaderLease).where(LeaderLease.name == name).with_for_update())
+    query = select(LeaderLease).where(LeaderLease.name == name).with_for_update()
+    lease = session.scalar(query)
     if lease is None:
-        session.add(LeaderLease(name=name, holder=holder, lease_until=now + ttl))
-        session.flush()  # a concurrent insert fails here on the primary key: we are not leader
-        return True
+        try:
+            with session.begin_nested():  # a SAVEPOINT: losing the race keeps our transaction
+                session.add(LeaderLease(name=name, holder=holder, lease_until=now + ttl))
+            return True
+        except IntegrityError:
+            lease = session.scalar(query)  # the winner's row, committed before our insert failed
+            if lease is None:  # above READ COMMITTED our snapshot predates it: not ours
+                return False
     if lease.holder != holder and lease.lease_until > now:
         return False
     lease.holder = holder

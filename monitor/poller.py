@@ -10,6 +10,11 @@ decisions, taken here as pure functions of ``now`` and kept in :class:`SourceSta
   must fix the credentials);
 * anything else is a bug: logged with its traceback, the cursor kept, the loop alive.
 
+A batch fetched but not stored (the database refused it, or a bug in the pipeline) counts as a
+failure of its source as well, with the same backoff: a batch that fails at every save (a
+constraint one post breaks, a database gone read-only) would otherwise be fetched again and
+fail again at every interval, each time with a traceback, and hammer the platform meanwhile.
+
 A source that reads several streams sets a failing one aside itself and goes on
 (:mod:`sources.streams`); the batch names it in ``errors``, kept in the report.
 
@@ -28,10 +33,17 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import store
-from monitor.errors import AuthError, MalformedResponse, RateLimited, SourceError
+from monitor.errors import (
+    AuthError,
+    MalformedResponse,
+    RateLimited,
+    ReplywatchError,
+    SourceError,
+    StorageError,
+)
 from monitor.outbox import compute_backoff
 from monitor.pipeline import BatchResult, Pipeline
-from sources.base import Source
+from sources.base import Batch, Source
 
 __all__ = ["PollReport", "Poller", "SourceState", "next_attempt"]
 
@@ -70,9 +82,14 @@ class PollReport:
 
 
 def next_attempt(
-    error: SourceError, state: SourceState, *, now: datetime, rng: random.Random | None = None
+    error: ReplywatchError,
+    state: SourceState,
+    *,
+    now: datetime,
+    rng: random.Random | None = None,
 ) -> datetime:
-    """When to try a failed source again (pure: a function of the error, state and ``now``)."""
+    """When to try a failed source again (pure: a function of the error, state and ``now``).
+    A batch that could not be stored (:class:`StorageError`) backs off like an outage."""
     if isinstance(error, RateLimited):
         return now + timedelta(seconds=error.retry_after_s)
     if isinstance(error, AuthError):
@@ -125,13 +142,14 @@ class Poller:
                 wrapped = SourceError(source.name, f"{type(exc).__name__}: {exc}")
                 self._failed(source, state, wrapped, report)
                 return report
-            with self.sessions() as session:  # a short read, closed before classifying
-                seen = store.seen_keys(session, ((p.platform, p.native_id) for p in batch.posts))
-            prepared = self.pipeline.prepare(batch.posts, seen=seen)
-            now = self.clock()
-            with self.sessions.begin() as session:
-                result = self.pipeline.record(session, source.name, prepared, now=now)
-                store.save_cursor(session, source.name, batch.cursor, now=now)
+            try:
+                now, result = self._store(source, batch)
+            except Exception as exc:  # rolled back, the cursor kept: the batch comes again
+                log.exception("source %s: could not store a batch", source.name)
+                first_line = str(exc).partition("\n")[0]
+                message = f"source {source.name!r}: batch not stored ({first_line})"
+                self._failed(source, state, StorageError(message), report)
+                return report
             report.batches += 1
             report.result.add(result)
             report.skipped_malformed += batch.skipped
@@ -159,8 +177,19 @@ class Poller:
                 break
         return report
 
+    def _store(self, source: Source, batch: Batch) -> tuple[datetime, BatchResult]:
+        """Store ``batch`` and advance the cursor over it in one transaction; when it was."""
+        with self.sessions() as session:  # a short read, closed before classifying
+            seen = store.seen_keys(session, ((p.platform, p.native_id) for p in batch.posts))
+        prepared = self.pipeline.prepare(batch.posts, seen=seen)
+        now = self.clock()
+        with self.sessions.begin() as session:
+            result = self.pipeline.record(session, source.name, prepared, now=now)
+            store.save_cursor(session, source.name, batch.cursor, now=now)
+        return now, result
+
     def _failed(
-        self, source: Source, state: SourceState, error: SourceError, report: PollReport
+        self, source: Source, state: SourceState, error: ReplywatchError, report: PollReport
     ) -> None:
         now = self.clock()
         state.failures += 1

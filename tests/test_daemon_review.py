@@ -1,8 +1,10 @@
-"""The daemon and poller over months: a source down for days, a stop asked for during start-up,
-and what the scheduler writes to the log at the default verbosity."""
+"""The daemon and poller over months: a source down for days, a batch the database refuses, a
+stop asked for during start-up, and what the scheduler writes to the log at the default
+verbosity."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -15,13 +17,13 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select, text
 
 from alerts.console import ConsoleSink
 from monitor.app import App
 from monitor.daemon import run_daemon
 from monitor.errors import SourceUnavailable
-from monitor.models import LeaderLease
+from monitor.models import LeaderLease, SourceCursor
 from monitor.settings import Settings
 from sources.memory import MemorySource
 from tests.emulators.http import Fault
@@ -94,6 +96,69 @@ def test_a_source_down_for_days_keeps_backing_off(sqlite_url: str, clock: FakeCl
         assert clock.now - started > timedelta(days=5) and source.fetches == 1100
         source.add(make_post("1", "NovaBrew is broken", minutes=1))  # the feed is back
         assert app.poll(source).result.stored == 1
+    finally:
+        app.close()
+
+
+@contextlib.contextmanager
+def posts_refused(engine: Engine) -> Iterator[None]:
+    """A database that refuses every stored post while in the block, as a constraint that one
+    post breaks or a read-only replica would: a real trigger, so the error is the database's."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.begin() as conn:
+        if sqlite:
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON posts"
+                    " BEGIN SELECT RAISE(ABORT, 'posts refused'); END"
+                )
+            )
+        else:
+            conn.execute(
+                text(
+                    "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql"
+                    " AS $$ BEGIN RAISE EXCEPTION 'posts refused'; END $$"
+                )
+            )
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON posts"
+                    " FOR EACH ROW EXECUTE FUNCTION refuse()"
+                )
+            )
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse" if sqlite else "DROP TRIGGER refuse ON posts"))
+
+
+def test_a_batch_that_fails_at_every_save_backs_off(database_url: str, clock: FakeClock) -> None:
+    # Fetching works, storing the batch fails every time: the exception escaped the poll, the
+    # source's backoff never moved, and every interval fetched the same page again, failed
+    # again and logged another traceback, for as long as the database refused it.
+    source = MemorySource("mem", platform="x")
+    source.add(make_post("1", "NovaBrew is broken", minutes=1))
+    settings = Settings.model_validate({**SETTINGS, "database_url": database_url})
+    app = App.build(
+        settings, clock=clock, sink=ConsoleSink(), sources=[source], classifier=KeywordClassifier()
+    )
+    try:
+        with posts_refused(app.engine):
+            for attempt in range(1, 6):
+                report = app.poll(source)
+                assert report.error and "posts refused" in report.error
+                assert report.waiting_until is not None and report.waiting_until > clock.now
+                assert app.poll(source).waiting_until == report.waiting_until  # no fetch meanwhile
+                assert source.fetches == attempt
+                wait = report.waiting_until - clock.now
+                clock.now = report.waiting_until
+            assert wait >= timedelta(seconds=16)  # the 5th wait: 2 s doubled 4 times, jittered
+            with app.sessions() as s:
+                assert s.get(SourceCursor, "mem") is None  # nothing skipped over
+        report = app.poll(source)  # the database takes it again
+        assert report.error is None and report.result.stored == 1
+        assert app.poller.state(source).failures == 0
     finally:
         app.close()
 
