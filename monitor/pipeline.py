@@ -152,15 +152,21 @@ class Pipeline:
         others: list[SourcePost] = []
         for post in fresh:
             (prepared.own if self.is_brand(post) else others).append(post)
-        # new posts and edits are matched and classified together, then kept apart
+        # new posts and edits are matched and classified together, then kept apart. An edit
+        # is read even when it no longer names an entity (or not in a watched language): the
+        # stored post, and the case the team answers from, must say what the author says now
         read = [(p, prepared.kept) for p in others] + [(p, prepared.edits) for p in edits]
         matches = self.watchlist.match_many([p.text for p, _ in read])
-        candidates = [(p, to, m) for (p, to), m in zip(read, matches, strict=True) if m]
+        candidates = [
+            (p, to, m)
+            for (p, to), m in zip(read, matches, strict=True)
+            if m or to is prepared.edits
+        ]
         prepared.unmatched = len(read) - len(candidates)
         verdicts = self._classify([p for p, _, _ in candidates]) if candidates else []
         for (post, to, found), verdict in zip(candidates, verdicts, strict=True):
             allowed = [m for m in found if self._language_allowed(m.entity_id, verdict.language)]
-            if allowed:
+            if allowed or to is prepared.edits:
                 to.append((post, allowed, verdict))
             else:
                 prepared.language_filtered += 1
@@ -271,10 +277,11 @@ class Pipeline:
         now: datetime,
     ) -> list[tuple[int, list[Match], Verdict]]:
         """Edits rewrite the stored posts they edit: text, link and verdict (its matches stay
-        those of the first version). A case on the post gets an ``edited`` event and its
-        message is rewritten with the new text; a post the edit makes a complaint is returned,
-        to open its case. Never a second post, never a second case. A version already
-        applied (the stored text and link) counts as a repeat."""
+        those of the first version), whether or not the edit still names an entity. A case on
+        the post gets an ``edited`` event and its message is rewritten with the new text; a
+        post the edit makes a complaint that still names a watched entity is returned, to open
+        its case. Never a second post, never a second case. A version already applied (the
+        stored text and link) counts as a repeat."""
         wanted = []
         for post, found, verdict in edits:
             row = session.scalar(
@@ -295,7 +302,7 @@ class Pipeline:
                 enqueue_case_update(
                     session, case, self.settings, line="The author edited the post", now=now
                 )
-            elif verdict.is_complaint and not post.repost_of:
+            elif verdict.is_complaint and found and not post.repost_of:
                 wanted.append((row.id, found, verdict))
         return wanted
 

@@ -157,6 +157,33 @@ def test_versions_of_one_post_in_one_batch_store_the_last_edit(
         assert case.post.text == "NovaBrew arrived broken!"
 
 
+def test_an_edit_that_drops_the_brand_name_still_rewrites_the_post(
+    app: App, source: MemorySource
+) -> None:
+    # the case must show what the author says now, not what they took back
+    source.add(
+        make_post("60", "NovaBrew arrived broken", minutes=1),
+        make_post("70", "NovaBrew arrived today", minutes=1),
+    )
+    app.poll(source)
+    source.add(
+        make_post("60", "It arrived broken, the shop sorted it out", minutes=2, version="61"),
+        make_post("70", "It arrived broken", minutes=2, version="71"),
+    )
+    edited = app.poll(source)
+    assert (edited.result.edits, edited.result.unmatched) == (2, 0)
+    assert edited.result.cases_opened == 0  # 70 no longer names the brand: no case for it
+    with app.sessions() as s:
+        texts = {p.native_id: p.text for p in s.scalars(select(Post))}
+        assert texts == {
+            "60": "It arrived broken, the shop sorted it out",
+            "70": "It arrived broken",
+        }
+        (case,) = s.scalars(select(Case))
+        assert case.post.native_id == "60"
+        assert [e.kind for e in case.events] == ["opened", "edited"]
+
+
 def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
     app: App, source: MemorySource
 ) -> None:
