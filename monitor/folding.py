@@ -3,6 +3,14 @@
 * Per character: NFKC, then case folding (``ß`` -> ``ss``, fullwidth -> ASCII).
 * Accents on Latin letters are folded (``café`` = ``cafe``); other scripts keep theirs
   (Cyrillic ``й`` stays ``й``). A lone combining accent U+0300-U+036F is dropped.
+* Latin letters that carry their difference in the letter itself, not in an accent, and
+  that people type as the plain letter (:data:`_LATIN_LETTERS`): Turkish dotless ``ı`` ->
+  ``i`` (dotted ``İ`` already casefolds to ``i`` + a dot, which goes), ``ø`` -> ``o``,
+  ``đ ð`` -> ``d``, ``ł`` -> ``l``, ``æ`` -> ``ae``, ``œ`` -> ``oe``. So ``NİKE``, ``nıke``
+  and ``NIKE`` are one word, as are ``Ørsted`` and ``Orsted``; ``æ`` maps back to its one
+  character like ``ß``. Nothing else: ``þ ħ ŋ`` and the like stay (no one-letter spelling
+  people agree on). What can go wrong: Turkish words told apart only by ``ı``/``i``
+  (``sık``, ``sik``) become one; a brand name is rarely half of such a pair.
 * Arabic script: ``ي ى ئ`` -> ``ی``, ``ك`` -> ``ک``, ``أ إ آ ٱ`` -> ``ا``, ``ؤ`` -> ``و``,
   ``ة ۀ ە ہ`` -> ``ه``. Tashkeel (U+064B-U+065F, U+0670 and the other Arabic-block
   combining marks) and tatweel (U+0640) are removed.
@@ -37,6 +45,17 @@ _ARABIC_LETTERS = {
     "ە": "ه",  # U+06D5 ae
     "ہ": "ه",  # U+06C1 heh goal
     "ے": "ی",  # U+06D2 yeh barree
+}
+#: Lower-case Latin letters with no decomposition that casefold leaves apart from their
+#: plain spelling (upper case reaches here already folded: ``Ø`` -> ``ø``).
+_LATIN_LETTERS = {
+    "ı": "i",  # U+0131 Turkish/Azerbaijani dotless i (NİKE casefolds to i + U+0307)
+    "ø": "o",  # U+00F8 Danish/Norwegian (Ørsted = Orsted)
+    "đ": "d",  # U+0111 Croatian, Vietnamese
+    "ð": "d",  # U+00F0 Icelandic eth (its capital Ð looks like Đ)
+    "ł": "l",  # U+0142 Polish (Łódź = Lodz)
+    "æ": "ae",  # U+00E6 ligature, spelled out as ß is (Cæsar = Caesar)
+    "œ": "oe",  # U+0153 (cœur = coeur)
 }
 _PUNCTUATION = {
     "\u2018": "'",
@@ -82,6 +101,8 @@ def _fold_char(ch: str) -> str:
             continue
         if c in _ARABIC_LETTERS:
             c = _ARABIC_LETTERS[c]
+        elif c in _LATIN_LETTERS:
+            c = _LATIN_LETTERS[c]
         elif c in _PUNCTUATION:
             c = _PUNCTUATION[c]
         elif unicodedata.category(c) == "Nd":

@@ -123,7 +123,10 @@ ENGLISH_MISSES = [
 ]
 
 HANDLES_AND_HASHTAGS = [
-    ("#NovaBrew", [("campaign", "#NovaBrew"), ("novabrew", "NovaBrew")]),
+    ("#NovaBrew", [("campaign", "#NovaBrew"), ("novabrew", "NovaBrew"), ("nova", "Nova")]),
+    # A longer tag is another tag, but its capitalised words are words (NovaBrew2026 is not).
+    ("#NovaBrew2026", [("nova", "Nova")]),
+    ("#NovaBrewDays", [("novabrew", "NovaBrew"), ("nova", "Nova")]),
     ("Happy #novabrewday!", [("campaign", "#novabrewday")]),
     ("@NovaBrew why", [("novabrew", "NovaBrew")]),
     ("@NovaBrew_HQ help", [("account", "@NovaBrew_HQ")]),
@@ -133,8 +136,8 @@ HANDLES_AND_HASHTAGS = [
     ("#نوابرو", [("novabrew", "نوابرو")]),
 ]
 HANDLE_MISSES = [
-    "#NovaBrew2026",  # a longer hashtag is another hashtag
-    "#NovaBrewDays",
+    "#novabrew2026",  # a longer hashtag is another hashtag
+    "#novabrewdays",
     "novabrew_hq",  # a handle term needs its @
     "mail@novabrew_hq.com",
     "@novabrew_hq2",
@@ -329,6 +332,8 @@ def test_many_entities_in_text_order() -> None:
         "teh",
         "kiko",
         "campaign",
+        "novabrew",  # NovaBrew and Nova are words of #NovaBrewDay
+        "nova",
     ]
 
 
