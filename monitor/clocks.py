@@ -5,10 +5,25 @@ job and the reports call them and do the I/O.
 
 Business time counts only the team's business hours, evaluated in the team's own time zone:
 a 4-hour business standard for a complaint that arrives on Friday at 16:00 in London falls due
-on Monday at 12:00. Each day's window is built from local wall-clock times and converted to
-UTC, so a DST change shortens or lengthens that day's hours exactly as the team lives it.
-A business window that starts inside a DST gap (a local time that does not exist) is placed
-by :mod:`zoneinfo`'s ``fold=0`` rule; no team in practice starts work at 01:30 on that night.
+on Monday at 12:00.
+
+The hours are one *shift* per listed day (:class:`~monitor.settings.BusinessHours`): it starts
+at ``start`` on that day and ends at ``end`` the same day, or the next day when ``end`` is not
+later than ``start`` (a night shift, 22:00 to 06:00; a 24-hour day when they are equal). So the
+shift that started the day before may still be running: every search begins with the shift of
+the local day before the moment asked about. Back-to-back 24-hour shifts meet exactly, one
+ending at the instant the next begins, so a team that never closes counts every second once.
+
+Each shift's ends are local wall-clock times converted to UTC, so the night the clocks change
+shortens or lengthens a shift exactly as the team lives it (a 22:00-06:00 shift in London is 7
+hours on the last Saturday night of March and 9 on the last one of October). A wall time is
+read as the first instant the clock shows it (or a later time): in the hour repeated when the
+clocks go back, its first occurrence; in the hour skipped when they go forward, the jump itself
+(a shift "starting" at 02:30 in New York on the spring-forward night starts at 03:00 EDT, when
+the clock passes 02:30). That reading never puts a later wall time at an earlier instant, so
+shifts never overlap and no time is counted twice. :mod:`zoneinfo` alone (``fold=0``) would put
+that skipped 02:30 at 03:30 EDT, so a shift ending at 02:30 would end half an hour after the
+next one, starting at 03:00, had begun: half an hour counted twice.
 """
 
 from __future__ import annotations
@@ -17,7 +32,7 @@ import enum
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from monitor.settings import BusinessHours, Standard, StandardsSettings
@@ -37,6 +52,8 @@ __all__ = [
 
 #: Ten years of days: far beyond any standard, and a hard stop for a loop that cannot end.
 _MAX_DAYS = 3660
+#: How closely the instant of a clock change is found (tzdata's changes fall on whole seconds).
+_RESOLUTION = timedelta(microseconds=1)
 
 
 class ClockName(enum.StrEnum):
@@ -51,9 +68,12 @@ def _require_aware(*values: datetime) -> None:
             raise ValueError("naive datetime given to a clock; use an aware UTC datetime")
 
 
-def _windows(hours: BusinessHours, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """Business windows in UTC, in order, from the local day containing ``start`` onwards."""
-    day: date = start.astimezone(ZoneInfo(hours.timezone)).date()
+def _windows(hours: BusinessHours, at: datetime) -> Iterator[tuple[datetime, datetime]]:
+    """Shifts in UTC, in order, from the first that can still be running at ``at``: the one
+    starting on the local day before ``at``'s, since a night or 24-hour shift ends the day
+    after it starts. (``at`` less 24 hours is not that day: after the clocks go back it can
+    still be ``at``'s own date, and the previous evening's shift would be missed.)"""
+    day: date = at.astimezone(ZoneInfo(hours.timezone)).date() - timedelta(days=1)
     for _ in range(_MAX_DAYS):
         window = _day_window(hours, day)
         if window is not None:
@@ -63,20 +83,43 @@ def _windows(hours: BusinessHours, start: datetime) -> Iterator[tuple[datetime, 
 
 @functools.lru_cache(maxsize=8192)
 def _day_window(hours: BusinessHours, day: date) -> tuple[datetime, datetime] | None:
-    """One local day's business window in UTC (``None``: a day off). Cached: every clock of
-    every case walks the same few days, and time-zone arithmetic is the costly part."""
+    """The shift starting on local ``day``, in UTC (``None``: a day off, or a shift that lies
+    wholly inside an hour the clocks skip). Cached: every clock of every case walks the same
+    few days, and time-zone arithmetic is the costly part."""
     if day.weekday() not in hours.weekday_numbers:
         return None
     zone = ZoneInfo(hours.timezone)
-    opens = datetime.combine(day, hours.start, tzinfo=zone).astimezone(UTC)
-    closes = datetime.combine(day, hours.end, tzinfo=zone).astimezone(UTC)
+    ends_on = day if hours.end > hours.start else day + timedelta(days=1)
+    opens = _first_instant(day, hours.start, zone)
+    closes = _first_instant(ends_on, hours.end, zone)
     return (opens, closes) if closes > opens else None
 
 
+def _first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
+    """The first instant, in UTC, at which the clock in ``zone`` shows ``wall`` on ``day`` or
+    a later time: the first occurrence of a repeated time, the jump for a skipped one."""
+    local = datetime.combine(day, wall, tzinfo=zone)  # fold=0: the first occurrence
+    after = local.astimezone(UTC)
+    if after.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return after
+    # Skipped. Read at the offset before the jump (fold=0) it lies after the jump; read at the
+    # offset after (fold=1), before it. zoneinfo does not say when the jump is: halve the
+    # interval down to a microsecond (about 32 steps, once per day thanks to the cache).
+    before = local.replace(fold=1).astimezone(UTC)
+    wanted = local.replace(tzinfo=None)
+    while after - before > _RESOLUTION:
+        middle = before + (after - before) / 2
+        if middle.astimezone(zone).replace(tzinfo=None) >= wanted:
+            after = middle
+        else:
+            before = middle
+    return after
+
+
 def is_open(hours: BusinessHours, at: datetime) -> bool:
-    """Whether ``at`` falls inside the team's business hours."""
+    """Whether ``at`` falls inside one of the team's shifts (the previous day's included)."""
     _require_aware(at)
-    for opens, closes in _windows(hours, at - timedelta(days=1)):
+    for opens, closes in _windows(hours, at):
         if opens > at:
             return False
         if opens <= at < closes:
@@ -85,9 +128,10 @@ def is_open(hours: BusinessHours, at: datetime) -> bool:
 
 
 def next_opening(hours: BusinessHours, at: datetime) -> datetime:
-    """``at`` itself when the team is working, else the start of its next business window."""
+    """``at`` itself when the team is working, else the start of its next shift. At the
+    instant one 24-hour shift hands over to the next, that is ``at``: the team never left."""
     _require_aware(at)
-    for opens, closes in _windows(hours, at - timedelta(days=1)):
+    for opens, closes in _windows(hours, at):
         if at < closes:
             return max(opens, at).astimezone(UTC)
     raise ValueError("business hours never open")  # pragma: no cover - days is never empty
@@ -99,7 +143,7 @@ def business_elapsed(hours: BusinessHours, start: datetime, end: datetime) -> ti
     total = timedelta(0)
     if end <= start:
         return total
-    for opens, closes in _windows(hours, start - timedelta(days=1)):
+    for opens, closes in _windows(hours, start):
         if opens >= end:
             break
         lo, hi = max(opens, start), min(closes, end)
@@ -114,7 +158,7 @@ def add_business_time(hours: BusinessHours, start: datetime, duration: timedelta
     remaining = duration
     if remaining <= timedelta(0):
         return start.astimezone(UTC)
-    for opens, closes in _windows(hours, start - timedelta(days=1)):
+    for opens, closes in _windows(hours, start):
         if closes <= start:
             continue
         lo = max(opens, start)
@@ -127,11 +171,20 @@ def add_business_time(hours: BusinessHours, start: datetime, duration: timedelta
 
 def business_span(standard: Standard, hours: BusinessHours) -> timedelta:
     """How much business time ``standard.within`` is: hours and minutes as written; days and
-    weeks as working days (opening to closing, each) and working weeks (``hours.days`` of
-    them), as a team means "resolve within 3 days"."""
+    weeks as working days and working weeks (``hours.days`` of them), as a team means "resolve
+    within 3 days".
+
+    A working day is one shift as the wall clock reads it, start to end: 8 hours for 09:00 to
+    17:00 and for 22:00 to 06:00, 24 for a 24-hour day. The night the clocks change, a night
+    shift is an hour shorter or longer than that, so "1d" begun as it starts ends an hour into
+    the next shift (spring) or an hour before it ends (autumn): a span is an amount of
+    business time, not a count of shifts.
+    """
     if standard.unit not in ("d", "w"):
         return standard.within
     day = datetime.combine(date.min, hours.end) - datetime.combine(date.min, hours.start)
+    if day <= timedelta(0):  # the shift ends the next day
+        day += timedelta(days=1)
     if standard.unit == "d":
         return day * (standard.within / timedelta(days=1))
     return day * len(hours.days) * (standard.within / timedelta(weeks=1))

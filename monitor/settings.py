@@ -89,7 +89,20 @@ _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class BusinessHours(SettingsModel):
-    """When a team works, in its own time zone. Outside these hours clocks in business time stop."""
+    """When a team works, in its own time zone. Outside these hours clocks in business time stop.
+
+    Each day in ``days`` a shift starts at ``start``. It ends at ``end`` the same day when
+    ``end`` is later than ``start`` (09:00 to 17:00); when ``end`` is earlier, it ends at
+    ``end`` the next day (a night shift, 22:00 to 06:00: ``fri`` is Friday 22:00 to Saturday
+    06:00, so a night team working Monday to Friday nights lists ``[mon, tue, wed, thu,
+    fri]``); when they are equal, it lasts until ``start`` the next day (a 24-hour day: all
+    seven days from 00:00 to 00:00 is a team that never closes). The listed day is always the
+    day the shift *starts*; writing ``sat`` for the Friday night shift would move it a day.
+
+    Times are read on the team's wall clock, so a shift across the night the clocks change is
+    an hour shorter or longer; see :mod:`monitor.clocks` for a start or end that the clocks
+    skip or repeat.
+    """
 
     timezone: TimeZoneName = "UTC"
     days: tuple[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], ...] = (
@@ -111,13 +124,28 @@ class BusinessHours(SettingsModel):
             raise ValueError('write the time in quotes, like "08:00"')
         return value
 
-    @model_validator(mode="after")
-    def _order(self) -> BusinessHours:
-        if self.end <= self.start:
-            raise ValueError("end must be later than start (for example start 09:00, end 17:00)")
-        if not self.days:
-            raise ValueError("days must list at least one day, such as [mon, tue, wed, thu, fri]")
-        return self
+    @field_validator("start", "end")
+    @classmethod
+    def _wall_clock(cls, value: time) -> time:
+        # the zone is ``timezone``; a second one on a time would disagree with it
+        if value.tzinfo is not None:
+            raise ValueError('write the time without a zone, like "08:00"; set timezone instead')
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError(
+                "list at least one day on which a shift starts, such as [mon, tue, wed, thu, "
+                "fri]; for a team that never closes, list all seven with start and end both "
+                '"00:00"'
+            )
+        repeated = sorted({d for d in value if value.count(d) > 1}, key=_DAYS.index)
+        if repeated:
+            # a working week ("1w" in business time) is as many working days as are listed
+            raise ValueError(f"{', '.join(repeated)} is listed more than once; list each day once")
+        return value
 
     @property
     def weekday_numbers(self) -> frozenset[int]:

@@ -296,14 +296,30 @@ BAD = [
         "IANA time zone",
     ),
     (
-        "hours-backwards",
+        "hours-without-days",
+        mutate(lambda d: d["teams"]["support"].update(business_hours={"days": []})),
+        "teams.support.business_hours.days",
+        "list at least one day on which a shift starts, such as [mon, tue, wed, thu, fri]",
+    ),
+    (
+        "hours-day-twice",  # "1w" in business time is as many working days as are listed
         mutate(
             lambda d: d["teams"]["support"].update(
-                business_hours={"start": "18:00", "end": "09:00"}
+                business_hours={"days": ["mon", "tue", "mon", "sat", "sat"]}
             )
         ),
-        "teams.support.business_hours",
-        "end must be later than start",
+        "teams.support.business_hours.days",
+        "mon, sat is listed more than once; list each day once",
+    ),
+    (
+        "hours-with-a-zone",  # the zone is business_hours.timezone; a second would disagree
+        mutate(
+            lambda d: d["teams"]["support"].update(
+                business_hours={"timezone": "Europe/London", "start": "09:00Z"}
+            )
+        ),
+        "teams.support.business_hours.start",
+        'without a zone, like "08:00"; set timezone instead',
     ),
     (
         "bad-slack-channel",
@@ -391,6 +407,26 @@ def test_bad_config_is_one_clear_line_and_exit_2(
     assert "config error:" in output
     assert words in output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("22:00", "06:00"),  # a night shift: each listed day's shift ends the next morning
+        ("00:00", "00:00"),  # a 24-hour day; with all seven days, a team that never closes
+        ("09:00", "09:00"),  # a 24-hour day that hands over at 09:00
+    ],
+)
+def test_a_shift_may_end_the_next_day(tmp_path: Path, start: str, end: str) -> None:
+    """A night or follow-the-sun team writes its hours as it works them; refusing an end at or
+    before the start left it no way to be configured (and a 24/7 team none at all). What the
+    hours mean is in tests/response/test_clocks.py."""
+    hours = {"timezone": "Europe/London", "start": start, "end": end}
+    data = mutate(lambda d: d["teams"]["support"].update(business_hours=hours))
+    loaded = load_settings(write(tmp_path, data), environ={}).teams["support"].business_hours
+    assert (loaded.start.isoformat("minutes"), loaded.end.isoformat("minutes")) == (start, end)
+    result = CliRunner().invoke(app, ["check-config", "-c", str(write(tmp_path, data))])
+    assert result.exit_code == 0, result.output
 
 
 def test_a_reddit_login_must_be_a_brand_account(tmp_path: Path) -> None:
