@@ -53,6 +53,13 @@ _TABLE = np.zeros(0x10000, dtype=np.int8)
 _TABLE[ord("a") : ord("z") + 1] = _LATIN
 _TABLE[ord("A") : ord("Z") + 1] = _LATIN
 _TABLE[0x00C0:0x0250] = _LATIN
+# full-width Latin (ｎｏｔ ｗｏｒｋｉｎｇ), pasted for emphasis as are the mathematical bold and
+# italic alphabets (𝗻𝗼𝘁 𝘄𝗼𝗿𝗸𝗶𝗻𝗴, see _MATH_LATIN); the features read both as plain Latin (the
+# normaliser applies NFKC), and the letter counts must too, or such a post is ``und``
+_TABLE[0xFF21:0xFF3B] = _LATIN
+_TABLE[0xFF41:0xFF5B] = _LATIN
+#: Mathematical alphanumeric symbols: the Latin letters, in every style (bold, italic, script...)
+_MATH_LATIN = (0x1D400, 0x1D6A4)
 _TABLE[0x0600:0x0700] = _ARABIC
 _TABLE[0x0750:0x0780] = _ARABIC
 _TABLE[0xFB50:0xFE00] = _ARABIC  # presentation forms A
@@ -186,6 +193,7 @@ def detect_languages(
     cps, doc = codepoints(_language_text(texts))
     cls = _TABLE[np.minimum(cps, 0xFFFF)]
     cls[cps > 0xFFFF] = _OTHER  # emoji and the like
+    cls[(cps >= _MATH_LATIN[0]) & (cps < _MATH_LATIN[1])] = _LATIN
     script = np.zeros((n, _N_CLASSES), dtype=np.float64)
     np.add.at(script, (doc, cls.astype(np.int64)), 1.0)
     common = _function_words().counts(words, n)  # columns: en, tl, fa, ar, fa-latn

@@ -68,14 +68,17 @@ def _pattern(words: str, stems: str) -> tuple[Term, ...]:
 _LEGAL = _pattern(
     """sue you | sue u | sue them | sue your* | suing* | sued | lawsuit* | lawyer* | attorney*
     solicitor* | legal action | legal team | legal advice | to court | in court
-    small claims | class action | report you to | reporting you to | consumer protection
+    will sue | gonna sue | going to sue | i'll sue | we'll sue | sue if | sue over | sue for
+    sue the | taking you to court | small claims | class action | class-action | report you to
+    reporting you to | consumer protection
     ombudsman | trading standards | bbb | ftc | attorney general""",
     """وکیل | شکایت میکنم | شکایت کنم | شکایت کردم | دادگاه | پیگرد قانونی | اقدام قانونی
     تعزیرات | حمایت از مصرف کننده | شکایت قانونی
-    محامی | محکمه | قضیه | دعوی قضاییه | سارفع دعوی | رفع دعوی | ساقاضی | اقاضیکم
+    محامی | محکمه | قضیه | دعوی قضاییه | سارفع دعوی | رفع دعوی | ساقاضی | قاضیک
     حمایه المستهلک | النیابه | شکوی رسمیه
     demanda | kakasuhan | kasuhan | sasampahan | abogado | korte | ireport sa dti
-    irereklamo sa dti | sa dti""",
+    irereklamo sa dti | sa dti | kinasuhan | hahabla | ihabla | hinabla
+    sasampahan ng kaso | magsasampa ng kaso | kaso laban""",
 )
 _SAFETY = _pattern(
     """food poisoning | poison* | got sick | made me sick | made us sick | made my kid sick
@@ -96,11 +99,14 @@ _OUTAGE = _pattern(
     wont load | can't log in | can't login | cant login | can't sign in | can't connect
     can't access | cannot log in | cannot login | cannot access | crash* | offline
     no service | no signal | no internet | server error | error 500 | error 502 | error 503
-    unavailable | blackout | power cut | no power | keeps freezing | glitch*""",
+    unavailable | blackout | power cut | no power | keeps freezing | glitch*
+    stopped working | stops working | won't work | wont work | not loading
+    isn't loading | isnt loading | won't connect | keeps logging me out""",
     """قطع شده | قطعه | قطع شد | کار نمیکنه | کار نمیکند | باز نمیشه | باز نمیشود
     از دسترس خارج | اختلال | وصل نمیشه | لود نمیشه | بالا نمیاد | ارور | قطعی
     عطل | معطل | لا یعمل | ما یشتغل | ما یفتح | لا یفتح | انقطاع | مقطوع | متوقف | خلل فی
-    یعلق | واقف من
+    یعلق | واقف من | التطبیق واقف | البرنامج واقف | الموقع واقف | النظام واقف | السیستم واقف
+    طایح
     down na | nag crash | nagcrash | ayaw gumana | hindi gumagana | di gumagana
     walang signal | walang internet | walang kuryente | brownout | hindi maka login
     di maka login | hindi makapag login | ayaw mag load | ayaw bumukas""",
@@ -109,7 +115,10 @@ _DATA = _pattern(
     """data leak* | data breach* | leaked my | leaked our | leaked data | breach* | hacked
     hacker* | privacy | personal data | personal information | personal info
     personal details | identity theft | stolen card | stolen identity | stolen data
-    unauthori* | phishing | exposed my | selling my data | selling our data | gdpr | doxx*""",
+    unauthori* | phishing | exposed my | selling my data | selling our data | gdpr | doxx*
+    account was compromised | account got compromised | account compromised
+    accounts were compromised | card was compromised | card compromised | data compromised
+    compromised account | data was leaked | info was leaked | details were leaked""",
     """نشت اطلاعات | لو رفت | لو رفته | هک شد | هک شده | هکر | اطلاعات شخصی | حریم خصوصی
     اطلاعات کارت | برداشت غیرمجاز | برداشت غیر مجاز
     تسریب | اختراق | مخترق | بیاناتی | البیانات الشخصیه | الخصوصیه | سرقه الحساب

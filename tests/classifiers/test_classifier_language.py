@@ -50,6 +50,16 @@ def test_mixed_scripts_list_both() -> None:
     assert guess.languages[0] == guess.language
 
 
+def test_full_width_and_bold_letters_are_latin() -> None:
+    # pasted for emphasis: full-width forms and the mathematical bold and italic alphabets
+    texts = [
+        "ｗｈｙ ｉｓ ｔｈｅ ａｐｐ ｄｏｗｎ ａｇａｉｎ",
+        "\U0001d5ea\U0001d5f5\U0001d606 is the app down again",  # 𝘄𝗵𝘆 (sans-serif bold)
+        "𝑎𝑛𝑔 𝑡𝑎𝑔𝑎𝑙 𝑛𝑔 delivery, wala pa rin",
+    ]
+    assert [g.language for g in detect_languages(texts)] == ["en", "en", "tl"]
+
+
 def test_no_letters_is_undetermined() -> None:
     guesses = detect_languages(["", "😡😡", "12345 !!!"])
     assert [g.language for g in guesses] == ["und", "und", "und"]

@@ -38,6 +38,18 @@ def test_invisible_format_characters_vanish() -> None:
     assert normalise(f"a{format_chars}b") == "ab"
 
 
+def test_persian_verb_prefix_typed_with_a_space_joins_its_verb() -> None:
+    # phones often lack the ZWNJ key: "نمی کنه" is the same word as "نمی‌کنه" and "نمیکنه"
+    joined = normalise("کار نمیکنه")
+    assert normalise("کار نمی کنه") == joined
+    assert normalise("کار نمی\u200cکنه") == joined
+    assert normalise("شکایت مي كنم") == normalise("شکایت میکنم")  # Arabic keyboard
+    # only the prefix as a word of its own, before a word in Arabic script
+    assert normalise("کمی دیر شد") == "کمی دیر شد"
+    assert normalise("حامی من") == "حامی من"
+    assert normalise("love me می") == "love me می"
+
+
 def test_elongation_urls_mentions_and_digits() -> None:
     assert normalise("soooooo baaaad") == "soo baad"
     assert normalise("@Acme_Help see https://x.co/abc") == " @acme_help see http "
@@ -130,6 +142,19 @@ REASON_EXAMPLES = [
     ("پیک خیلی بی ادب بود", Reason.STAFF_CONDUCT),
     ("المندوب كان وقح جدا", Reason.STAFF_CONDUCT),
     ("ang bastos ng rider nyo", Reason.STAFF_CONDUCT),
+    # threats without an object, hyphenated, and the spellings of phones and dialects
+    ("We will sue if this isn't fixed by Friday", Reason.LEGAL_THREAT),
+    ("Count me in on the class-action against you", Reason.LEGAL_THREAT),
+    ("ازتون شکایت می کنم", Reason.LEGAL_THREAT),  # a space where the ZWNJ belongs
+    ("والله بقاضيكم على هذا", Reason.LEGAL_THREAT),
+    ("kinasuhan na namin kayo", Reason.LEGAL_THREAT),
+    ("ihahabla ko kayo", Reason.LEGAL_THREAT),
+    ("The app stopped working after the update", Reason.OUTAGE),
+    ("اپ از دیروز کار نمی کنه", Reason.OUTAGE),
+    ("التطبيق واقف", Reason.OUTAGE),
+    ("النت طايح من الصبح", Reason.OUTAGE),
+    ("My account was compromised and someone ordered on my card", Reason.DATA_BREACH),
+    ("Customer data was leaked last week", Reason.DATA_BREACH),
 ]
 
 
@@ -162,6 +187,9 @@ def test_reasons_in_four_languages(text: str, reason: Reason) -> None:
         "Sunday brunch was lovely",
         "The download finished",
         "قطار امروز سر وقت رسید",
+        "Sue at the counter was so helpful",
+        "We compromised on a later delivery date",
+        "Finally it works again, never stopped loving this app",
     ],
 )
 def test_no_reason_from_look_alike_words(text: str) -> None:
@@ -209,6 +237,11 @@ def test_severity_rule() -> None:
         ),
         ("غذا مسموم بود، حالم بد شد و بیمارستان رفتم", Reason.SAFETY, Severity.CRITICAL),
         ("المندوب كان وقح جدا والطلب لم يصل", Reason.STAFF_CONDUCT, Severity.HIGH),
+        ("We will sue if this isn't fixed", Reason.LEGAL_THREAT, Severity.CRITICAL),
+        ("ازتون شکایت می کنم، پولم رو پس بدید", Reason.LEGAL_THREAT, Severity.CRITICAL),
+        ("والله بقاضيكم، الطلب ما وصل", Reason.LEGAL_THREAT, Severity.CRITICAL),
+        ("kinasuhan na namin kayo, wala pa rin ang refund", Reason.LEGAL_THREAT, Severity.CRITICAL),
+        ("ＴＨＥ ＡＰＰ ＳＴＯＰＰＥＤ ＷＯＲＫＩＮＧ ＡＧＡＩＮ", Reason.OUTAGE, Severity.HIGH),
     ],
 )
 def test_verdict_severity_end_to_end(text: str, reason: Reason, severity: Severity) -> None:
