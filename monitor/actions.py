@@ -24,9 +24,9 @@ from monitor.models import Case, CaseEvent, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
 from monitor.opening import (
     Complaint,
-    answer_from_earlier_replies,
     open_routed,
     primary_entity,
+    settle_opened,
 )
 from monitor.post_links import bare_link, post_keys
 from monitor.settings import Settings
@@ -271,11 +271,8 @@ class CaseActions:
             [case] = open_routed(session, self.settings, [complaint], now=now)
             cases.keep_label(session, post, "complaint", actor=actor, now=now)
             # the brand may have answered already: then its clocks stop and no template goes
-            answer_from_earlier_replies(
-                session, self.settings, [(post.platform, post.native_id)], now=now
-            )
-            if self.settings.acknowledgements.enabled:
-                plan_acknowledgement(session, case, self.settings, self.templates, now=now)
+            templates = self.templates if self.settings.acknowledgements.enabled else None
+            settle_opened(session, self.settings, [case], templates, now=now)
             owner = f"owner {case.owner}" if case.owner else "unassigned"
             reply = (
                 f"RW-{case.id} opened for @{post.author.handle}'s {post.platform} post: "

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.acknowledge import Templates, plan_acknowledgement
 from monitor.cases import Opening, cases_answered_by, open_cases, open_counts, record_response
 from monitor.models import Case, Post
 from monitor.notify import enqueue_case_alerts, enqueue_case_update
@@ -26,6 +27,7 @@ __all__ = [
     "answered",
     "open_routed",
     "primary_entity",
+    "settle_opened",
 ]
 
 #: When a post names several watched entities, the case belongs to the most specific one.
@@ -116,6 +118,26 @@ def answer_from_earlier_replies(
                     via=f"{platform}:{reply.native_id}",
                     now=now,
                 )
+
+
+def settle_opened(
+    session: Session,
+    settings: Settings,
+    cases: Sequence[Case],
+    templates: Templates | None,
+    *,
+    now: datetime,
+) -> None:
+    """What follows opening, however a case was opened (a new post, an edit that made its post
+    a complaint, a person's ``/replywatch case``): a brand reply stored before the case stops
+    its clocks, then, with ``templates`` (acknowledgements on), the public acknowledgement is
+    planned, which a case already answered does not get."""
+    answer_from_earlier_replies(
+        session, settings, [(c.post.platform, c.post.native_id) for c in cases], now=now
+    )
+    if templates is not None:
+        for case in cases:
+            plan_acknowledgement(session, case, settings, templates, now=now)
 
 
 def answered(

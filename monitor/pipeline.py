@@ -27,17 +27,17 @@ from sqlalchemy.orm import Session
 
 from classifiers.base import Classifier, Sentiment, Severity, Verdict
 from monitor import store
-from monitor.acknowledge import Templates, ack_key, load_templates, plan_acknowledgement
+from monitor.acknowledge import Templates, ack_key, load_templates
 from monitor.cases import SYSTEM, acknowledge, add_event, cases_answered_by
 from monitor.matching import Match, Watchlist
 from monitor.models import BrandAccount, Case, Outbox, Post
 from monitor.notify import enqueue_case_update
 from monitor.opening import (
     Complaint,
-    answer_from_earlier_replies,
     answered,
     open_routed,
     primary_entity,
+    settle_opened,
 )
 from monitor.settings import Settings
 from sources.base import SourcePost
@@ -219,15 +219,7 @@ class Pipeline:
         result.case_ids = [case.id for case in opened]
 
         self._apply_responses(session, own, now=now)
-        answer_from_earlier_replies(
-            session,
-            self.settings,
-            [(p.platform, p.native_id) for p, _, v in kept if v.is_complaint and not p.repost_of],
-            now=now,
-        )
-        if self.templates is not None:
-            for case in opened:
-                plan_acknowledgement(session, case, self.settings, self.templates, now=now)
+        settle_opened(session, self.settings, opened, self.templates, now=now)
         return result
 
     def _store(

@@ -8,6 +8,7 @@ platform that can post a reply and then lose the answer, the double-reply trap.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -292,6 +293,29 @@ def test_a_missed_complaint_the_brand_already_answered_opens_answered(
     clock.advance(timedelta(minutes=5))
     app.deliver()
     assert replier.replies == {}  # and no template goes under a post a person answered
+
+
+def test_a_post_edited_into_a_complaint_the_brand_already_answered_opens_answered(
+    world: dict[str, Any],
+) -> None:
+    app, source, _, replier = build(world, acknowledgements={"modes": {"x": "auto"}, "delay": "2m"})
+    clock: FakeClock = world["clock"]
+    first = post(clock, "NovaBrew, my order came today", handle="maria")
+    clock.advance(timedelta(minutes=5))
+    answer = post(clock, "@maria enjoy it!", handle="NovaBrew", in_reply_to=first.native_id)
+    source.add(first, answer)
+    app.poll(source)
+    clock.advance(timedelta(minutes=5))
+    edited = post(
+        clock, "NovaBrew, my order came today, broken", handle="maria", native_id=first.native_id
+    )
+    source.add(replace(edited, version="edit-1"))
+    app.poll(source)
+    case = case_of(app, first.native_id)  # the edit made it a complaint: a case opens
+    assert case.first_response_at == answer.created_at  # already answered, before the edit
+    clock.advance(timedelta(minutes=5))
+    app.deliver()
+    assert replier.replies == {}  # no template under a post the brand answered
 
 
 def test_an_update_waits_for_its_first_message(world: dict[str, Any]) -> None:
