@@ -85,8 +85,15 @@ def _words(delta: timedelta) -> str:
 def check_quiet(session: Session, settings: Settings, *, now: datetime) -> list[str]:
     """Enqueue a notice for each account that went quiet (once per period). Never commits."""
     keys: list[str] = []
-    accounts = session.scalars(select(BrandAccount).order_by(BrandAccount.id)).all()
-    for account in accounts:
+    # the rows outlive the config (an account's last reply is history), so an account the
+    # team retired is still here: only those configured now can go quiet
+    configured = {
+        (platform, account.handle.lower())
+        for platform, accounts in settings.brand_accounts.items()
+        for account in accounts
+    }
+    rows = session.scalars(select(BrandAccount).order_by(BrandAccount.id)).all()
+    for account in (a for a in rows if (a.platform, a.handle) in configured):
         query = (
             select(Case)
             .join(Post, Case.post_id == Post.id)

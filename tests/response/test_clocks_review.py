@@ -131,6 +131,48 @@ def test_quiet_check_survives_a_team_removed_from_the_config(
     assert renamed.check_quiet() == ["quiet:x:novabrew:20261123T100000Z"]
 
 
+def test_an_account_removed_from_the_config_is_never_called_quiet(
+    sqlite_url: str, apps: list[App]
+) -> None:
+    before = deepcopy(BASE)
+    before["brand_accounts"] = {"x": [{"handle": "NovaBrew"}, {"handle": "NovaOldHelp"}]}
+    clock = FakeClock(t(23, 10, 0))  # Monday 10:00 London
+    source = MemorySource("mem", platform="x")
+    app = App.build(
+        make_settings(before, database_url=sqlite_url),
+        clock=clock,
+        sink=RecordingSink(),
+        sources=[source],
+        classifier=TaggedClassifier(),
+    )
+    apps.append(app)
+    source.add(
+        SourcePost(
+            platform="x",
+            native_id="1",
+            text="NovaBrew broken",
+            author=Author(native_id="a1", handle="a1"),
+            created_at=clock.now,
+        )
+    )
+    app.poll(source)
+
+    # The old help account is retired: gone from the config, still a row in the database
+    after = deepcopy(before)
+    after["brand_accounts"] = {"x": [{"handle": "NovaBrew"}]}
+    clock.advance(timedelta(hours=2, minutes=1))
+    retired = App.build(
+        make_settings(after, database_url=sqlite_url, quiet={"no_reply_for": "2h"}),
+        clock=clock,
+        sink=RecordingSink(),
+        sources=[MemorySource("mem", platform="x")],
+        classifier=TaggedClassifier(),
+    )
+    apps.append(retired)
+    # only the account the team still runs is quiet (2h01m since the complaint at 10:00)
+    assert retired.check_quiet() == ["quiet:x:novabrew:20261123T100000Z"]
+
+
 # -------------------------------------------------------------------------------- reports
 
 
