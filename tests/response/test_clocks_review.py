@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -84,6 +85,28 @@ def apps() -> Iterator[list[App]]:
         app.close()
 
 
+def _app(
+    config: dict[str, Any], url: str, clock: FakeClock, apps: list[App], **settings: Any
+) -> tuple[App, MemorySource]:
+    source = MemorySource("mem", platform="x")
+    app = App.build(
+        make_settings(config, database_url=url, **settings),
+        clock=clock,
+        sink=RecordingSink(),
+        sources=[source],
+        classifier=TaggedClassifier(),
+    )
+    apps.append(app)
+    return app, source
+
+
+def _complaint(native_id: str, text: str, clock: FakeClock) -> SourcePost:
+    author = Author(native_id=f"a{native_id}", handle=f"a{native_id}")
+    return SourcePost(
+        platform="x", native_id=native_id, text=text, author=author, created_at=clock.now
+    )
+
+
 def test_quiet_check_survives_a_team_removed_from_the_config(
     sqlite_url: str, apps: list[App]
 ) -> None:
@@ -91,25 +114,8 @@ def test_quiet_check_survives_a_team_removed_from_the_config(
     before = deepcopy(BASE)
     before["brand_accounts"] = {"x": [{"handle": "NovaBrew"}]}
     clock = FakeClock(t(23, 10, 0))  # Monday 10:00 London
-    source = MemorySource("mem", platform="x")
-    app = App.build(
-        make_settings(before, database_url=sqlite_url),
-        clock=clock,
-        sink=RecordingSink(),
-        sources=[source],
-        classifier=TaggedClassifier(),
-    )
-    apps.append(app)
-    for i, text in enumerate(("Pod X2 broken", "NovaBrew broken")):
-        source.add(
-            SourcePost(
-                platform="x",
-                native_id=str(i),
-                text=text,
-                author=Author(native_id=f"a{i}", handle=f"a{i}"),
-                created_at=clock.now,
-            )
-        )
+    app, source = _app(before, sqlite_url, clock, apps)
+    source.add(_complaint("0", "Pod X2 broken", clock), _complaint("1", "NovaBrew broken", clock))
     app.poll(source)  # Pod X2 goes to devices (its team), NovaBrew to support
 
     # Later the devices team is renamed "hardware" in the config; its open case keeps "devices"
@@ -118,14 +124,7 @@ def test_quiet_check_survives_a_team_removed_from_the_config(
     after["entities"][1]["team"] = "hardware"
     after["routing"][3]["team"] = "hardware"
     clock.advance(timedelta(hours=2, minutes=1))
-    renamed = App.build(
-        make_settings(after, database_url=sqlite_url, quiet={"no_reply_for": "2h"}),
-        clock=clock,
-        sink=RecordingSink(),
-        sources=[MemorySource("mem", platform="x")],
-        classifier=TaggedClassifier(),
-    )
-    apps.append(renamed)
+    renamed, _ = _app(after, sqlite_url, clock, apps, quiet={"no_reply_for": "2h"})
     # The support complaint has waited 2h01m with no reply: quiet, counted from 10:00.
     # Before the fix the devices case raised KeyError: no quiet notice for any account.
     assert renamed.check_quiet() == ["quiet:x:novabrew:20261123T100000Z"]
@@ -137,38 +136,15 @@ def test_an_account_removed_from_the_config_is_never_called_quiet(
     before = deepcopy(BASE)
     before["brand_accounts"] = {"x": [{"handle": "NovaBrew"}, {"handle": "NovaOldHelp"}]}
     clock = FakeClock(t(23, 10, 0))  # Monday 10:00 London
-    source = MemorySource("mem", platform="x")
-    app = App.build(
-        make_settings(before, database_url=sqlite_url),
-        clock=clock,
-        sink=RecordingSink(),
-        sources=[source],
-        classifier=TaggedClassifier(),
-    )
-    apps.append(app)
-    source.add(
-        SourcePost(
-            platform="x",
-            native_id="1",
-            text="NovaBrew broken",
-            author=Author(native_id="a1", handle="a1"),
-            created_at=clock.now,
-        )
-    )
+    app, source = _app(before, sqlite_url, clock, apps)
+    source.add(_complaint("1", "NovaBrew broken", clock))
     app.poll(source)
 
     # The old help account is retired: gone from the config, still a row in the database
     after = deepcopy(before)
     after["brand_accounts"] = {"x": [{"handle": "NovaBrew"}]}
     clock.advance(timedelta(hours=2, minutes=1))
-    retired = App.build(
-        make_settings(after, database_url=sqlite_url, quiet={"no_reply_for": "2h"}),
-        clock=clock,
-        sink=RecordingSink(),
-        sources=[MemorySource("mem", platform="x")],
-        classifier=TaggedClassifier(),
-    )
-    apps.append(retired)
+    retired, _ = _app(after, sqlite_url, clock, apps, quiet={"no_reply_for": "2h"})
     # only the account the team still runs is quiet (2h01m since the complaint at 10:00)
     assert retired.check_quiet() == ["quiet:x:novabrew:20261123T100000Z"]
 

@@ -276,46 +276,31 @@ def test_a_missed_complaint_becomes_a_case_and_a_label(world: dict[str, Any]) ->
     assert count(app, Label) == 1
 
 
-def test_a_missed_complaint_the_brand_already_answered_opens_answered(
-    world: dict[str, Any],
+@pytest.mark.parametrize("opened_by", ["a person", "an edit"])
+def test_a_case_opened_after_the_brand_answered_opens_answered(
+    world: dict[str, Any], opened_by: str
 ) -> None:
+    # a person opens a case for a complaint the classifier missed, or the author edits a post
+    # into a complaint: either way the brand's earlier answer stops its clocks
     app, source, _, replier = build(world, acknowledgements={"modes": {"x": "auto"}, "delay": "2m"})
     clock: FakeClock = world["clock"]
-    missed = post(clock, "NovaBrew, three weeks and nobody answers me", handle="maria")
+    first = post(clock, "NovaBrew, three weeks and nobody answers me", handle="maria")
     clock.advance(timedelta(minutes=5))
-    answer = post(clock, "@maria so sorry, DM us", handle="NovaBrew", in_reply_to=missed.native_id)
-    source.add(missed, answer)
+    answer = post(clock, "@maria so sorry, DM us", handle="NovaBrew", in_reply_to=first.native_id)
+    source.add(first, answer)
     app.poll(source)
     clock.advance(timedelta(hours=2))
-    app.actions().on_command(f"case {missed.url}", "U0BOB0001", "bob", "C0X")
-    case = case_of(app, missed.native_id)
+    if opened_by == "a person":
+        app.actions().on_command(f"case {first.url}", "U0BOB0001", "bob", "C0X")
+    else:
+        edited = replace(first, text=f"{first.text}, and it came broken", version="edit-1")
+        source.add(edited)
+        app.poll(source)
+    case = case_of(app, first.native_id)
     assert case.first_response_at == answer.created_at  # its clocks stopped at the answer
     clock.advance(timedelta(minutes=5))
     app.deliver()
     assert replier.replies == {}  # and no template goes under a post a person answered
-
-
-def test_a_post_edited_into_a_complaint_the_brand_already_answered_opens_answered(
-    world: dict[str, Any],
-) -> None:
-    app, source, _, replier = build(world, acknowledgements={"modes": {"x": "auto"}, "delay": "2m"})
-    clock: FakeClock = world["clock"]
-    first = post(clock, "NovaBrew, my order came today", handle="maria")
-    clock.advance(timedelta(minutes=5))
-    answer = post(clock, "@maria enjoy it!", handle="NovaBrew", in_reply_to=first.native_id)
-    source.add(first, answer)
-    app.poll(source)
-    clock.advance(timedelta(minutes=5))
-    edited = post(
-        clock, "NovaBrew, my order came today, broken", handle="maria", native_id=first.native_id
-    )
-    source.add(replace(edited, version="edit-1"))
-    app.poll(source)
-    case = case_of(app, first.native_id)  # the edit made it a complaint: a case opens
-    assert case.first_response_at == answer.created_at  # already answered, before the edit
-    clock.advance(timedelta(minutes=5))
-    app.deliver()
-    assert replier.replies == {}  # no template under a post the brand answered
 
 
 def test_an_update_waits_for_its_first_message(world: dict[str, Any]) -> None:
