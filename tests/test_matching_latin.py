@@ -88,6 +88,12 @@ HASHTAG_WORDS: list[tuple[tuple[str, ...], str, list[str], tuple[str, ...]]] = [
     (("KX",), "#KXFail", ["KX"], ()),  # a run of capitals ends before a capitalised word
     (("KX2",), "#KX2Fail", ["KX2"], ()),
     (("KX",), "#BoycottKX", ["KX"], ()),
+    # A capital that folds to two letters (Æ -> ae, Œ -> oe) still starts the word after a
+    # run of capitals: #DSBÆrgerlig is DSB|Ærgerlig ("DSB, annoying"), #SNCFŒuvre SNCF|Œuvre.
+    (("DSB",), "#DSBÆrgerlig", ["DSB"], ()),
+    (("ærgerlig",), "#DSBÆrgerlig", ["Ærgerlig"], ()),
+    (("SNCF",), "#SNCFŒuvre", ["SNCF"], ()),
+    (("DSB",), "#DSBÆRGERLIG", [], ()),  # all capitals: still no joint to find
     (("Nova",), "#NovaBrewFail", ["Nova"], ()),  # as "Nova Brew" mentions Nova
     (("Nova",), "#SuperNova", ["Nova"], ()),  # the cost of reading capitals...
     (("Nova",), "#SuperNova", [], ("super nova",)),  # ...which an exclusion takes back
