@@ -27,7 +27,7 @@ from monitor import db, outbox, store
 from monitor.actions import CaseActions
 from monitor.delivery import build_senders, collapse_backlog
 from monitor.escalation import CheckReport, check_clocks
-from monitor.leader import release, shared_now, try_lead
+from monitor.leader import release, try_lead
 from monitor.outbox import DeliveryReport, Sender
 from monitor.pipeline import Pipeline
 from monitor.poller import Poller, PollReport
@@ -118,14 +118,14 @@ class App:
 
     def lead(self, ttl: timedelta) -> bool:
         """Take or renew the scheduler lease; only the leader polls. On PostgreSQL the lease
-        is timed by the database's clock, not ours (see :func:`~monitor.leader.shared_now`)."""
+        is timed by the database's clock, not ours (see :func:`~monitor.db.shared_now`)."""
         with self.sessions.begin() as session:
-            now = shared_now(session, local=self.clock())
+            now = db.shared_now(session, local=self.clock())
             return try_lead(session, name="scheduler", holder=self.worker, now=now, ttl=ttl)
 
     def release_lead(self) -> None:
         with self.sessions.begin() as session:
-            now = shared_now(session, local=self.clock())
+            now = db.shared_now(session, local=self.clock())
             release(session, name="scheduler", holder=self.worker, now=now)
 
     def poll(self, source: Source) -> PollReport:

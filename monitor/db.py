@@ -3,11 +3,15 @@
 SQLite is the zero-setup default: WAL mode, foreign keys on, and a busy timeout so a second
 process (the CLI next to a running daemon) waits instead of failing. PostgreSQL is used as is.
 Migrations are Alembic's, run at start-up and by ``replywatch db upgrade``.
+
+Leases (the scheduler's, the outbox rows') are timed by :func:`shared_now`: the database's
+clock on PostgreSQL, which daemons on several hosts share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,7 +19,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +34,7 @@ __all__ = [
     "make_sessionmaker",
     "parse_url",
     "safe_url",
+    "shared_now",
     "upgrade",
     "with_driver",
 ]
@@ -45,6 +50,22 @@ def in_chunks(items: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]
     """``items`` in slices small enough for one ``IN (...)`` each."""
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def shared_now(session: Session, *, local: datetime) -> datetime:
+    """The time every daemon sharing this database agrees on, for taking and keeping leases.
+
+    On PostgreSQL that is the server's clock (``now()``: when the transaction began, so read
+    it first thing), because daemons on several hosts share it, and hosts' clocks disagree: a
+    host whose clock runs ahead would read another's live lease as expired and take it over.
+    On SQLite, which only daemons on one host can share, it is ``local``, that host's clock
+    (tests control it).
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return local
+    now = session.scalar(select(func.now()))
+    assert now is not None  # now() is never NULL
+    return now.astimezone(UTC)
 
 
 def safe_url(url: str) -> str:

@@ -2,7 +2,8 @@
 
 Any number of daemons may share one PostgreSQL; only the holder of the ``scheduler`` lease
 polls sources, so nothing is fetched twice. A leader that dies stops renewing, and another
-daemon takes over once the lease has expired. Outbox rows have their own per-row leases.
+daemon takes over once the lease has expired. Outbox rows have their own per-row leases
+(:mod:`monitor.outbox`), timed the same way.
 
 Two daemons started together against an empty table both find no row and both insert it; on
 PostgreSQL the second insert waits for the first transaction and then fails on the primary key.
@@ -11,36 +12,22 @@ winner committed and decides on it as usual; its caller's transaction stays usab
 takes the write lock at ``BEGIN IMMEDIATE``, so there the second daemon simply waits and finds
 the row.)
 
-Lease times are the database's on PostgreSQL (:func:`shared_now`): daemons on hosts whose
-clocks disagree by more than the lease's slack (its TTL less the renewal period) would
-otherwise both lead, one reading the other's lease as expired.
+Lease times are the database's on PostgreSQL (callers pass :func:`monitor.db.shared_now` in
+as ``now``): daemons on hosts whose clocks disagree by more than the lease's slack (its TTL
+less the renewal period) would otherwise both lead, one reading the other's lease as expired.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.models import LeaderLease
 
-__all__ = ["release", "shared_now", "try_lead"]
-
-
-def shared_now(session: Session, *, local: datetime) -> datetime:
-    """The time every daemon sharing this database agrees on, for taking and keeping leases.
-
-    On PostgreSQL that is the server's clock (``now()``: when the transaction began, so read
-    it first thing), because daemons on several hosts share it; on SQLite, which only daemons
-    on one host can share, it is ``local``, that host's clock (tests control it).
-    """
-    if session.get_bind().dialect.name != "postgresql":
-        return local
-    now = session.scalar(select(func.now()))
-    assert now is not None  # now() is never NULL
-    return now.astimezone(UTC)
+__all__ = ["release", "try_lead"]
 
 
 def try_lead(session: Session, *, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:

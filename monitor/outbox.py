@@ -6,6 +6,21 @@ each outside any transaction, and marks it ``sent`` (with what the far side retu
 it back with a retry time. A sender that dies mid-send leaves its lease to expire; the row is
 claimed again and resent, so delivery is at least once, and exactly once wherever the sink can
 check the far side first (public replies look for an existing reply before any resend).
+
+Two clocks, never compared with each other:
+
+* **Leases** (``claimed_until``) are written and read in the database's time on PostgreSQL
+  (:func:`monitor.db.shared_now`, read by :func:`claim` and :func:`_renew` in their own
+  transactions), as the scheduler's lease is: daemons on several hosts share those rows. By
+  its own clock, a host whose clock runs ahead would read a live lease as expired, claim the
+  row another daemon is sending and send it too; a host whose clock runs behind would leave a
+  dead sender's rows alone for as long as it is behind.
+* **When a row is due** (``due_at``, set by whoever enqueues it or puts it back for a retry)
+  stays in the hosts' own time, as every caller writes it, and is read against the claiming
+  host's clock. Read against the database's it would hold back every row written by a host
+  ahead of the database by that host's lead, its alerts included. Skewed hosts therefore send
+  some rows early or late (an acknowledgement's delay, a retry's backoff), but a skewed clock
+  no longer lets two senders hold one row.
 """
 
 from __future__ import annotations
@@ -20,7 +35,7 @@ from typing import Any
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.db import in_chunks
+from monitor.db import in_chunks, shared_now
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 
@@ -104,19 +119,24 @@ def _taken_keys(session: Session, keys: Sequence[str]) -> set[str]:
 def claim(session: Session, *, worker: str, now: datetime, limit: int = 50) -> list[Outbox]:
     """Lease up to ``limit`` due rows to ``worker``. The caller commits to make the claim stick.
 
+    ``now`` is the caller's clock, for which pending rows are due. Leases, the ones read as
+    expired and the ones given, are timed by :func:`~monitor.db.shared_now` (the database's
+    clock on PostgreSQL), whatever ``now`` reads: see the module's docstring.
+
     On PostgreSQL rows are locked ``FOR UPDATE SKIP LOCKED``, so several senders never take
     the same row; on SQLite the write lock taken at BEGIN serialises claimers.
     """
+    leases_now = shared_now(session, local=now)
     due = or_(
         (Outbox.status == OutboxStatus.PENDING) & (Outbox.due_at <= now),
-        (Outbox.status == OutboxStatus.CLAIMED) & (Outbox.claimed_until < now),
+        (Outbox.status == OutboxStatus.CLAIMED) & (Outbox.claimed_until < leases_now),
     )
     query = select(Outbox).where(due).order_by(Outbox.due_at, Outbox.id).limit(limit)
     rows = list(session.scalars(query.with_for_update(skip_locked=True)))
     for row in rows:
         row.status = OutboxStatus.CLAIMED
         row.claimed_by = worker
-        row.claimed_until = now + LEASE
+        row.claimed_until = leases_now + LEASE
         row.attempts += 1
     return rows
 
@@ -238,14 +258,16 @@ def _this_claim(row: Outbox) -> Any:
 
 
 def _renew(sessions: sessionmaker[Session], row: Outbox, *, now: datetime) -> bool:
-    """Extend this claim's lease from ``now``; ``False`` if the row is no longer this claim's.
+    """Extend this claim's lease from now; ``False`` if the row is no longer this claim's.
+    Timed like :func:`claim`'s leases: by the database's clock on PostgreSQL, else ``now``.
 
     One conditional UPDATE: on PostgreSQL it waits for a concurrent claimer's lock and then
     re-reads the row, so of two senders exactly one goes on.
     """
     with sessions.begin() as session:
+        until = shared_now(session, local=now) + LEASE
         renewed = session.execute(
-            update(Outbox).where(_this_claim(row)).values(claimed_until=now + LEASE)
+            update(Outbox).where(_this_claim(row)).values(claimed_until=until)
         )
     return bool(renewed.rowcount)  # type: ignore[attr-defined]
 

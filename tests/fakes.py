@@ -6,7 +6,11 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Interval, literal, update
+from sqlalchemy.orm import Session, sessionmaker
+
 from classifiers.base import Sentiment, Severity, Verdict
+from monitor.models import Outbox
 from sources.base import Author, SourcePost
 
 #: One line of JSON-lines input that any classifier here calls a complaint about NovaBrew.
@@ -36,6 +40,21 @@ class FakeClock:
     def advance(self, delta: timedelta | float) -> datetime:
         self.now += delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
         return self.now
+
+
+def pass_time(sessions: sessionmaker[Session], clock: FakeClock, delta: timedelta | float) -> None:
+    """``delta`` passes: on the daemons' clock, and for the outbox's leases. On SQLite leases
+    are timed by that clock; on PostgreSQL by the database's (:func:`monitor.db.shared_now`),
+    which a test cannot move, so there every lease's end moves ``delta`` closer instead."""
+    step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
+    clock.advance(step)
+    with sessions.begin() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(
+                update(Outbox)
+                .where(Outbox.claimed_until.is_not(None))
+                .values(claimed_until=Outbox.claimed_until - literal(step, Interval()))
+            )
 
 
 class KeywordClassifier:

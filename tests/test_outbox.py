@@ -2,13 +2,19 @@
 
 A sender claims a page of rows and sends them one by one; a slow far side can outlast the
 lease, and another sender then claims what is left. Each effect must still go out once,
-also when one daemon folds a channel's backlog into a digest while another claims from it.
+also when one daemon folds a channel's backlog into a digest while another claims from it,
+and when the daemons run on hosts whose clocks disagree.
+
+On PostgreSQL leases are timed by the database's clock (:func:`monitor.db.shared_now`), which
+a test cannot move: there :func:`tests.fakes.pass_time` moves the leases' ends back instead,
+as the database's clock moving on would bring them closer.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +25,7 @@ from monitor import db, outbox
 from monitor.delivery import collapse_backlog
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, pass_time
 
 LEASE_S = outbox.LEASE.total_seconds()
 
@@ -36,6 +42,7 @@ def statuses(sessions: sessionmaker[Session]) -> dict[str, str]:
 
 
 def slow_far_side(
+    sessions: sessionmaker[Session],
     clock: FakeClock,
     seconds: float,
     sent: list[tuple[str, str]],
@@ -48,7 +55,7 @@ def slow_far_side(
 
     def send(row: Outbox) -> dict[str, Any]:
         sent.append((str(row.claimed_by), row.key))
-        clock.advance(seconds)
+        pass_time(sessions, clock, seconds)
         if len(sent) == row_number:
             during()
         return {"ok": True}
@@ -66,7 +73,11 @@ def test_a_lease_that_runs_out_mid_page_is_not_sent_twice(
     def other_daemon() -> None:  # 1.2 leases after the claim: r3's lease has run out
         reports.append(outbox.deliver_due(sessions, senders, worker="B", clock=clock))
 
-    senders = {"slow": slow_far_side(clock, 0.6 * LEASE_S, sent, during=other_daemon, row_number=2)}
+    senders = {
+        "slow": slow_far_side(
+            sessions, clock, 0.6 * LEASE_S, sent, during=other_daemon, row_number=2
+        )
+    }
     first = outbox.deliver_due(sessions, senders, worker="A", clock=clock)
     keys = [key for _, key in sent]
     assert sorted(keys) == ["r1", "r2", "r3"], f"each row sent once, got {sent}"
@@ -81,10 +92,8 @@ def test_a_failure_reported_after_another_sender_delivered_does_not_undo_it(
     enqueue(sessions, clock, "r1")
     sent: list[tuple[str, str]] = []
 
-    def other_daemon() -> None:
-        clock.advance(
-            LEASE_S + 30
-        )  # A's attempt hangs past its lease; B takes the row and sends it
+    def other_daemon() -> None:  # A's attempt hangs past its lease; B takes the row, sends it
+        pass_time(sessions, clock, LEASE_S + 30)
         outbox.deliver_due(sessions, {"slow": lambda row: {"ok": True}}, worker="B", clock=clock)
 
     def hanging(row: Outbox) -> dict[str, Any]:
@@ -95,7 +104,7 @@ def test_a_failure_reported_after_another_sender_delivered_does_not_undo_it(
     report = outbox.deliver_due(sessions, {"slow": hanging}, worker="A", clock=clock)
     assert report.retried == 1
     assert statuses(sessions) == {"r1": "sent"}, "A's late failure must not requeue it"
-    clock.advance(3600)
+    pass_time(sessions, clock, 3600)
     again = outbox.deliver_due(sessions, {"slow": hanging}, worker="A", clock=clock)
     assert again.claimed == 0 and sent == [("A", "r1")]
 
@@ -107,19 +116,73 @@ def test_a_row_sent_after_its_lease_ran_out_is_recorded_as_sent(
     sent: list[tuple[str, str]] = []
 
     def other_daemon() -> None:  # B claims the expired row, then dies before sending it
-        clock.advance(LEASE_S + 30)
+        pass_time(sessions, clock, LEASE_S + 30)
         with sessions.begin() as s:
             assert [r.key for r in outbox.claim(s, worker="B", now=clock())] == ["r1"]
 
-    senders = {"slow": slow_far_side(clock, 0, sent, during=other_daemon)}
+    senders = {"slow": slow_far_side(sessions, clock, 0, sent, during=other_daemon)}
     outbox.deliver_due(sessions, senders, worker="A", clock=clock)
     assert statuses(sessions) == {"r1": "sent"}
-    clock.advance(3600)
+    pass_time(sessions, clock, 3600)
     assert outbox.deliver_due(sessions, senders, worker="C", clock=clock).claimed == 0
     assert sent == [("A", "r1")]
     with sessions() as s:
         row = s.scalars(select(Outbox)).one()
         assert row.status == OutboxStatus.SENT and row.sent_at == clock.now - timedelta(hours=1)
+
+
+# ------------------------------------------------ hosts whose clocks disagree (PostgreSQL)
+
+
+@pytest.fixture
+def pg_sessions(postgres_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = db.make_engine(postgres_url)
+    db.upgrade(engine)
+    yield db.make_sessionmaker(engine)
+    engine.dispose()
+
+
+def test_a_host_whose_clock_is_ahead_does_not_take_a_row_being_sent(
+    pg_sessions: sessionmaker[Session],
+) -> None:
+    # leases timed by each host's clock: the daemon an hour ahead read A's lease as expired
+    # an hour ago, claimed the row A was sending and sent it too (a Slack message twice)
+    sessions = pg_sessions
+    right = datetime.now(UTC)  # clocks that stand still: what they read is all that matters
+    clock_a, ahead = FakeClock(right), FakeClock(right + timedelta(hours=1))
+    enqueue(sessions, clock_a, "r1")
+    sent: list[tuple[str, str]] = []
+    reports = []
+
+    def other_daemon() -> None:  # B's delivery round while A is sending r1
+        reports.append(outbox.deliver_due(sessions, senders, worker="B", clock=ahead))
+
+    senders = {"slow": slow_far_side(sessions, clock_a, 0, sent, during=other_daemon)}
+    first = outbox.deliver_due(sessions, senders, worker="A", clock=clock_a)
+    assert sent == [("A", "r1")], f"sent once, by A: got {sent}"
+    assert reports[0].claimed == 0 and first.sent == 1
+    assert statuses(sessions) == {"r1": "sent"}
+
+
+@pytest.mark.parametrize("skew_h", [1, -1], ids=["ahead", "behind"])
+def test_a_dead_senders_row_is_taken_over_once_its_lease_runs_out_by_the_database(
+    pg_sessions: sessionmaker[Session], skew_h: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # by hosts' clocks, the daemon an hour ahead took the row at once, and the daemon an hour
+    # behind saw the dead sender's lease as live for another hour: nothing sent for an hour
+    sessions = pg_sessions
+    monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=2))  # to see it run out for real
+    right = datetime.now(UTC)
+    clock_a, clock_b = FakeClock(right), FakeClock(right + timedelta(hours=skew_h))
+    enqueue(sessions, clock_a, "r1")
+    with sessions.begin() as s:  # A claims the row and dies before sending it
+        assert [r.key for r in outbox.claim(s, worker="A", now=clock_a())] == ["r1"]
+    sent: list[str] = []
+    senders = {"slow": lambda row: sent.append(str(row.claimed_by)) or {"ok": True}}
+    assert outbox.deliver_due(sessions, senders, worker="B", clock=clock_b).claimed == 0
+    time.sleep(2.5)  # A's lease runs out by the database's clock
+    assert outbox.deliver_due(sessions, senders, worker="B", clock=clock_b).sent == 1
+    assert sent == ["B"] and statuses(sessions) == {"r1": "sent"}
 
 
 # ------------------------------------------------------------- digest folding (PostgreSQL)

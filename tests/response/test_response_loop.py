@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from alerts.blocks import render_alert
+from monitor import db
 from monitor.app import App
 from monitor.cases import resolve
 from monitor.delivery import RESEND_SETTLE, alert_from_payload
@@ -24,7 +25,7 @@ from monitor.models import Case, CaseEvent, CaseStatus, Label, Outbox, OutboxSta
 from monitor.outbox import LEASE
 from sources.base import Author, SourcePost
 from sources.memory import MemorySource
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, pass_time
 from tests.response.response_support import (
     FakeReplier,
     RecordingSink,
@@ -471,8 +472,9 @@ def test_a_reply_already_recorded_is_not_posted_again(world: dict[str, Any]) -> 
     assert app.deliver().sent >= 1 and len(replier.replies[p.native_id]) == 1
     with app.sessions.begin() as s:
         row = s.scalars(select(Outbox).where(Outbox.key == f"ack:x:{p.native_id}")).one()
-        row.status, row.claimed_until = OutboxStatus.CLAIMED, clock.now  # an expired claim
-    clock.advance(timedelta(minutes=5))
+        # a claim whose lease ends now, by the clock leases are timed by; 5 minutes later
+        row.status, row.claimed_until = OutboxStatus.CLAIMED, db.shared_now(s, local=clock.now)
+    pass_time(app.sessions, clock, timedelta(minutes=5))
     app.deliver()
     assert len(replier.replies[p.native_id]) == 1 and replier.find_calls == []
     with app.sessions() as s:
@@ -540,7 +542,7 @@ def test_an_expired_claim_checks_the_platform_before_replying(world: dict[str, A
         assert len(rows) == 2
     replier.reply(posted.native_id, "the dead worker's reply")
     assert app.deliver().sent == 0  # still leased to the dead worker
-    clock.advance(LEASE + timedelta(minutes=1))  # the lease runs out
+    pass_time(app.sessions, clock, LEASE + timedelta(minutes=1))  # the lease runs out
     app.deliver()
     assert sorted(replier.find_calls) == sorted([posted.native_id, unposted.native_id])
     assert len(replier.replies[posted.native_id]) == 1  # found: not sent again
