@@ -185,11 +185,13 @@ class Pipeline:
         own = [p for p in prepared.own if (p.platform, p.native_id) not in stored]
         kept = [k for k in prepared.kept if (k[0].platform, k[0].native_id) not in stored]
         edits = [e for e in prepared.edits if (e[0].platform, e[0].native_id) in stored]
-        kept += [e for e in prepared.edits if (e[0].platform, e[0].native_id) not in stored]
+        # an edit of a post no longer stored is a new post, if it names an entity itself
+        gone = [e for e in prepared.edits if (e[0].platform, e[0].native_id) not in stored]
+        kept += [e for e in gone if e[1]]
         result = BatchResult(
             fetched=prepared.fetched,
             repeats=prepared.repeats + len(stored) - len(edits),
-            unmatched=prepared.unmatched,
+            unmatched=prepared.unmatched + sum(1 for e in gone if not e[1]),
             language_filtered=prepared.language_filtered,
         )
 

@@ -81,6 +81,10 @@ class PollReport:
         return self.stream_errors + ([self.error] if self.error else [])
 
 
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
 def next_attempt(
     error: ReplywatchError,
     state: SourceState,
@@ -146,8 +150,11 @@ class Poller:
                 now, result = self._store(source, batch)
             except Exception as exc:  # rolled back, the cursor kept: the batch comes again
                 log.exception("source %s: could not store a batch", source.name)
+                # the first line only (SQLAlchemy puts the statement and its parameters on
+                # the next ones), and not all of it: the report is printed and logged as is
                 first_line = str(exc).partition("\n")[0]
-                message = f"source {source.name!r}: batch not stored ({first_line})"
+                cause = _clip(f"{type(exc).__name__}: {first_line}", 300)
+                message = f"source {source.name!r}: batch not stored ({cause})"
                 self._failed(source, state, StorageError(message), report)
                 return report
             report.batches += 1

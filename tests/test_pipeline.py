@@ -184,6 +184,22 @@ def test_an_edit_that_drops_the_brand_name_still_rewrites_the_post(
         assert [e.kind for e in case.events] == ["opened", "edited"]
 
 
+def test_an_edit_of_a_post_not_stored_is_kept_only_if_it_names_an_entity(app: App) -> None:
+    # prepared as edits of stored posts (seen), recorded where they are not: as new posts,
+    # and one that no longer names the brand is not stored at all (it would have no entity)
+    posts = [
+        make_post("80", "It arrived broken", minutes=1, version="81"),
+        make_post("90", "NovaBrew arrived broken", minutes=1, version="91"),
+    ]
+    prepared = app.pipeline.prepare(posts, seen={("x", "80"), ("x", "90")})
+    assert len(prepared.edits) == 2
+    with app.sessions.begin() as s:
+        result = app.pipeline.record(s, "mem", prepared, now=app.clock())
+    assert (result.stored, result.unmatched, result.cases_opened) == (1, 1, 1)
+    with app.sessions() as s:
+        assert [p.native_id for p in s.scalars(select(Post))] == ["90"]
+
+
 def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
     app: App, source: MemorySource
 ) -> None:
@@ -214,6 +230,28 @@ def test_a_failing_batch_stores_nothing_and_keeps_the_cursor(
     app.poller.states.clear()  # past its backoff
     app.poll(source)
     assert count(app, Post) == 5 and count(app, Case) == 5 and count(app, Outbox) == 5
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RuntimeError("x" * 5000 + "\n[SQL: INSERT INTO posts ...]\n[parameters: ('secret',)]"),
+        KeyError(),
+    ],
+)
+def test_a_batch_not_stored_is_reported_in_one_short_line(
+    app: App, source: MemorySource, error: Exception
+) -> None:
+    source.add(make_post("1", "NovaBrew broken", minutes=1))
+
+    def crashing(*args: Any, **kwargs: Any) -> BatchResult:
+        raise error
+
+    app.pipeline.record = crashing  # type: ignore[method-assign]
+    report = app.poll(source)
+    assert report.error is not None
+    assert f"{type(error).__name__}:" in report.error  # even an exception with no text says what
+    assert len(report.error) < 400 and "\n" not in report.error and "secret" not in report.error
 
 
 def test_a_post_the_classifier_fails_on_opens_a_case_and_the_source_goes_on(
