@@ -68,8 +68,8 @@ def _pattern(words: str, stems: str) -> tuple[Term, ...]:
 _LEGAL = _pattern(
     """sue you | sue u | sue them | sue your* | suing* | sued | lawsuit* | lawyer* | attorney*
     solicitor* | legal action | legal team | legal advice | to court | in court
-    will sue | gonna sue | going to sue | i'll sue | we'll sue | sue if | sue over | sue for
-    sue the | taking you to court | small claims | class action | class-action | report you to
+    i will sue | we will sue | gonna sue | going to sue | i'll sue | we'll sue
+    taking you to court | small claims | class action | class-action | report you to
     reporting you to | consumer protection
     ombudsman | trading standards | bbb | ftc | attorney general""",
     """وکیل | شکایت میکنم | شکایت کنم | شکایت کردم | دادگاه | پیگرد قانونی | اقدام قانونی
@@ -78,7 +78,7 @@ _LEGAL = _pattern(
     حمایه المستهلک | النیابه | شکوی رسمیه
     demanda | kakasuhan | kasuhan | sasampahan | abogado | korte | ireport sa dti
     irereklamo sa dti | sa dti | kinasuhan | hahabla | ihabla | hinabla
-    sasampahan ng kaso | magsasampa ng kaso | kaso laban""",
+    sasampahan ng kaso | magsasampa ng kaso""",
 )
 _SAFETY = _pattern(
     """food poisoning | poison* | got sick | made me sick | made us sick | made my kid sick
@@ -100,13 +100,15 @@ _OUTAGE = _pattern(
     can't access | cannot log in | cannot login | cannot access | crash* | offline
     no service | no signal | no internet | server error | error 500 | error 502 | error 503
     unavailable | blackout | power cut | no power | keeps freezing | glitch*
-    stopped working | stops working | won't work | wont work | not loading
+    has stopped working | have stopped working | it stopped working | app stopped working
+    just stopped working | suddenly stopped working | stopped working again | stops working
+    it won't work | it wont work | still won't work | won't work anymore | not loading
     isn't loading | isnt loading | won't connect | keeps logging me out""",
     """قطع شده | قطعه | قطع شد | کار نمیکنه | کار نمیکند | باز نمیشه | باز نمیشود
     از دسترس خارج | اختلال | وصل نمیشه | لود نمیشه | بالا نمیاد | ارور | قطعی
     عطل | معطل | لا یعمل | ما یشتغل | ما یفتح | لا یفتح | انقطاع | مقطوع | متوقف | خلل فی
     یعلق | واقف من | التطبیق واقف | البرنامج واقف | الموقع واقف | النظام واقف | السیستم واقف
-    طایح
+    السیرفر طایح | الموقع طایح | التطبیق طایح | النت طایح | البرنامج طایح | النظام طایح
     down na | nag crash | nagcrash | ayaw gumana | hindi gumagana | di gumagana
     walang signal | walang internet | walang kuryente | brownout | hindi maka login
     di maka login | hindi makapag login | ayaw mag load | ayaw bumukas""",

@@ -190,6 +190,14 @@ def test_reasons_in_four_languages(text: str, reason: Reason) -> None:
         "Sue at the counter was so helpful",
         "We compromised on a later delivery date",
         "Finally it works again, never stopped loving this app",
+        "Ask Sue if they have oat milk",  # a name, not a lawsuit
+        "Thanks Sue for the lovely flat white",
+        "Will Sue be at the counter today?",
+        "Pagod na ako sa trabaho kaso laban lang",  # "but fight on", not a court case
+        "ابني طايح وانكسرت يده",  # my son fell and broke his hand: not an outage
+        "كنت طايح من الضحك",  # falling over laughing
+        "I stopped working at the cafe last year",
+        "That excuse won't work on my kids",
     ],
 )
 def test_no_reason_from_look_alike_words(text: str) -> None:
