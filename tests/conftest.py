@@ -68,13 +68,23 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'replywatch.db'}"
 
 
-@pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
-    """Sessions on a fresh, migrated database of each kind."""
-    engine = db.make_engine(database_url)
+def _migrated(url: str) -> Iterator[sessionmaker[Session]]:
+    engine = db.make_engine(url)
     db.upgrade(engine)
     yield db.make_sessionmaker(engine)
     engine.dispose()
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, migrated database of each kind."""
+    yield from _migrated(database_url)
+
+
+@pytest.fixture
+def pg_sessions(postgres_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh, migrated PostgreSQL, for what only PostgreSQL does."""
+    yield from _migrated(postgres_url)
 
 
 @pytest.fixture

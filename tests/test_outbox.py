@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import db, outbox
+from monitor import outbox
 from monitor.delivery import collapse_backlog
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
@@ -134,14 +134,6 @@ def test_a_row_sent_after_its_lease_ran_out_is_recorded_as_sent(
 # ------------------------------------------------ hosts whose clocks disagree (PostgreSQL)
 
 
-@pytest.fixture
-def pg_sessions(postgres_url: str) -> Iterator[sessionmaker[Session]]:
-    engine = db.make_engine(postgres_url)
-    db.upgrade(engine)
-    yield db.make_sessionmaker(engine)
-    engine.dispose()
-
-
 def test_a_host_whose_clock_is_ahead_does_not_take_a_row_being_sent(
     pg_sessions: sessionmaker[Session],
 ) -> None:
@@ -189,13 +181,13 @@ def test_a_dead_senders_row_is_taken_over_once_its_lease_runs_out_by_the_databas
 
 
 @pytest.fixture
-def folding(postgres_url: str, clock: FakeClock) -> Iterator[tuple[sessionmaker[Session], Any]]:
+def folding(
+    pg_sessions: sessionmaker[Session], clock: FakeClock
+) -> Iterator[tuple[sessionmaker[Session], Any]]:
     """PostgreSQL with four pending alerts for #support, and a digest from the third on."""
     from tests.response.response_support import make_settings
 
-    engine = db.make_engine(postgres_url)
-    db.upgrade(engine)
-    sessions = db.make_sessionmaker(engine)
+    sessions = pg_sessions
     with sessions.begin() as s:
         for i in range(4):
             payload = {"title": f"t{i}"}
@@ -204,7 +196,6 @@ def folding(postgres_url: str, clock: FakeClock) -> Iterator[tuple[sessionmaker[
             )
     slack = {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 2}
     yield sessions, make_settings(alerts={"pr_channel": "#pr", "slack": slack})
-    engine.dispose()
 
 
 def delivered_twice(sessions: sessionmaker[Session]) -> list[str]:
