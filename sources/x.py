@@ -320,7 +320,11 @@ class XSource:
     def _paging(
         self, payload: Mapping[str, Any], stream: _Stream, prior: Mapping[str, Any]
     ) -> tuple[str | None, str | None]:
-        """The page's ``next_token`` and the stream's pending ``newest`` id."""
+        """The page's ``next_token`` and the stream's pending ``newest`` id. A 200 holding
+        only ``errors`` (no data, no meta) is X refusing the stream, a suspended account's
+        timeline for one: :class:`Refused`, so it is set aside, not retried as malformed."""
+        if not payload.get("data") and payload.get("errors") and "meta" not in payload:
+            raise Refused(self.name, f"X {stream.kind}: {first_error(payload)}")
         meta = self._meta(payload, stream.kind)
         next_token = meta.get("next_token")
         newest = prior.get("newest") or meta.get("newest_id")
@@ -624,8 +628,6 @@ class XSource:
     # -- parsing ----------------------------------------------------------------------------
     def _parse(self, payload: Mapping[str, Any], stream: _Stream) -> tuple[list[SourcePost], int]:
         tweets = tweets_of(payload, self.name)
-        if not tweets and payload.get("errors") and "meta" not in payload:
-            raise Refused(self.name, f"X {stream.kind}: {first_error(payload)}")
         users = {str(u["id"]): u for u in _included(payload, "users")}
         included = {str(t["id"]): t for t in _included(payload, "tweets")}
         roots = {ref_id: edit_root(t) for ref_id, t in included.items()}

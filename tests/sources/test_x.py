@@ -597,6 +597,21 @@ def test_a_query_x_rejects_is_set_aside_and_the_mentions_are_read(
     assert searches() == tried + 1
 
 
+def test_a_stream_x_answers_with_only_errors_is_set_aside_not_retried(
+    emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
+) -> None:
+    # a 200 with "errors" and neither data nor meta: X refusing the stream, not a broken page
+    mention = emulator.add_tweet("someone", "@acmehelp my parcel?")
+    refused = {"errors": [{"title": "Forbidden", "detail": "not authorized"}]}
+    emulator.inject(Fault.malformed(json.dumps(refused).encode(), path="search"))
+    store = Store()
+    store.poll(make_source(), xclock)
+    assert store.errors == []  # the poller is not backing off
+    assert mention in store.seen
+    (error,) = [e for b in store.batches for e in b.errors]
+    assert "x-main" in error and "not authorized" in error and "set aside" in error
+
+
 def test_a_first_poll_reads_one_page_back_not_the_whole_search_window(
     emulator: XEmulator, make_source: Callable[..., XSource], xclock: FakeClock
 ) -> None:
