@@ -276,7 +276,6 @@ def cross_validate_product(
     from sklearn.metrics import f1_score
     from sklearn.model_selection import StratifiedKFold
 
-    cs = {**DEFAULT_C, **(c_values or {})}
     examples = data[name]
     y = np.asarray([e.label for e in examples])
     counts = Counter(y.tolist())
@@ -293,7 +292,7 @@ def cross_validate_product(
     pred = np.empty(len(y), dtype=object)
     splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y)
     for tr, te in splits:
-        fold = refit(base, {**data, name: [examples[i] for i in tr]}, names, lang, cs)
+        fold = refit(base, {**data, name: [examples[i] for i in tr]}, names, lang, c_values)
         verdicts = OfflineClassifier(fold).classify([texts[i] for i in te])
         if name == "complaint-en":
             pred[te] = ["complaint" if v.is_complaint else "not_complaint" for v in verdicts]

@@ -235,15 +235,12 @@ def plan_acknowledgement(
         )
         or 0
     )
-    brand_handles = {
-        a.handle.lower()
-        for a in settings.brand_accounts.get(post.platform, ())  # type: ignore[call-overload]
-    }
     decision = decide(
         mode=mode,
         approved=approved_by is not None,
         public_allowed=public_reply_allowed(settings.entity(case.entity_id)),
-        author_is_brand=post.author.is_brand or post.author.handle.lower() in brand_handles,
+        author_is_brand=post.author.is_brand
+        or (post.platform, post.author.handle.lower()) in settings.brand_handles,
         answered=case.first_response_at is not None,
         closed=case.status in CLOSED,
         already=already,

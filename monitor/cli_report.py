@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -101,10 +100,8 @@ def _case_number(value: str) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``report`` and ``case`` to ``app``."""
-
-    def out() -> Console:  # made per call: the terminal's width is read when the command runs
-        return data_console()
+    """Add ``report`` and ``case`` to ``app``; each command makes its console when it runs,
+    so the terminal's width is read then."""
 
     @app.command("report")
     def report(
@@ -139,7 +136,7 @@ def register(app: typer.Typer) -> None:
         elif fmt == "csv":
             typer.echo(render_csv(rows), nl=False)
         else:
-            out().print(render_table(rows, title=f"replywatch: last {since}"))
+            data_console().print(render_table(rows, title=f"replywatch: last {since}"))
 
     @app.command("case")
     def case(
@@ -163,16 +160,17 @@ def register(app: typer.Typer) -> None:
                     found = session.get(Case, case_id)
                     if found is None:
                         raise ConfigError("case_id", f"no case RW-{case_id}")
-                    out().print(
+                    out = data_console()
+                    out.print(
                         f"RW-{found.id} {found.severity} {found.status} "
                         f"team {found.team}, owner {found.owner or 'none'}"
                     )
-                    out().print(found.post.text)
+                    out.print(found.post.text)
                     trail = session.scalars(
                         select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
                     )
                     for event in trail:
-                        out().print(
+                        out.print(
                             f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.kind:<14} "
                             f"{event.actor}  {json.dumps(event.detail or {})}"
                         )

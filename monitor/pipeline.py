@@ -112,11 +112,7 @@ class Pipeline:
         self.classifier = classifier
         self.watchlist = Watchlist(settings.entities)
         self._entities = {e.id: e for e in settings.entities}
-        self.brand_handles: set[tuple[str, str]] = {
-            (platform, account.handle.lower())
-            for platform, accounts in settings.brand_accounts.items()
-            for account in accounts
-        }
+        self.brand_handles = settings.brand_handles
         self.brand_ids: set[tuple[str, str]] = {
             (platform, account.native_id)
             for platform, accounts in settings.brand_accounts.items()

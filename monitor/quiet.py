@@ -87,11 +87,7 @@ def check_quiet(session: Session, settings: Settings, *, now: datetime) -> list[
     keys: list[str] = []
     # the rows outlive the config (an account's last reply is history), so an account the
     # team retired is still here: only those configured now can go quiet
-    configured = {
-        (platform, account.handle.lower())
-        for platform, accounts in settings.brand_accounts.items()
-        for account in accounts
-    }
+    configured = settings.brand_handles
     rows = session.scalars(select(BrandAccount).order_by(BrandAccount.id)).all()
     for account in (a for a in rows if (a.platform, a.handle) in configured):
         query = (

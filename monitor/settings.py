@@ -433,14 +433,13 @@ class Settings(SettingsModel):
                     raise CrossRef(f"routing.{i}.entities", entity_id, f"one of {sorted(known)}")
         _unique("entities", [e.id for e in self.entities], "id")
         _unique("sources", [s.name for s in self.sources], "name")
-        reddit = {a.handle.lower() for a in self.brand_accounts.get("reddit", ())}
         for i, source in enumerate(self.sources):
             # the source reads this account's comments as the brand's answers; the pipeline
             # knows the brand by brand_accounts, or those answers would open cases
             if (
                 isinstance(source, RedditSourceSettings)
                 and source.username
-                and bare_handle(source.username).lower() not in reddit
+                and ("reddit", bare_handle(source.username).lower()) not in self.brand_handles
             ):
                 raise CrossRef(
                     f"sources.{i}.username",
@@ -449,6 +448,16 @@ class Settings(SettingsModel):
                     problem="is not a brand account",
                 )
         return self
+
+    @property
+    def brand_handles(self) -> set[tuple[str, str]]:
+        """``(platform, handle)`` of every brand account, the handle lower-cased as the
+        database stores it: a post by one of them is the brand's own answer, not a mention."""
+        return {
+            (platform, account.handle.lower())
+            for platform, accounts in self.brand_accounts.items()
+            for account in accounts
+        }
 
     @property
     def default_team(self) -> str:

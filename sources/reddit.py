@@ -378,21 +378,18 @@ class RedditSource:
         lost = None
         if scan["after"] and not children and not first_run and below_cap:
             lost = self._anchor_lost(stream.key, scan)
+        done = reached or not after or (first_run and scan["pages"] >= self.backfill_pages)
         if lost is not None:
             st["scan"], done = lost
+        elif not done:
+            st["scan"] = {**scan, "after": after}
         else:
-            done = reached or not after or (first_run and scan["pages"] >= self.backfill_pages)
-            if not done:
-                st["scan"] = {**scan, "after": after}
-            else:
-                if not reached and not first_run and scan["pages"] * self.page_size >= LISTING_CAP:
-                    log.warning(
-                        "%s: %s ran out before the last position: gap", self.name, stream.key
-                    )
-                # The first page showed everything visible when the scan started: that much
-                # is covered even if nothing newer came (quiet streams do not hold ``seen``).
-                newest = float(scan["hwm"]) if scan["hwm"] is not None else 0.0
-                st = {"hwm": max(newest, float(scan["started"]))}
+            if not reached and not first_run and scan["pages"] * self.page_size >= LISTING_CAP:
+                log.warning("%s: %s ran out before the last position: gap", self.name, stream.key)
+            # The first page showed everything visible when the scan started: that much is
+            # covered even if nothing newer came (so quiet streams do not hold ``seen`` back).
+            newest = float(scan["hwm"]) if scan["hwm"] is not None else 0.0
+            st = {"hwm": max(newest, float(scan["started"]))}
         state["streams"][stream.key] = st
         return posts, skipped, done
 

@@ -284,8 +284,8 @@ class XSource:
         for post in posts:  # a retweeted original may come twice in a page, or with itself
             if (key := post.version or post.native_id) not in seen:
                 seen.add(key)
+                recent.append(key)
                 fresh.append(post)
-        recent.extend(p.version or p.native_id for p in fresh)
         state["recent"] = recent[-RECENT_IDS:]
         state["todo"] = todo
         state["streams"] = {k: v for k, v in state["streams"].items() if k in streams}

@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.console import ConsoleSink
-from monitor import db, store
+from monitor import store
 from monitor.app import App
 from monitor.leader import try_lead
 from monitor.models import LeaderLease, SourceCursor
@@ -34,26 +34,18 @@ SETTINGS = {
 }
 
 
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[tuple[Engine, sessionmaker[Session]]]:
-    engine = db.make_engine(postgres_url)
-    db.upgrade(engine)
-    yield engine, db.make_sessionmaker(engine)
-    engine.dispose()
-
-
-def wait_for_a_lock_wait(engine: Engine, *, timeout_s: float = 10.0) -> None:
+def wait_for_a_lock_wait(sessions: sessionmaker[Session], *, timeout_s: float = 10.0) -> None:
     """Return once some session of this database waits on a lock (the second insert)."""
     deadline = time.monotonic() + timeout_s
-    with engine.connect() as conn:
+    with sessions() as s:
         while time.monotonic() < deadline:
-            waiting = conn.scalar(
+            waiting = s.scalar(
                 text(
                     "SELECT count(*) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
                 )
             )
-            conn.rollback()  # a fresh snapshot of pg_stat_activity next time
+            s.rollback()  # a fresh snapshot of pg_stat_activity next time
             if waiting:
                 return
             time.sleep(0.02)
@@ -62,13 +54,13 @@ def wait_for_a_lock_wait(engine: Engine, *, timeout_s: float = 10.0) -> None:
 
 @pytest.mark.parametrize(("second", "leads"), [("daemon-b", False), ("daemon-a", True)])
 def test_two_daemons_starting_on_an_empty_table(
-    pg: tuple[Engine, sessionmaker[Session]], clock: FakeClock, second: str, leads: bool
+    pg_sessions: sessionmaker[Session], clock: FakeClock, second: str, leads: bool
 ) -> None:
     # Two daemons started together (or two poll jobs of one daemon, which all start at once)
     # both find no lease row and both insert one. The second insert waits for the first
     # transaction and then failed on the primary key: an IntegrityError out of App.lead, and
     # a traceback from the poll job, instead of "not the leader".
-    engine, sessions = pg
+    sessions = pg_sessions
     outcome: dict[str, object] = {}
 
     def race() -> None:
@@ -86,7 +78,7 @@ def test_two_daemons_starting_on_an_empty_table(
         assert try_lead(first, name="scheduler", holder="daemon-a", now=clock.now, ttl=TTL)
         racer = threading.Thread(target=race)
         racer.start()
-        wait_for_a_lock_wait(engine)  # inserting, blocked on our uncommitted row
+        wait_for_a_lock_wait(sessions)  # inserting, blocked on our uncommitted row
     racer.join(timeout=30)
     assert not racer.is_alive()
     assert outcome == {"leads": leads}

@@ -57,6 +57,14 @@ def build(settings: Settings, clock: FakeClock) -> App:
     return app
 
 
+def close(app: App) -> None:
+    """Close the app's X source (its HTTP client) and then the app."""
+    (source,) = app.sources
+    assert isinstance(source, XSource)
+    source.close()
+    app.close()
+
+
 def poll_until_done(app: App, clock: FakeClock) -> int:
     """Poll like the scheduler would until a cycle completes; returns repeats seen."""
     (source,) = app.sources
@@ -97,8 +105,7 @@ def test_wired_x_source_stores_every_tweet_once(
             add(12, f"r{n}-")
             emulator.inject(fault)
             if n == 1:  # restart the whole app: only the database survives
-                app.sources[0].close()  # type: ignore[attr-defined]
-                app.close()
+                close(app)
                 app = build(settings, xclock)
             repeats += poll_until_done(app, xclock)
         xclock.advance(120)  # a stream whose endpoint was rate limited reads in a later cycle
@@ -106,8 +113,7 @@ def test_wired_x_source_stores_every_tweet_once(
         with app.sessions() as session:
             stored = session.scalars(select(Post.native_id).where(Post.platform == "x")).all()
     finally:
-        app.sources[0].close()  # type: ignore[attr-defined]
-        app.close()
+        close(app)
     assert len(stored) == len(set(stored))
     assert set(stored) == expected
     assert repeats == 0
@@ -132,8 +138,7 @@ def test_half_an_emoji_on_the_wire_is_stored_and_classified(
             cases = {c.post.native_id for c in session.scalars(select(Case))}
             name = posts[cut].author.display_name
     finally:
-        app.sources[0].close()  # type: ignore[attr-defined]
-        app.close()
+        close(app)
     assert set(posts) == {cut, after}
     assert posts[cut].text == "acme app crashed again, I want a refund \ufffd"
     assert name == "Zed \ufffd"
@@ -157,8 +162,7 @@ def test_a_nul_on_the_wire_is_dropped_and_the_posts_after_it_stored(
             posts = {p.native_id: p for p in session.scalars(select(Post))}
             name = posts[bad].author.display_name
     finally:
-        app.sources[0].close()  # type: ignore[attr-defined]
-        app.close()
+        close(app)
     assert set(posts) == {bad, after}
     assert posts[bad].text == "acme broke my order"
     assert name == "Nul"
@@ -209,8 +213,7 @@ def test_an_edited_post_is_one_post_and_one_case(
         (case,) = stored()[1]
         assert case.first_response_at is not None and case.status == "responded"
     finally:
-        app.sources[0].close()  # type: ignore[attr-defined]
-        app.close()
+        close(app)
 
 
 def test_a_complaint_heard_only_through_retweets_opens_one_case_on_the_original(
@@ -243,5 +246,4 @@ def test_a_complaint_heard_only_through_retweets_opens_one_case_on_the_original(
         assert posts == [("dana", None), ("eve", original), ("fay", original)]
         assert cases == [(original, "dana")]
     finally:
-        app.sources[0].close()  # type: ignore[attr-defined]
-        app.close()
+        close(app)
