@@ -18,6 +18,7 @@ import typer
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from monitor.cli_common import ConfigOption, DatabaseOption, data_console, database, err, failures
 from monitor.settings import Settings
@@ -179,10 +180,10 @@ def poll(
         res = r.result
         skipped = res.repeats + res.unmatched + res.language_filtered + r.skipped_malformed
         counts = [r.batches, res.fetched, res.stored, *([res.edits] if edits else [])]
-        table.add_row(
-            r.source,
+        table.add_row(  # names and problems as Text: err reads markup, and they hold "[...]"
+            Text(r.source),
             *(str(n) for n in [*counts, res.responses, res.cases_opened, skipped]),
-            "; ".join(r.problems),
+            Text("; ".join(r.problems)),
         )
     err.print(table)
     d = delivered

@@ -46,6 +46,22 @@ def one_line_usage_error(output: str) -> str:
     return " ".join(" ".join(line.strip(" │╭╮╰╯─") for line in output.splitlines()).split())
 
 
+# poll --once
+
+
+def test_poll_prints_a_problem_holding_brackets_as_written(tmp_path: Path) -> None:
+    # the table goes to stderr, whose console reads markup: "[/x]" raised MarkupError after
+    # the work was done, and "[b]" vanished
+    posts = tmp_path / "gone [/x] [b] .jsonl"  # missing: its name is in the problem
+    path = tmp_path / "replywatch.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "rw.db", posts=f'"{posts}"'), encoding="utf-8")
+    result = CliRunner().invoke(app, ["poll", "--once", "-c", str(path)])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    rows = [line for line in result.stderr.splitlines() if line.startswith("│")]
+    error_column = " ".join(line.split("│")[-2].strip() for line in rows)
+    assert "[/x] [b] .jsonl" in error_column
+
+
 # init
 
 
