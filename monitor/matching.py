@@ -50,7 +50,12 @@ Handles and hashtags
     * A ``#tag`` or ``@handle`` term matches only that tag or handle: not preceded by a word
       character (so ``info@novabrew.com`` is not ``@novabrew``) and not followed by one (so
       ``#NovaBrew2026`` is not ``#novabrew``, ``#NovaBrew_sucks`` is not ``#novabrew``). A
-      hyphen in such a term is part of it, not a break between words.
+      hyphen in such a term is part of it, not a break between words. For a handle the word
+      characters are ASCII and Latin letters only, as handles are ASCII on every platform (and
+      X reads ``@novaé`` as no mention): text of another script typed straight against it
+      (right-to-left typing often leaves out the space) is not part of it, so ``@novaممنون``,
+      ``سلام@nova`` and ``@novaさん`` mention ``@nova``. A hashtag takes letters of every
+      script, so ``#NovaBrewخراب`` is another tag than ``#NovaBrew``.
     * A ``@handle`` also goes on past an ASCII ``.`` or ``-`` followed by a Latin letter, digit
       or ``_``: Instagram, Threads and TikTok handles have dots, YouTube's dots and hyphens,
       Bluesky's are domain names, so ``@nova.brew``, ``@nova-brew`` and ``@nova.bsky.social``

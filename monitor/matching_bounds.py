@@ -46,7 +46,13 @@ _LATIN_WORD = f"(?:[^\\W{_ARABIC}{_NOSPACE}]|[\u0900-\u0dff])"
 #: words with it (``#تحریم_اسنپ``), and handles, the other place it joins words, are Latin.
 _ARABIC_WORD = f"[{_ARABIC}0-9]"
 
+#: A character that would go on a handle: handles are ASCII everywhere (X, Reddit, Instagram,
+#: TikTok, Mastodon, Bluesky), and X reads a Latin letter after one (``@novaé``) as no mention.
+#: Any other script ends it: ``@novaممنون``, ``@novaさん``, ``سلام@nova`` mention ``@nova``.
+_HANDLE_WORD = "[a-z0-9_\u00c0-\u024f\u1e00-\u1eff]"
+
 _IS_LATIN_WORD = re.compile(_LATIN_WORD)
+_IS_HANDLE_WORD = re.compile(_HANDLE_WORD)
 _IS_ARABIC_WORD = re.compile(_ARABIC_WORD)
 _IS_WORD = re.compile(r"\w")
 _IS_NOSPACE = re.compile(f"[{_NOSPACE}]")
@@ -176,7 +182,8 @@ def left_ok(kind: int, post: Post, pos: int) -> bool:
     if kind == LATIN:
         return _IS_LATIN_WORD.match(norm, pos - 1) is None or post.is_joint(pos)
     if kind == SIGIL:
-        return _IS_WORD.match(norm, pos - 1) is None
+        word = _IS_HANDLE_WORD if norm[pos] == "@" else _IS_WORD
+        return word.match(norm, pos - 1) is None
     for clitic in _PROCLITICS:  # Arabic script: "" first, then attached proclitics
         start = pos - len(clitic)
         if start < 0:
@@ -198,7 +205,7 @@ def right_ok(kind: int, post: Post, pos: int) -> bool:
 _RIGHT = {
     LATIN: re.compile(f"(?!{_LATIN_WORD})"),
     SIGIL: re.compile(r"(?!\w)"),
-    HANDLE: re.compile(r"(?!\w)"),
+    HANDLE: re.compile(f"(?!{_HANDLE_WORD})"),
     ARABIC_SCRIPT: re.compile(f"{_SUFFIX}?(?!{_ARABIC_WORD})"),
     NOSPACE_SCRIPT: re.compile(""),
     OTHER: re.compile(""),

@@ -161,6 +161,17 @@ HANDLES = [
     (("@nova",), "@nova.ممنون", ["@nova"]),
     (("@nova",), "(@nova), @nova's", ["@nova"]),
     (("@nova",), "@nova.Great", []),  # the documented cost of a missing space
+    # handles are ASCII: another script typed against one (no space in RTL typing) ends it
+    (("@nova",), "@novaممنون", ["@nova"]),
+    (("@nova",), "ممنون@nova", ["@nova"]),
+    (("@nova",), "@nova\u200cخیلی بده", ["@nova"]),
+    (("@nova",), "@novaさん、助けて", ["@nova"]),
+    (("@nova",), "@novaспасибо", ["@nova"]),
+    (("@nova",), "@novaé", []),  # X: a Latin letter after a handle makes it no mention
+    (("@nova",), "@nova_x @nova2", []),
+    (("@nova",), "info@nova.com", []),
+    (("#nova",), "#novaخراب", []),  # a hashtag takes letters of every script
+    (("#nova",), "سلام#nova", []),
     (("@nova.brew",), "@NOVA.BREW.", ["@NOVA.BREW"]),
     (("@nova.brew",), "@nova.brew.x", []),
     (("@nova-brew",), "@nova-brew!", ["@nova-brew"]),
