@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from monitor.cli_common import data_console
@@ -190,7 +189,7 @@ def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], ti
     present = [lab for lab in labels if lab in set(truth) | set(pred)]
     macro = f1_score(truth, pred, labels=gold, average="macro", zero_division=0)
     p, r, f, s = precision_recall_fscore_support(truth, pred, labels=present, zero_division=0)
-    console = Console(width=120)
+    console = data_console(120)  # the title names the CSV, and labels are the CSV's own
     console.print(f"{title}: {len(truth)} texts, macro-F1 {100 * macro:.1f}")
     if len(gold) < len(present):
         extra = Counter(lab for lab in pred if lab not in gold)
@@ -310,7 +309,7 @@ def _eval(
     _report(labels, truth, pred, title)
     if len(spread) > 1:
         figures = ", ".join(f"{f:.1f}" for f in spread)
-        Console(width=120).print(
+        data_console(120).print(
             f"macro-F1 over fold seeds 0-{len(spread) - 1}: {statistics.fmean(spread):.1f} ± "
             f"{statistics.pstdev(spread):.1f} ({figures})"
         )

@@ -159,6 +159,17 @@ def test_eval_shipped_model(app: typer.Typer, tmp_path: Path) -> None:
     assert sum(got[6:]) <= 1
 
 
+def test_eval_prints_the_csv_name_as_written(app: typer.Typer, tmp_path: Path) -> None:
+    """The report's title names the CSV: brackets in a file name are text, not markup
+    (``[v2]`` and ``[bold]`` vanished)."""
+    rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
+    for name in ("run[v2].csv", "run[bold]x.csv"):
+        data = _write_csv(tmp_path / name, rows)
+        result = CliRunner().invoke(app, ["classifier", "eval", "--data", str(data)])
+        assert result.exit_code == 0, result.output
+        assert f"on {name} (complaint): 12 texts" in result.stdout
+
+
 def test_eval_cross_validation(app: typer.Typer, tmp_path: Path) -> None:
     rows = [(t, "complaint") for t in COMPLAINTS] + [(t, "not_complaint") for t in NOT_COMPLAINTS]
     data = _write_csv(tmp_path / "c.csv", rows)
