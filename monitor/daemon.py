@@ -15,6 +15,12 @@ over HTTP on ``http_port`` with ``signing_secret``. A listener that cannot start
 tried again every minute (``slack:listen``); the daemon runs on: alerts still go out, only the
 buttons wait.
 
+APScheduler times jobs by the wall clock, so a wall clock stepped backward (an NTP step, a VM
+restored from a snapshot, someone fixing the time) would leave every job that far in the future:
+an hour back, an hour without polls, deliveries or lease renewals. A :class:`ClockWatchdog`
+thread, timed by the monotonic clock, notices the step and moves every job's next run back by
+it (:mod:`monitor.clockwatch`).
+
 The first SIGTERM or SIGINT stops new work, lets the running batch commit and exits 0; a
 second one exits at once (the database transaction rolls back, the cursor stays: nothing lost).
 """
@@ -37,6 +43,7 @@ from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from monitor.app import App
+from monitor.clockwatch import ClockWatchdog
 from sources.base import Source
 
 __all__ = ["CLOCKS_EVERY", "DELIVER_EVERY", "SlackListener", "run_daemon"]
@@ -159,6 +166,7 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     scheduler = BlockingScheduler(
         timezone="UTC", executors={"default": ThreadPoolExecutor(max(2, len(app.sources) + 3))}
     )
+    watchdog = ClockWatchdog(scheduler)
 
     def poll(source: Source) -> None:
         if app.stop.is_set():
@@ -247,6 +255,8 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
                 scheduler.shutdown(wait=False)
 
     scheduler.add_listener(stop_scheduler, EVENT_SCHEDULER_STARTED)
+    # started once the jobs are in the job store with their next run times, not before
+    scheduler.add_listener(lambda _event: watchdog.start(), EVENT_SCHEDULER_STARTED)
 
     if install_signals:
         signal.signal(signal.SIGTERM, request_stop)
@@ -265,6 +275,7 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     try:
         scheduler.start()
     finally:
+        watchdog.stop()
         listener.close()
     if not running.wait_idle(timeout_s=300):
         log.warning("a job did not finish within 5 minutes of the stop request")
