@@ -16,8 +16,11 @@
   ``find_reply`` asks the platform whether the reply exists; only a complete "no" lets it
   reply again, and only once ``RESEND_SETTLE`` has passed since the last attempt began (a
   platform lists a fresh reply with a delay), whatever ended that attempt: an error from the
-  platform, a crash, or a database failure after the reply was posted. Skipped when a person
-  answered in the meantime.
+  platform, a crash, or a database failure after the reply was posted. That wait is timed by
+  the database's clock (:func:`monitor.db.shared_now`, recorded in the attempt events), as the
+  outbox's leases are: the resend may be claimed by a daemon on another host, and one whose
+  clock runs ahead would otherwise ask the platform at once. Skipped when a person answered
+  in the meantime.
 
 :func:`collapse_backlog` runs before each delivery round: a channel with more pending alerts
 than ``alerts.slack.digest_after`` gets one digest message instead of a flood.
@@ -37,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.base import Alert, Sink
 from monitor import outbox
 from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
+from monitor.db import shared_now
 from monitor.errors import AuthError, DeliveryError, Refused, ReplywatchError
 from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
 from monitor.notify import (
@@ -56,6 +60,8 @@ log = logging.getLogger(__name__)
 
 #: How long after a reply attempt began before the platform is asked whether the reply exists.
 RESEND_SETTLE = timedelta(seconds=60)
+#: The attempt events' detail key for when they were written by the database's clock.
+SHARED_AT = "shared_at"
 
 
 def alert_from_payload(row: Outbox, payload: Mapping[str, Any] | None = None) -> Alert:
@@ -214,7 +220,7 @@ class _Senders:
             self._skipped(row, skip)
             return {"skipped": skip}
         # committed before the call: whatever happens after it, a resend waits and looks
-        self._note(row, "ack_attempt", {"attempt": row.attempts})
+        self._note(row, "ack_attempt", {"attempt": row.attempts}, shared_time=True)
         try:
             reply_id = replier.reply(in_reply_to, str(row.payload["text"]))
         except (AuthError, Refused) as exc:  # retrying cannot help: a person must act
@@ -230,14 +236,22 @@ class _Senders:
 
     def _attempt_failed(self, row: Outbox, error: str) -> None:
         """Note the failed attempt on the case: when it happened decides when to look again."""
-        self._note(row, "ack_attempt_failed", {"error": error[:500], "attempt": row.attempts})
+        detail = {"error": error[:500], "attempt": row.attempts}
+        self._note(row, "ack_attempt_failed", detail, shared_time=True)
 
-    def _note(self, row: Outbox, kind: str, detail: dict[str, object]) -> None:
-        """Add a ``kind`` event to the row's case, in a transaction of its own."""
+    def _note(
+        self, row: Outbox, kind: str, detail: dict[str, object], *, shared_time: bool = False
+    ) -> None:
+        """Add a ``kind`` event to the row's case, in a transaction of its own. Its ``at`` is
+        this host's time, as every event's; with ``shared_time`` its detail also holds the
+        database's (``SHARED_AT``), which :meth:`_settled_or_wait` compares across hosts."""
+        now = self.clock()
         with self.sessions.begin() as session:
+            if shared_time:  # first thing: PostgreSQL's now() is when the transaction began
+                detail = {**detail, SHARED_AT: shared_now(session, local=now).isoformat()}
             case = session.get(Case, row.case_id)
             if case is not None:
-                add_event(session, case, kind, actor=SYSTEM, now=self.clock(), detail=detail)
+                add_event(session, case, kind, actor=SYSTEM, now=now, detail=detail)
 
     def _recorded_reply(self, row: Outbox) -> str | None:
         """The id of the reply an earlier attempt posted and recorded (its ``ack_sent``
@@ -254,10 +268,17 @@ class _Senders:
         """Platforms list a new reply with a delay (X's timelines are eventually consistent):
         ``find_reply`` right after an attempt could miss a reply that was posted. Wait until
         ``RESEND_SETTLE`` has passed since the last attempt began; the wait is not an
-        attempt (the row comes back when it is over)."""
+        attempt (the row comes back when it is over).
+
+        Timed by the database's clock (:func:`~monitor.db.shared_now`) on both sides: the
+        attempt may have been made by a daemon on another host, and by this host's clock, if
+        it runs ahead of that one's, the settle time would be over at once. An event written
+        before ``SHARED_AT`` was recorded is timed by its ``at`` and this host's clock."""
+        local = self.clock()
         with self.sessions() as session:
-            last = session.scalar(
-                select(CaseEvent.at)
+            shared = shared_now(session, local=local)  # first: now() is the transaction's start
+            last = session.execute(
+                select(CaseEvent.at, CaseEvent.detail)
                 .where(
                     CaseEvent.case_id == row.case_id,
                     # an attempt made before ack_attempt events were written left only this
@@ -265,8 +286,12 @@ class _Senders:
                 )
                 .order_by(CaseEvent.id.desc())
                 .limit(1)
-            )
-        left = RESEND_SETTLE - (self.clock() - last) if last is not None else timedelta(0)
+            ).first()
+        if last is None:
+            return
+        began = _shared_at(last.detail)
+        since = shared - began if began is not None else local - last.at
+        left = RESEND_SETTLE - since
         if left > timedelta(0):
             raise DeliveryError(
                 row.key,
@@ -300,6 +325,13 @@ class _Senders:
 
     def _skipped(self, row: Outbox, reason: str) -> None:
         self._note(row, "ack_skipped", {"reason": reason})
+
+
+def _shared_at(detail: Mapping[str, Any] | None) -> datetime | None:
+    """When an attempt event was written, by the database's clock; ``None`` for an event
+    written before that was recorded."""
+    value = (detail or {}).get(SHARED_AT)
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def build_senders(

@@ -6,11 +6,12 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Interval, literal, update
+from sqlalchemy import Interval, literal, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifiers.base import Sentiment, Severity, Verdict
-from monitor.models import Outbox
+from monitor.delivery import SHARED_AT
+from monitor.models import CaseEvent, Outbox
 from sources.base import Author, SourcePost
 
 #: One line of JSON-lines input that any classifier here calls a complaint about NovaBrew.
@@ -43,18 +44,29 @@ class FakeClock:
 
 
 def pass_time(sessions: sessionmaker[Session], clock: FakeClock, delta: timedelta | float) -> None:
-    """``delta`` passes: on the daemons' clock, and for the outbox's leases. On SQLite leases
-    are timed by that clock; on PostgreSQL by the database's (:func:`monitor.db.shared_now`),
-    which a test cannot move, so there every lease's end moves ``delta`` closer instead."""
+    """``delta`` passes: on the daemons' clock, for the outbox's leases, and for the wait
+    before a public reply is resent. On SQLite those are timed by that clock; on PostgreSQL
+    by the database's (:func:`monitor.db.shared_now`), which a test cannot move, so there
+    every lease's end, and the database's time recorded in every reply attempt event, moves
+    ``delta`` back instead."""
     step = delta if isinstance(delta, timedelta) else timedelta(seconds=delta)
     clock.advance(step)
     with sessions.begin() as s:
-        if s.get_bind().dialect.name == "postgresql":
-            s.execute(
-                update(Outbox)
-                .where(Outbox.claimed_until.is_not(None))
-                .values(claimed_until=Outbox.claimed_until - literal(step, Interval()))
-            )
+        if s.get_bind().dialect.name != "postgresql":
+            return
+        s.execute(
+            update(Outbox)
+            .where(Outbox.claimed_until.is_not(None))
+            .values(claimed_until=Outbox.claimed_until - literal(step, Interval()))
+        )
+        attempts = select(CaseEvent).where(
+            CaseEvent.kind.in_(("ack_attempt", "ack_attempt_failed"))
+        )
+        for event in s.scalars(attempts):
+            shared = (event.detail or {}).get(SHARED_AT)
+            if isinstance(shared, str):
+                moved = datetime.fromisoformat(shared) - step
+                event.detail = {**(event.detail or {}), SHARED_AT: moved.isoformat()}
 
 
 class KeywordClassifier:

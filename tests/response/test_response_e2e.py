@@ -33,7 +33,7 @@ from tests.emulators.slack_requests import (
     slash_command_body,
 )
 from tests.emulators.x import XEmulator
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, pass_time
 from tests.response.response_support import ENVIRON, TaggedClassifier, make_settings
 
 CHANNELS = {
@@ -240,7 +240,7 @@ def test_the_response_loop_end_to_end(
 
     daemon = Daemon(settings, x, slack, clock)  # and a new one starts on the same database
     try:
-        clock.advance(timedelta(minutes=5))
+        pass_time(daemon.app.sessions, clock, timedelta(minutes=5))
         drain(daemon.app, clock)
         for native_id in (maria, ali, tom):
             assert len(replies_to(x, native_id)) == 1, native_id  # exactly once each
