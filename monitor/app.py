@@ -25,6 +25,7 @@ from alerts.console import ConsoleSink
 from classifiers.base import Classifier
 from monitor import db, outbox, store
 from monitor.actions import CaseActions
+from monitor.crisis import check_crisis
 from monitor.delivery import build_senders, collapse_backlog
 from monitor.escalation import CheckReport, check_clocks
 from monitor.leader import release, try_lead
@@ -166,6 +167,11 @@ class App:
         """Quiet brand accounts (daemon job ``quiet``); returns the notice keys written."""
         with self.sessions.begin() as session:
             return check_quiet(session, self.settings, now=self.clock())
+
+    def check_crisis(self) -> list[str]:
+        """Negative-volume spikes (daemon job ``crisis``); returns the notice keys written."""
+        with self.sessions.begin() as session:
+            return check_crisis(session, self.settings, now=self.clock())
 
     def actions(self) -> CaseActions:
         """The Slack button and ``/replywatch`` handler for ``alerts.interactive``."""

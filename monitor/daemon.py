@@ -1,10 +1,11 @@
 """The daemon: APScheduler's ``BlockingScheduler`` running thin jobs with stable ids.
 
 One job per source (``poll:<name>``) at its interval, one outbox sender (``outbox:deliver``),
-the clock check (``clocks:check``: warnings, breaches, out-of-hours assignment) every minute and
-the quiet-account check (``quiet:check``) every ``quiet.check_every``. The two checks write
-outbox rows under once-only keys, so a second daemon running them would add nothing; they run
-on the leader only to spare the database the work. Each job has ``coalesce=True``,
+the clock check (``clocks:check``: warnings, breaches, out-of-hours assignment) every minute,
+the quiet-account check (``quiet:check``) every ``quiet.check_every`` and the negative-volume
+check (``crisis:check``) every ``crisis.check_every``. The checks write outbox rows under
+once-only keys, so a second daemon running them would add nothing; they run on the leader only
+to spare the database the work. Each job has ``coalesce=True``,
 ``max_instances=1`` and a misfire grace of about one interval, so a slow poll never stacks up
 runs. Only the holder of the scheduler lease polls (see :mod:`monitor.leader`); every daemon
 sends outbox rows, claimed with leases.
@@ -194,6 +195,10 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         if not app.stop.is_set() and app.lead(lease):
             app.check_quiet()
 
+    def check_crisis() -> None:
+        if not app.stop.is_set() and app.lead(lease):
+            app.check_crisis()
+
     now = app.clock()
     for source in app.sources:
         interval = intervals.get(source.name, DEFAULT_INTERVAL)
@@ -225,6 +230,7 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         ("leader:renew", "renew the leader lease", renew, LEADER_RENEW),
         ("clocks:check", "check clocks", check_clocks, CLOCKS_EVERY),
         ("quiet:check", "check quiet accounts", check_quiet, app.settings.quiet.check_every),
+        ("crisis:check", "check negative volume", check_crisis, app.settings.crisis.check_every),
         # a no-op once listening (or when Slack is not configured)
         ("slack:listen", "start the Slack listener", listener.ensure, LISTENER_RETRY),
     ):

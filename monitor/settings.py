@@ -371,6 +371,33 @@ class QuietSettings(SettingsModel):
     check_every: Duration = timedelta(minutes=5)
 
 
+class CrisisSettings(SettingsModel):
+    """When negative volume about an entity is a spike, told to ``alerts.pr_channel``."""
+
+    enabled: bool = True
+    #: The recent stretch that is compared with the usual: negative posts created in it.
+    window: Duration = timedelta(minutes=30)
+    #: The history before the window that says what is usual for a window of that length.
+    baseline: Duration = timedelta(days=7)
+    #: A spike has at least this many times the usual number of negative posts...
+    factor: float = Field(default=3.0, ge=1)
+    #: ...from at least this many different people: one angry customer is not a crisis, and
+    #: on a quiet entity two posts against a usual 0.1 are not either.
+    min_people: int = Field(default=5, ge=1)
+    #: While a spike goes on, it is told again after this long, or at once when it doubles.
+    remind_every: Duration = timedelta(hours=2)
+    check_every: Duration = timedelta(minutes=1)
+
+    @model_validator(mode="after")
+    def _baseline_past_window(self) -> CrisisSettings:
+        if self.baseline < self.window:
+            raise ValueError(
+                "baseline is shorter than window: the usual volume is measured over the "
+                "baseline in windows' worth, so make it several windows long (say 7d)"
+            )
+        return self
+
+
 # ------------------------------------------------------------------------------------- root
 
 
@@ -389,6 +416,7 @@ class Settings(SettingsModel):
     routing: tuple[RoutingRule, ...] = ()
     acknowledgements: AcknowledgementSettings = AcknowledgementSettings()
     quiet: QuietSettings = QuietSettings()
+    crisis: CrisisSettings = CrisisSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     alerts: AlertsSettings = AlertsSettings()
 

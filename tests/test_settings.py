@@ -384,6 +384,12 @@ BAD = [
         "brand_accounts.myspace",
         "'reddit', 'x'",
     ),
+    (
+        "crisis-baseline-shorter-than-window",
+        mutate(lambda d: d.update(crisis={"window": "2h", "baseline": "1h"})),
+        "crisis",
+        "baseline is shorter than window",
+    ),
 ]
 
 

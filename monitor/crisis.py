@@ -1,0 +1,238 @@
+"""Negative-volume spikes: PR leads hear when many people turn on an entity at once.
+
+For each watched entity, the check counts the negative posts about it created in the last
+``crisis.window`` and the people who wrote them (the brand's own posts, responses, carry no
+sentiment), and compares the count with what is usual: the negative posts of the
+``crisis.baseline`` before the window, scaled to one window. A *spike* has at least
+``crisis.factor`` times the usual count from at least ``crisis.min_people`` different people.
+Reposts count: people amplifying a complaint are the volume a PR lead cares about. Volume is
+read by when posts were written, not fetched, so a poller catching up after an outage does not
+look like a crisis.
+
+History shorter than the baseline (a new install) is scaled over what there is, from the first
+post stored in the baseline: the usual of one day's history is that day's count per window,
+not a seventh of it. With less than one window of history there is no usual yet, and
+``min_people`` alone decides.
+
+The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel, under
+the key ``crisis:{entity}:{minute}``. While a spike goes on it is told again after
+``crisis.remind_every``, or at once when the count has doubled since the last notice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import Session
+
+from monitor import outbox
+from monitor.models import Author, EntityMatch, Outbox, OutboxKind, Post
+from monitor.settings import CrisisSettings, Settings
+
+__all__ = ["Spike", "check_crisis", "crisis_key", "find_spike", "should_tell"]
+
+log = logging.getLogger(__name__)
+
+#: Posts named in a notice, the most-followed authors first.
+EXAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Spike:
+    entity_id: str
+    negative: int  # negative posts in the window
+    people: int  # their different authors
+    usual: float  # negative posts usual for a window that long (0 with no history yet)
+
+
+def find_spike(
+    entity_id: str,
+    *,
+    negative: int,
+    people: int,
+    before: int,
+    history: timedelta,
+    rules: CrisisSettings,
+) -> Spike | None:
+    """Pure: whether ``negative`` posts from ``people`` authors in the window are a spike,
+    given ``before`` negative posts in the ``history`` (at most the baseline) before it."""
+    span = min(history, rules.baseline)
+    usual = before * (rules.window / span) if span >= rules.window else 0.0
+    if people < rules.min_people or negative < rules.factor * usual:
+        return None
+    return Spike(entity_id, negative, people, usual)
+
+
+def should_tell(
+    spike: Spike,
+    last: tuple[datetime, int] | None,
+    *,
+    remind_every: timedelta,
+    now: datetime,
+) -> bool:
+    """Pure: tell ``spike`` unless ``last`` (when the entity's last notice was written, and its
+    count) is recent and the spike has not doubled since."""
+    if last is None:
+        return True
+    at, count = last
+    return now - at >= remind_every or spike.negative >= 2 * count
+
+
+def crisis_key(entity_id: str, now: datetime) -> str:
+    return f"crisis:{entity_id}:{now:%Y%m%dT%H%MZ}"
+
+
+def _negatives(since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
+    return (
+        Post.sentiment == "negative",  # the brand's own posts are never classified: none
+        Post.created_at > since,
+        Post.created_at <= until,
+    )
+
+
+def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list[str]:
+    """Enqueue a notice for each entity with a spike now (see the module). Never commits."""
+    rules = settings.crisis
+    if not rules.enabled:
+        return []
+    start = now - rules.window
+    history_start = start - rules.baseline
+    by_entity = (
+        select(EntityMatch.entity_id, func.count(), func.count(func.distinct(Post.author_id)))
+        .join(Post, EntityMatch.post_id == Post.id)
+        .where(*_negatives(start, now))
+        .group_by(EntityMatch.entity_id)
+    )
+    window = {e: (n, people) for e, n, people in session.execute(by_entity)}
+    if not any(people >= rules.min_people for _, people in window.values()):
+        return []
+    before = dict(
+        session.execute(
+            select(EntityMatch.entity_id, func.count())
+            .join(Post, EntityMatch.post_id == Post.id)
+            .where(*_negatives(history_start, start))
+            .group_by(EntityMatch.entity_id)
+        ).all()
+    )
+    # what replywatch has watched, of the baseline: from the first post it stored in it
+    first = session.scalar(
+        select(func.min(Post.created_at)).where(
+            Post.created_at > history_start, Post.created_at <= start
+        )
+    )
+    history = start - first if first is not None else timedelta(0)
+    keys: list[str] = []
+    for entity in settings.entities:
+        negative, people = window.get(entity.id, (0, 0))
+        spike = find_spike(
+            entity.id,
+            negative=negative,
+            people=people,
+            before=before.get(entity.id, 0),
+            history=history,
+            rules=rules,
+        )
+        if spike is None or not should_tell(
+            spike, _last_notice(session, entity.id), remind_every=rules.remind_every, now=now
+        ):
+            continue
+        key = crisis_key(entity.id, now)
+        channel = (
+            settings.alerts.pr_channel
+            or settings.teams[entity.team or settings.default_team].slack_channel
+        )
+        row = outbox.enqueue(
+            session,
+            key=key,
+            kind=OutboxKind.NOTICE,
+            target=channel,
+            payload=_payload(session, spike, entity.name, rules, start=start, now=now),
+            now=now,
+        )
+        if row is not None:
+            keys.append(key)
+            log.warning(
+                "negative spike about %s: %d posts from %d people in %s (usual %.1f)",
+                entity.id,
+                spike.negative,
+                spike.people,
+                _words(rules.window),
+                spike.usual,
+            )
+    return keys
+
+
+def _last_notice(session: Session, entity_id: str) -> tuple[datetime, int] | None:
+    row = session.execute(
+        select(Outbox.created_at, Outbox.payload)
+        .where(Outbox.key.startswith(f"crisis:{entity_id}:", autoescape=True))
+        .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    at, payload = row
+    return at, int((payload.get("extra") or {}).get("crisis", {}).get("negative", 0))
+
+
+def _payload(
+    session: Session,
+    spike: Spike,
+    name: str,
+    rules: CrisisSettings,
+    *,
+    start: datetime,
+    now: datetime,
+) -> dict[str, object]:
+    examples = session.execute(
+        select(Author.handle, Author.followers, Post.platform, Post.url)
+        .join(Post, Post.author_id == Author.id)
+        .join(EntityMatch, EntityMatch.post_id == Post.id)
+        .where(EntityMatch.entity_id == spike.entity_id, *_negatives(start, now))
+        .order_by(Author.followers.desc().nulls_last(), Post.created_at.desc(), Post.id)
+        .limit(EXAMPLES)
+    ).all()
+    platforms = session.execute(
+        select(Post.platform, func.count())
+        .join(EntityMatch, EntityMatch.post_id == Post.id)
+        .where(EntityMatch.entity_id == spike.entity_id, *_negatives(start, now))
+        .group_by(Post.platform)
+        .order_by(func.count().desc(), Post.platform)
+    ).all()
+    window = _words(rules.window)
+    usual = f"{spike.usual:.1f}" if spike.usual else "no history yet"
+    return {
+        "title": f"Negative spike about {name}: {spike.negative} posts in {window}",
+        "text": "\n".join(
+            f"@{handle} ({followers or 0} followers, {platform}) {url or ''}".rstrip()
+            for handle, followers, platform, url in examples
+        ),
+        "fields": {
+            "Entity": name,
+            f"Negative posts, last {window}": str(spike.negative),
+            "People": str(spike.people),
+            f"Usual for {window}": usual,
+            "Platforms": ", ".join(f"{p} {n}" for p, n in platforms),
+        },
+        "extra": {
+            "crisis": {
+                "entity": spike.entity_id,
+                "negative": spike.negative,
+                "people": spike.people,
+                "usual": round(spike.usual, 2),
+                "since": start.isoformat(),
+            }
+        },
+    }
+
+
+def _words(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"

@@ -1,0 +1,228 @@
+"""Negative-volume spikes: the pure decisions with hand-computed figures, then the check on
+SQLite and PostgreSQL through the pipeline, the outbox and a recording sink."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from alerts.console import ConsoleSink
+from monitor.app import App
+from monitor.crisis import Spike, find_spike, should_tell
+from monitor.models import Outbox
+from monitor.settings import CrisisSettings, Settings
+from sources.base import Author, SourcePost
+from sources.memory import MemorySource
+from tests.fakes import FakeClock, KeywordClassifier
+from tests.response.response_support import RecordingSink, TaggedClassifier, make_settings
+from tests.test_daemon_review import SETTINGS, run_until_sigterm
+from tests.test_daemon_review import signals as signals  # the fixture, used here
+
+MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+RULES = CrisisSettings()  # 30m window, 7d baseline, factor 3, 5 people
+WEEK = timedelta(days=7)
+
+
+# ------------------------------------------------------------------------ the pure decisions
+
+# A week is 336 half-hour windows: 336 negative posts in it are a usual 1.0 per window.
+SPIKES = [
+    # (negative, people, before, history, usual if a spike else None)
+    (12, 6, 336, WEEK, 1.0),  # 12 >= 3 x 1.0
+    (14, 6, 1680, WEEK, None),  # usual 5.0: 14 < 15
+    (15, 6, 1680, WEEK, 5.0),  # exactly 3 x 5.0
+    (40, 4, 0, WEEK, None),  # four people are not a crisis, however loud
+    (6, 5, 96, timedelta(days=1), 2.0),  # a day of history: 48 windows, usual 2.0
+    (5, 5, 96, timedelta(days=1), None),  # 5 < 6
+    (5, 5, 0, timedelta(minutes=10), 0.0),  # no window of history yet: the people decide
+    (5, 5, 2, timedelta(minutes=10), 0.0),  # (not 2 posts in 10 minutes scaled up to 6)
+    (9, 5, 336, timedelta(days=30), 1.0),  # history past the baseline counts as the baseline
+]
+
+
+@pytest.mark.parametrize(("negative", "people", "before", "history", "usual"), SPIKES)
+def test_a_spike_is_factor_times_the_usual_from_enough_people(
+    negative: int, people: int, before: int, history: timedelta, usual: float | None
+) -> None:
+    spike = find_spike(
+        "nova", negative=negative, people=people, before=before, history=history, rules=RULES
+    )
+    if usual is None:
+        assert spike is None
+    else:
+        assert spike == Spike("nova", negative, people, pytest.approx(usual))
+
+
+def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
+    spike = Spike("nova", negative=10, people=6, usual=1.0)
+    hour = timedelta(hours=1)
+    assert should_tell(spike, None, remind_every=2 * hour, now=MONDAY_10)
+    assert not should_tell(spike, (MONDAY_10 - hour, 6), remind_every=2 * hour, now=MONDAY_10)
+    assert should_tell(spike, (MONDAY_10 - hour, 5), remind_every=2 * hour, now=MONDAY_10)
+    assert should_tell(spike, (MONDAY_10 - 2 * hour, 9), remind_every=2 * hour, now=MONDAY_10)
+
+
+# ------------------------------------------------------------------------ the check, for real
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MONDAY_10 - timedelta(days=1))
+
+
+@pytest.fixture
+def apps() -> Iterator[list[App]]:
+    built: list[App] = []
+    yield built
+    for app in built:
+        app.close()
+
+
+def build(
+    database_url: str, clock: FakeClock, apps: list[App], **settings: Any
+) -> tuple[App, MemorySource, RecordingSink]:
+    source = MemorySource("mem", platform="x")
+    sink = RecordingSink()
+    app = App.build(
+        make_settings(database_url=database_url, **settings),
+        clock=clock,
+        sink=sink,
+        sources=[source],
+        classifier=TaggedClassifier(),
+    )
+    apps.append(app)
+    return app, source, sink
+
+
+_IDS = iter(range(1, 1_000_000))
+
+
+def post(at: datetime, text: str, handle: str, followers: int = 100) -> SourcePost:
+    native_id = str(next(_IDS))
+    return SourcePost(
+        platform="x",
+        native_id=native_id,
+        text=text,
+        author=Author(native_id=f"id-{handle}", handle=handle, followers=followers),
+        created_at=at,
+        url=f"https://x.com/{handle}/status/{native_id}",
+    )
+
+
+def yesterday(app: App, source: MemorySource, clock: FakeClock, negatives: int) -> None:
+    """A day of history: ``negatives`` complaints about NovaBrew spread over it, a post a
+    day ago, so the usual is computed over 23.5 hours (47 windows)."""
+    start = clock.now
+    source.add(post(start, "NovaBrew is lovely", "fan"))
+    for i in range(negatives):
+        source.add(post(start + timedelta(hours=1 + i), f"NovaBrew broken {i}", f"old{i}"))
+    app.poll(source)
+    clock.now = MONDAY_10
+
+
+def test_a_spike_is_told_once_to_the_pr_channel_and_again_when_it_doubles(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    app, source, sink = build(database_url, clock, apps)
+    yesterday(app, source, clock, negatives=4)  # usual 4 / 47 = 0.09 a window
+    for i in range(5):  # five people in the last half hour, one with a big following
+        at = MONDAY_10 - timedelta(minutes=25 - i)
+        source.add(post(at, f"NovaBrew broken again {i}", f"angry{i}", followers=10 + 1000 * i))
+    for i in range(4):  # one person four times about the Pod: loud, not a crisis
+        source.add(post(MONDAY_10 - timedelta(minutes=i), f"Pod X2 broken {i}", "loud"))
+    source.add(post(MONDAY_10, "NovaBrew is great", "happy"))  # not negative
+    app.poll(source)
+
+    assert app.check_crisis() == ["crisis:novabrew:20261123T1000Z"]
+    clock.advance(timedelta(minutes=1))
+    assert app.check_crisis() == []  # the same spike: told once
+    app.deliver()
+    (notice,) = [m for m in sink.messages if m.title.startswith("Negative spike")]
+    assert notice.channel == "#pr"
+    assert notice.title == "Negative spike about NovaBrew: 5 posts in 30m"
+    assert notice.fields["People"] == "5"
+    assert notice.fields["Usual for 30m"] == "0.1"
+    assert notice.fields["Platforms"] == "x 5"
+    first = notice.text.splitlines()[0]  # the biggest voice first, with a link
+    assert first.startswith("@angry4 (4010 followers, x) https://x.com/angry4/status/")
+
+    # five more people: the spike doubled, so it is told again before the reminder is due
+    for i in range(5, 10):
+        source.add(post(clock.now, f"NovaBrew broken too {i}", f"angry{i}"))
+    app.poll(source)
+    clock.advance(timedelta(minutes=1))
+    assert app.check_crisis() == ["crisis:novabrew:20261123T1002Z"]
+    with app.sessions() as s:
+        keys = s.scalars(select(Outbox.key).where(Outbox.key.startswith("crisis:"))).all()
+    assert sorted(keys) == ["crisis:novabrew:20261123T1000Z", "crisis:novabrew:20261123T1002Z"]
+
+
+def test_the_brands_own_posts_and_old_posts_fetched_late_are_not_volume(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    app, source, _ = build(database_url, clock, apps)
+    yesterday(app, source, clock, negatives=0)
+    for i in range(4):
+        source.add(post(MONDAY_10 - timedelta(minutes=i), f"NovaBrew broken {i}", f"p{i}"))
+    # the brand's account, saying "broken" in an answer: a response, not a fifth person
+    source.add(post(MONDAY_10, "Sorry the NovaBrew grinder arrived broken, DM us", "NovaBrew"))
+    # a fifth person, but two hours ago: a poller catching up is not a spike now
+    source.add(post(MONDAY_10 - timedelta(hours=2), "NovaBrew broken", "late"))
+    app.poll(source)
+    assert app.check_crisis() == []
+    source.add(post(MONDAY_10, "NovaBrew broken here too", "p4"))  # the fifth person, now
+    app.poll(source)
+    assert app.check_crisis() == ["crisis:novabrew:20261123T1000Z"]
+
+
+def test_what_is_usual_for_a_busy_entity_is_no_spike(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    # 16 complaints in the day before: usual 16 / 47 = 0.34, so 6 in the window is a spike
+    # at factor 3 (1.02) but not at factor 20 (6.8)
+    strict, source, _ = build(database_url, clock, apps, crisis={"factor": 20})
+    yesterday(strict, source, clock, negatives=16)
+    for i in range(6):
+        source.add(post(MONDAY_10 - timedelta(minutes=i), f"NovaBrew broken {i}", f"n{i}"))
+    strict.poll(source)
+    assert strict.check_crisis() == []
+    default, _, _ = build(database_url, clock, apps)
+    assert default.check_crisis() == ["crisis:novabrew:20261123T1000Z"]
+
+
+def test_without_a_pr_channel_the_entitys_team_hears_and_off_means_off(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    app, source, sink = build(database_url, clock, apps, alerts={})
+    off, _, _ = build(database_url, clock, apps, alerts={}, crisis={"enabled": False})
+    yesterday(app, source, clock, negatives=0)
+    for i in range(5):
+        source.add(post(MONDAY_10 - timedelta(minutes=i), f"Pod X2 broken {i}", f"d{i}"))
+    app.poll(source)
+    assert off.check_crisis() == []
+    assert app.check_crisis() == ["crisis:pod:20261123T1000Z"]
+    app.deliver()
+    (notice,) = [m for m in sink.messages if m.title.startswith("Negative spike")]
+    assert notice.channel == "#devices"
+
+
+def test_the_daemon_checks_for_spikes(sqlite_url: str, signals: None) -> None:
+    settings = Settings.model_validate(
+        {**SETTINGS, "database_url": sqlite_url, "crisis": {"check_every": "1s"}}
+    )
+    source = MemorySource("mem", platform="x")
+    just_now = datetime.now(UTC) - timedelta(minutes=1)
+    source.add(*(post(just_now, f"NovaBrew broken {i}", f"p{i}") for i in range(5)))
+    app = App.build(settings, sink=ConsoleSink(), sources=[source], classifier=KeywordClassifier())
+    try:
+        code, _ = run_until_sigterm(app, after_s=2.5)
+        with app.sessions() as s:
+            keys = s.scalars(select(Outbox.key).where(Outbox.key.startswith("crisis:"))).all()
+    finally:
+        app.close()
+    assert code == 0
+    assert len(keys) == 1 and keys[0].startswith("crisis:novabrew:")
