@@ -53,6 +53,8 @@ def fill(sessions: sessionmaker[Session], entities: list[str], posts: int) -> No
         for i in range(start, min(start + 20_000, posts + burst)):
             spike = i >= posts
             at = NOW - timedelta(seconds=rng.uniform(0, 1200 if spike else span))
+            if i == 0:  # the first post stored: replywatch has watched for the 10 days
+                at = NOW - timedelta(seconds=span)
             rows.append(
                 {
                     "id": i + 1,

@@ -9,14 +9,17 @@ Reposts count: people amplifying a complaint are the volume a PR lead cares abou
 read by when posts were written, not fetched, so a poller catching up after an outage does not
 look like a crisis.
 
-History shorter than the baseline (a new install) is scaled over what there is, from the first
-post stored in the baseline: the usual of one day's history is that day's count per window,
-not a seventh of it. With less than one window of history there is no usual yet, and
-``min_people`` alone decides.
+History shorter than the baseline (a new install) is measured from when replywatch began
+watching, the first post it stored (posts written before then, brought in by a first poll, are
+left out of the usual: they are not all there were). A day of watching makes the usual that
+day's count per window, not a seventh of it; with less than one window of watching there is no
+usual yet, and ``min_people`` alone decides.
 
-The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel, under
-the key ``crisis:{entity}:{minute}``. While a spike goes on it is told again after
-``crisis.remind_every``, or at once when the count has doubled since the last notice.
+The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel. While
+a spike goes on it is told again after ``crisis.remind_every``, or at once when the count has
+doubled since the last notice. Notices are numbered per entity (``crisis:{entity}:{n}``), the
+next number read from the last one: two checks that overlap (a leader handing over mid-check)
+write the same key, and the outbox's unique key keeps one.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class Spike:
     entity_id: str
     negative: int  # negative posts in the window
     people: int  # their different authors
-    usual: float  # negative posts usual for a window that long (0 with no history yet)
+    usual: float | None  # negative posts usual for a window that long; None: no history yet
 
 
 def find_spike(
@@ -58,10 +61,10 @@ def find_spike(
     rules: CrisisSettings,
 ) -> Spike | None:
     """Pure: whether ``negative`` posts from ``people`` authors in the window are a spike,
-    given ``before`` negative posts in the ``history`` (at most the baseline) before it."""
+    given ``before`` negative posts in the ``history`` watched (at most the baseline) before it."""
     span = min(history, rules.baseline)
-    usual = before * (rules.window / span) if span >= rules.window else 0.0
-    if people < rules.min_people or negative < rules.factor * usual:
+    usual = before * (rules.window / span) if span >= rules.window else None
+    if people < rules.min_people or negative < rules.factor * (usual or 0.0):
         return None
     return Spike(entity_id, negative, people, usual)
 
@@ -81,8 +84,8 @@ def should_tell(
     return now - at >= remind_every or spike.negative >= 2 * count
 
 
-def crisis_key(entity_id: str, now: datetime) -> str:
-    return f"crisis:{entity_id}:{now:%Y%m%dT%H%MZ}"
+def crisis_key(entity_id: str, number: int) -> str:
+    return f"crisis:{entity_id}:{number}"
 
 
 def _negatives(since: datetime, until: datetime) -> tuple[ColumnElement[bool], ...]:
@@ -109,21 +112,18 @@ def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list
     window = {e: (n, people) for e, n, people in session.execute(by_entity)}
     if not any(people >= rules.min_people for _, people in window.values()):
         return []
+    # how long replywatch has watched, of the baseline: since it stored its first post
+    began = session.scalar(select(Post.fetched_at).order_by(Post.id).limit(1))
+    watched_from = max(began, history_start) if began is not None else start
     before = dict(
         session.execute(
             select(EntityMatch.entity_id, func.count())
             .join(Post, EntityMatch.post_id == Post.id)
-            .where(*_negatives(history_start, start))
+            .where(*_negatives(watched_from, start))
             .group_by(EntityMatch.entity_id)
         ).all()
     )
-    # what replywatch has watched, of the baseline: from the first post it stored in it
-    first = session.scalar(
-        select(func.min(Post.created_at)).where(
-            Post.created_at > history_start, Post.created_at <= start
-        )
-    )
-    history = start - first if first is not None else timedelta(0)
+    history = max(start - watched_from, timedelta(0))
     keys: list[str] = []
     for entity in settings.entities:
         negative, people = window.get(entity.id, (0, 0))
@@ -135,11 +135,12 @@ def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list
             history=history,
             rules=rules,
         )
-        if spike is None or not should_tell(
-            spike, _last_notice(session, entity.id), remind_every=rules.remind_every, now=now
-        ):
+        if spike is None:
             continue
-        key = crisis_key(entity.id, now)
+        number, last = _last_notice(session, entity.id)
+        if not should_tell(spike, last, remind_every=rules.remind_every, now=now):
+            continue
+        key = crisis_key(entity.id, number + 1)
         channel = (
             settings.alerts.pr_channel
             or settings.teams[entity.team or settings.default_team].slack_channel
@@ -155,27 +156,30 @@ def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list
         if row is not None:
             keys.append(key)
             log.warning(
-                "negative spike about %s: %d posts from %d people in %s (usual %.1f)",
+                "negative spike about %s: %d posts from %d people in %s (usual %s)",
                 entity.id,
                 spike.negative,
                 spike.people,
                 _words(rules.window),
-                spike.usual,
+                "unknown" if spike.usual is None else f"{spike.usual:.1f}",
             )
     return keys
 
 
-def _last_notice(session: Session, entity_id: str) -> tuple[datetime, int] | None:
+def _last_notice(session: Session, entity_id: str) -> tuple[int, tuple[datetime, int] | None]:
+    """The number of the entity's last notice (0 for none), and when it was written and the
+    count it told."""
     row = session.execute(
-        select(Outbox.created_at, Outbox.payload)
+        select(Outbox.key, Outbox.created_at, Outbox.payload)
         .where(Outbox.key.startswith(f"crisis:{entity_id}:", autoescape=True))
-        .order_by(Outbox.created_at.desc(), Outbox.id.desc())
+        .order_by(Outbox.id.desc())
         .limit(1)
     ).first()
     if row is None:
-        return None
-    at, payload = row
-    return at, int((payload.get("extra") or {}).get("crisis", {}).get("negative", 0))
+        return 0, None
+    key, at, payload = row
+    told = int((payload.get("extra") or {}).get("crisis", {}).get("negative", 0))
+    return int(key.rsplit(":", 1)[1]), (at, told)
 
 
 def _payload(
@@ -203,11 +207,11 @@ def _payload(
         .order_by(func.count().desc(), Post.platform)
     ).all()
     window = _words(rules.window)
-    usual = f"{spike.usual:.1f}" if spike.usual else "no history yet"
+    usual = "no history yet" if spike.usual is None else f"{spike.usual:.1f}"
     return {
         "title": f"Negative spike about {name}: {spike.negative} posts in {window}",
         "text": "\n".join(
-            f"@{handle} ({followers or 0} followers, {platform}) {url or ''}".rstrip()
+            f"@{handle} ({_reach(followers)}{platform}) {url or ''}".rstrip()
             for handle, followers, platform, url in examples
         ),
         "fields": {
@@ -222,11 +226,15 @@ def _payload(
                 "entity": spike.entity_id,
                 "negative": spike.negative,
                 "people": spike.people,
-                "usual": round(spike.usual, 2),
+                "usual": None if spike.usual is None else round(spike.usual, 2),
                 "since": start.isoformat(),
             }
         },
     }
+
+
+def _reach(followers: int | None) -> str:
+    return "" if followers is None else f"{followers} followers, "  # Reddit gives no count
 
 
 def _words(delta: timedelta) -> str:

@@ -49,7 +49,10 @@ _ARABIC_WORD = f"[{_ARABIC}0-9]"
 #: A character that would go on a handle: handles are ASCII everywhere (X, Reddit, Instagram,
 #: TikTok, Mastodon, Bluesky), and X reads a Latin letter after one (``@novaé``) as no mention.
 #: Any other script ends it: ``@novaممنون``, ``@novaさん``, ``سلام@nova`` mention ``@nova``.
-_HANDLE_WORD = "[a-z0-9_\u00c0-\u024f\u1e00-\u1eff]"
+_HANDLE_WORD = (
+    "[a-z0-9_\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02af\u1e00-\u1eff\u2c60-\u2c7f"
+    "\ua720-\ua7ff\uab30-\uab6f]"  # Latin letters: not × or ÷
+)
 
 _IS_LATIN_WORD = re.compile(_LATIN_WORD)
 _IS_HANDLE_WORD = re.compile(_HANDLE_WORD)

@@ -168,6 +168,8 @@ HANDLES = [
     (("@nova",), "@novaさん、助けて", ["@nova"]),
     (("@nova",), "@novaспасибо", ["@nova"]),
     (("@nova",), "@novaé", []),  # X: a Latin letter after a handle makes it no mention
+    (("@nova",), "@novaɐ @novaⱥ", []),  # Latin letters outside Latin-1 and Extended-A/B
+    (("@nova",), "@nova×2", ["@nova"]),  # a sign, not a letter
     (("@nova",), "@nova_x @nova2", []),
     (("@nova",), "info@nova.com", []),
     (("#nova",), "#novaخراب", []),  # a hashtag takes letters of every script
