@@ -6,12 +6,9 @@ never from the code under test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from copy import deepcopy
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-import pytest
 
 from monitor.app import App
 from monitor.quiet import QuietFinding, quiet_finding
@@ -75,14 +72,6 @@ def test_a_complaint_falling_due_after_the_last_reply_still_flags_the_account() 
     assert found is not None
     assert found.period_start == t(23, 11, 0) and found.oldest_case_id == 1
     assert found.reasons == ("2 complaint(s) waiting past the first-response standard",)
-
-
-@pytest.fixture
-def apps() -> Iterator[list[App]]:
-    built: list[App] = []
-    yield built
-    for app in built:
-        app.close()
 
 
 def _app(

@@ -3,7 +3,6 @@ SQLite and PostgreSQL through the pipeline, the outbox and a recording sink."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -75,14 +74,6 @@ def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(MONDAY_10 - timedelta(days=1))
-
-
-@pytest.fixture
-def apps() -> Iterator[list[App]]:
-    built: list[App] = []
-    yield built
-    for app in built:
-        app.close()
 
 
 def build(

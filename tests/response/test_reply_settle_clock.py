@@ -10,7 +10,6 @@ shortens the settle time and lets it pass for real, as ``test_outbox`` does with
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,14 +57,6 @@ class LateListingReplier(FakeReplier):
         at = self.posted_at.get(in_reply_to)
         listed = at is not None and time.monotonic() - at >= self.listing_s
         return f"found-{in_reply_to}" if listed else None
-
-
-@pytest.fixture
-def apps() -> Iterator[list[App]]:
-    built: list[App] = []
-    yield built
-    for app in built:
-        app.close()
 
 
 def due_for_ack(
