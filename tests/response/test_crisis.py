@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from alerts.console import ConsoleSink
 from monitor.app import App
-from monitor.crisis import Spike, find_spike, should_tell
+from monitor.crisis import Spike, _words, find_spike, should_tell
 from monitor.models import Outbox
 from monitor.settings import CrisisSettings, Settings
 from sources.base import Author, SourcePost
@@ -66,6 +66,20 @@ def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
     assert not should_tell(spike, (MONDAY_10 - hour, 6), remind_every=2 * hour, now=MONDAY_10)
     assert should_tell(spike, (MONDAY_10 - hour, 5), remind_every=2 * hour, now=MONDAY_10)
     assert should_tell(spike, (MONDAY_10 - 2 * hour, 9), remind_every=2 * hour, now=MONDAY_10)
+
+
+@pytest.mark.parametrize(
+    ("window", "written"),
+    [
+        (timedelta(minutes=30), "30m"),
+        (timedelta(hours=2), "2h"),
+        (WEEK, "7d"),
+        (timedelta(seconds=45), "45s"),
+        (timedelta(minutes=90), "90m"),
+    ],
+)
+def test_a_window_is_named_as_written(window: timedelta, written: str) -> None:
+    assert _words(window) == written  # a 45 s window was "0d"
 
 
 # ------------------------------------------------------------------------ the check, for real
