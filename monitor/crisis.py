@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from monitor import outbox
 from monitor.models import Author, EntityMatch, Outbox, OutboxKind, Post
 from monitor.settings import CrisisSettings, Settings
+from monitor.settings_types import format_duration
 
 __all__ = ["Spike", "check_crisis", "crisis_key", "find_spike", "should_tell"]
 
@@ -160,7 +161,7 @@ def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list
                 entity.id,
                 spike.negative,
                 spike.people,
-                _words(rules.window),
+                format_duration(rules.window),
                 "unknown" if spike.usual is None else f"{spike.usual:.1f}",
             )
     return keys
@@ -206,7 +207,7 @@ def _payload(
         .group_by(Post.platform)
         .order_by(func.count().desc(), Post.platform)
     ).all()
-    window = _words(rules.window)
+    window = format_duration(rules.window)
     usual = "no history yet" if spike.usual is None else f"{spike.usual:.1f}"
     return {
         "title": f"Negative spike about {name}: {spike.negative} posts in {window}",
@@ -235,12 +236,3 @@ def _payload(
 
 def _reach(followers: int | None) -> str:
     return "" if followers is None else f"{followers} followers, "  # Reddit gives no count
-
-
-def _words(delta: timedelta) -> str:
-    """``30m``, ``2h``, ``7d``: a configured duration as written."""
-    seconds = int(delta.total_seconds())
-    for unit, size in (("d", 86_400), ("h", 3_600), ("m", 60)):
-        if seconds and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"

@@ -29,6 +29,7 @@ second one exits at once (the database transaction rolls back, the cursor stays:
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -187,17 +188,15 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         if not app.stop.is_set():
             app.lead(lease)
 
-    def check_clocks() -> None:
-        if not app.stop.is_set() and app.lead(lease):
-            app.check_clocks()
+    def on_leader(check: Callable[[], object]) -> Callable[[], None]:
+        """``check`` run by the lease holder only (its name kept for the job's log lines)."""
 
-    def check_quiet() -> None:
-        if not app.stop.is_set() and app.lead(lease):
-            app.check_quiet()
+        @functools.wraps(check)
+        def job() -> None:
+            if not app.stop.is_set() and app.lead(lease):
+                check()
 
-    def check_crisis() -> None:
-        if not app.stop.is_set() and app.lead(lease):
-            app.check_crisis()
+        return job
 
     now = app.clock()
     for source in app.sources:
@@ -226,11 +225,12 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     )
 
     listener = SlackListener(app)
+    quiet_every, crisis_every = app.settings.quiet.check_every, app.settings.crisis.check_every
     for job_id, name, func, every in (
         ("leader:renew", "renew the leader lease", renew, LEADER_RENEW),
-        ("clocks:check", "check clocks", check_clocks, CLOCKS_EVERY),
-        ("quiet:check", "check quiet accounts", check_quiet, app.settings.quiet.check_every),
-        ("crisis:check", "check negative volume", check_crisis, app.settings.crisis.check_every),
+        ("clocks:check", "check clocks", on_leader(app.check_clocks), CLOCKS_EVERY),
+        ("quiet:check", "check quiet accounts", on_leader(app.check_quiet), quiet_every),
+        ("crisis:check", "check negative volume", on_leader(app.check_crisis), crisis_every),
         # a no-op once listening (or when Slack is not configured)
         ("slack:listen", "start the Slack listener", listener.ensure, LISTENER_RETRY),
     ):

@@ -24,6 +24,7 @@ __all__ = [
     "SlackChannel",
     "TimeZoneName",
     "duration_unit",
+    "format_duration",
     "parse_duration",
 ]
 
@@ -61,6 +62,16 @@ def parse_duration(value: object) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+def format_duration(delta: timedelta) -> str:
+    """A duration as it would be written in the config (``30m``, ``2h``, ``7d``, ``45s``):
+    the largest unit up to days that divides it."""
+    seconds = int(delta.total_seconds())
+    for unit in ("d", "h", "m"):
+        if seconds and seconds % _UNITS[unit] == 0:
+            return f"{seconds // _UNITS[unit]}{unit}"
+    return f"{seconds}s"
 
 
 def duration_unit(value: object) -> str | None:

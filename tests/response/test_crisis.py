@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from alerts.console import ConsoleSink
 from monitor.app import App
-from monitor.crisis import Spike, _words, find_spike, should_tell
+from monitor.crisis import Spike, find_spike, should_tell
 from monitor.models import Outbox
 from monitor.settings import CrisisSettings, Settings
+from monitor.settings_types import format_duration
 from sources.base import Author, SourcePost
 from sources.memory import MemorySource
 from tests.fakes import FakeClock, KeywordClassifier
@@ -79,7 +80,7 @@ def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
     ],
 )
 def test_a_window_is_named_as_written(window: timedelta, written: str) -> None:
-    assert _words(window) == written  # a 45 s window was "0d"
+    assert format_duration(window) == written  # a 45 s window was "0d"
 
 
 # ------------------------------------------------------------------------ the check, for real
