@@ -3,17 +3,29 @@
 For each watched entity, the check counts the negative posts about it created in the last
 ``crisis.window`` and the people who wrote them (the brand's own posts, responses, carry no
 sentiment), and compares the count with what is usual: the negative posts of the
-``crisis.baseline`` before the window, scaled to one window. A *spike* has at least
-``crisis.factor`` times the usual count from at least ``crisis.min_people`` different people.
-Reposts count: people amplifying a complaint are the volume a PR lead cares about. Volume is
-read by when posts were written, not fetched, so a poller catching up after an outage does not
-look like a crisis.
+``crisis.baseline`` before the window (up to the step boundary below), scaled to one window. A
+*spike* has at least ``crisis.factor`` times the usual count from at least
+``crisis.min_people`` different people. Reposts count: people amplifying a complaint are the
+volume a PR lead cares about. Volume is read by when posts were written, not fetched, so a
+poller catching up after an outage does not look like a crisis.
 
 History shorter than the baseline (a new install) is measured from when replywatch began
 watching, the first post it stored (posts written before then, brought in by a first poll, are
 left out of the usual: they are not all there were). A day of watching makes the usual that
 day's count per window, not a seventh of it; with less than one window of watching there is no
 usual yet, and ``min_people`` alone decides.
+
+The usual changes slowly (a week's count moved by a minute), so it is not counted every minute:
+the baseline ends at a step boundary, the window's start rounded down to a multiple of
+:data:`STEP` (of the window, if that is shorter) counted from the Unix epoch. Its count then
+depends on its bounds alone, the same on every host, and the :class:`Baselines` the daemon
+keeps counts it again only when the bounds move: once a step, or when the first post stored
+changes. A post fetched late into the baseline, or edited into a complaint there, is in the
+usual from the next step on. The negatives written after the boundary and up to the window's
+start (less than a step; none when the window starts on a boundary) are in neither the
+baseline nor the window. The watching measured ends at the boundary too, so a new install has
+a usual once a whole window of watching lies before a boundary: up to a step later than a
+window after it began.
 
 The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel. While
 a spike goes on it is told again after ``crisis.remind_every``, or at once when the count has
@@ -25,8 +37,9 @@ write the same key, and the outbox's unique key keeps one.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -36,12 +49,28 @@ from monitor.models import Author, EntityMatch, Outbox, OutboxKind, Post
 from monitor.settings import CrisisSettings, Settings
 from monitor.settings_types import format_duration
 
-__all__ = ["Spike", "check_crisis", "crisis_key", "find_spike", "should_tell"]
+__all__ = [
+    "STEP",
+    "Baselines",
+    "Spike",
+    "baseline_end",
+    "check_crisis",
+    "crisis_key",
+    "find_spike",
+    "should_tell",
+]
 
 log = logging.getLogger(__name__)
 
 #: Posts named in a notice, the most-followed authors first.
 EXAMPLES = 3
+
+#: The baseline ends on a multiple of this (or of the window, if shorter) from the epoch, so
+#: its count is counted again at most once a step: a week moved by 15 minutes is the same
+#: usual, and the gap it leaves before the window is a sliver of a week.
+STEP = timedelta(minutes=15)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +114,36 @@ def should_tell(
     return now - at >= remind_every or spike.negative >= 2 * count
 
 
+def baseline_end(start: datetime, *, window: timedelta) -> datetime:
+    """Pure: where the baseline before a window starting at ``start`` ends: ``start`` rounded
+    down to a multiple of :data:`STEP` (of ``window`` if shorter: the gap left before the
+    window is never longer than the window) from the epoch, the same on every host."""
+    step = min(STEP, window)
+    return start - (start - _EPOCH) % step
+
+
+class Baselines:
+    """The last baseline counted: its bounds and each entity's negative posts in them.
+
+    The daemon keeps one, so the check counts a week again only when the bounds move, once a
+    step. A count is a function of its bounds, but for posts fetched late into them or edited
+    there: those count from the next step on. Only the last bounds are kept, as bounds only
+    move on (a clock stepped back counts its own). Replaced whole, never mutated, so a reader
+    sees one bounds' counts."""
+
+    def __init__(self) -> None:
+        self._last: tuple[datetime, datetime, Mapping[str, int]] | None = None
+
+    def get(self, since: datetime, end: datetime) -> Mapping[str, int] | None:
+        last = self._last
+        if last is None or (last[0], last[1]) != (since, end):
+            return None
+        return last[2]
+
+    def put(self, since: datetime, end: datetime, counts: Mapping[str, int]) -> None:
+        self._last = (since, end, counts)
+
+
 def crisis_key(entity_id: str, number: int) -> str:
     return f"crisis:{entity_id}:{number}"
 
@@ -97,13 +156,17 @@ def _negatives(since: datetime, until: datetime) -> tuple[ColumnElement[bool], .
     )
 
 
-def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list[str]:
-    """Enqueue a notice for each entity with a spike now (see the module). Never commits."""
+def check_crisis(
+    session: Session, settings: Settings, *, now: datetime, baselines: Baselines | None = None
+) -> list[str]:
+    """Enqueue a notice for each entity with a spike now (see the module). Never commits.
+
+    ``baselines`` keeps the baseline's count between checks; without it (tests, one-off
+    calls) the baseline is counted every time."""
     rules = settings.crisis
     if not rules.enabled:
         return []
     start = now - rules.window
-    history_start = start - rules.baseline
     by_entity = (
         select(EntityMatch.entity_id, func.count(), func.count(func.distinct(Post.author_id)))
         .join(Post, EntityMatch.post_id == Post.id)
@@ -113,18 +176,13 @@ def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list
     window = {e: (n, people) for e, n, people in session.execute(by_entity)}
     if not any(people >= rules.min_people for _, people in window.values()):
         return []
-    # how long replywatch has watched, of the baseline: since it stored its first post
+    end = baseline_end(start, window=rules.window)
+    # how long replywatch has watched, of the baseline: since it stored its first post. Read
+    # every time, not kept: one primary-key lookup, and it is part of the count's bounds.
     began = session.scalar(select(Post.fetched_at).order_by(Post.id).limit(1))
-    watched_from = max(began, history_start) if began is not None else start
-    before = dict(
-        session.execute(
-            select(EntityMatch.entity_id, func.count())
-            .join(Post, EntityMatch.post_id == Post.id)
-            .where(*_negatives(watched_from, start))
-            .group_by(EntityMatch.entity_id)
-        ).all()
-    )
-    history = max(start - watched_from, timedelta(0))
+    since = max(began, end - rules.baseline) if began is not None else end
+    before = _baseline(session, since, end, baselines)
+    history = max(end - since, timedelta(0))
     keys: list[str] = []
     for entity in settings.entities:
         negative, people = window.get(entity.id, (0, 0))
@@ -165,6 +223,26 @@ def check_crisis(session: Session, settings: Settings, *, now: datetime) -> list
                 "unknown" if spike.usual is None else f"{spike.usual:.1f}",
             )
     return keys
+
+
+def _baseline(
+    session: Session, since: datetime, end: datetime, baselines: Baselines | None
+) -> Mapping[str, int]:
+    """Each entity's negative posts written after ``since`` and up to ``end``: kept in
+    ``baselines`` and counted again only for other bounds."""
+    if baselines is not None and (kept := baselines.get(since, end)) is not None:
+        return kept
+    counts = dict(
+        session.execute(
+            select(EntityMatch.entity_id, func.count())
+            .join(Post, EntityMatch.post_id == Post.id)
+            .where(*_negatives(since, end))
+            .group_by(EntityMatch.entity_id)
+        ).all()
+    )
+    if baselines is not None:
+        baselines.put(since, end, counts)
+    return counts
 
 
 def _last_notice(session: Session, entity_id: str) -> tuple[int, tuple[datetime, int] | None]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from alerts.console import ConsoleSink
 from monitor.app import App
-from monitor.crisis import Spike, find_spike, should_tell
+from monitor.crisis import Baselines, Spike, baseline_end, check_crisis, find_spike, should_tell
 from monitor.models import Outbox
 from monitor.settings import CrisisSettings, Settings
 from monitor.settings_types import format_duration
@@ -23,6 +24,7 @@ from tests.test_daemon_review import SETTINGS, run_until_sigterm
 from tests.test_daemon_review import signals as signals  # the fixture, used here
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+MINUTE, SECOND = timedelta(minutes=1), timedelta(seconds=1)
 RULES = CrisisSettings()  # 30m window, 7d baseline, factor 3, 5 people
 WEEK = timedelta(days=7)
 
@@ -81,6 +83,26 @@ def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
 )
 def test_a_window_is_named_as_written(window: timedelta, written: str) -> None:
     assert format_duration(window) == written  # a 45 s window was "0d"
+
+
+@pytest.mark.parametrize(
+    ("start", "window", "end"),
+    [
+        (MONDAY_10, timedelta(minutes=30), MONDAY_10),  # on a boundary: no gap
+        (MONDAY_10 + timedelta(minutes=14, seconds=59), timedelta(minutes=30), MONDAY_10),
+        (MONDAY_10 + timedelta(minutes=15), timedelta(minutes=30), MONDAY_10 + 15 * MINUTE),
+        (MONDAY_10 + timedelta(minutes=14), timedelta(minutes=10), MONDAY_10 + 10 * MINUTE),
+        (MONDAY_10 + timedelta(seconds=50), timedelta(seconds=45), MONDAY_10 + 45 * SECOND),
+    ],
+)
+def test_the_baseline_ends_on_a_step_from_the_epoch(
+    start: datetime, window: timedelta, end: datetime
+) -> None:
+    assert baseline_end(start, window=window) == end
+    # counted from the epoch, not on a local clock: at 10:14 UTC Kathmandu (UTC+5:45) reads
+    # 15:59, whose ten minutes would end at 10:05 UTC
+    kathmandu = start.astimezone(ZoneInfo("Asia/Kathmandu"))
+    assert baseline_end(kathmandu, window=window) == end
 
 
 # ------------------------------------------------------------------------ the check, for real
@@ -278,6 +300,96 @@ def test_without_a_pr_channel_the_entitys_team_hears_and_off_means_off(
     app.deliver()
     (notice,) = [m for m in sink.messages if m.title.startswith("Negative spike")]
     assert notice.channel == "#devices"
+
+
+def told_at(app: App, minutes: int, baselines: Baselines | None) -> dict[str, Any]:
+    """What a check ``minutes`` after 10:00 that finds a spike tells (count, people, usual to
+    two places), rolled back so the next check tells it again."""
+    with app.sessions() as s:
+        at = MONDAY_10 + minutes * MINUTE
+        (key,) = check_crisis(s, app.settings, now=at, baselines=baselines)
+        payload = s.scalars(select(Outbox.payload).where(Outbox.key == key)).one()
+        s.rollback()
+    told: dict[str, Any] = payload["extra"]["crisis"]
+    return told
+
+
+def usual_at(app: App, minutes: int, baselines: Baselines | None) -> float | None:
+    usual: float | None = told_at(app, minutes, baselines)["usual"]
+    return usual
+
+
+def spike_near_ten(app: App, source: MemorySource) -> None:
+    """Six people at 09:50-09:55: in the window of every check from 10:00 to 10:19."""
+    source.add(*(post(MONDAY_10 - (10 - i) * MINUTE, "NovaBrew broken", f"w{i}") for i in range(6)))
+    app.poll(source)
+
+
+def test_a_kept_baseline_is_counted_again_only_when_the_step_moves(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    app, source, _ = build(database_url, clock, apps)
+    yesterday(app, source, clock, negatives=4)  # watched since Sunday 10:00
+    spike_near_ten(app, source)
+    kept = Baselines()
+    # 10:00: the window starts at 09:30, a boundary; 23.5 hours watched before it
+    assert usual_at(app, 0, kept) == round(4 / 47, 2)
+    # a poller catching up brings in 44 complaints written at 09:00, inside the baseline
+    source.add(*(post(MONDAY_10 - 60 * MINUTE, "NovaBrew broken", f"c{i}") for i in range(44)))
+    app.poll(source)
+    # 10:14: the window starts at 09:44, the baseline still ends at 09:30: the kept count
+    assert usual_at(app, 14, kept) == round(4 / 47, 2)
+    # (counted afresh the 48 are there, over the 23.5 hours up to 09:30, not to 09:44)
+    assert usual_at(app, 14, None) == round(48 / 47, 2)
+    # 10:15: the baseline ends at 09:45, 23.75 hours watched: counted again
+    assert usual_at(app, 15, kept) == round(48 / 47.5, 2)
+
+
+def test_a_kept_baseline_is_kept_by_its_bounds_not_by_its_age(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    # counted at 10:07 (baseline to 09:30), the next step's check at 10:16 (baseline to 09:45)
+    # counts again, nine minutes on: every host's daemon counts the same bounds
+    app, source, _ = build(database_url, clock, apps)
+    yesterday(app, source, clock, negatives=4)
+    spike_near_ten(app, source)
+    kept = Baselines()
+    assert usual_at(app, 7, kept) == round(4 / 47, 2)
+    source.add(*(post(MONDAY_10 - 20 * MINUTE, "NovaBrew broken", f"c{i}") for i in range(44)))
+    app.poll(source)  # complaints written at 09:40: after 09:30, up to 09:45
+    assert usual_at(app, 16, kept) == round(48 / 47.5, 2)
+    # a clock stepped back to 10:14: the count for its own bounds, not the last one
+    assert usual_at(app, 14, kept) == round(4 / 47, 2)
+
+
+def test_between_the_baselines_end_and_the_window_is_neither(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    app, source, _ = build(database_url, clock, apps)
+    yesterday(app, source, clock, negatives=0)
+    spike_near_ten(app, source)
+    source.add(post(MONDAY_10 - 18 * MINUTE, "NovaBrew broken", "gap"))  # 09:42
+    app.poll(source)
+    # 10:14: the window starts at 09:44, the baseline ends at 09:30; 09:42 is in neither
+    told = told_at(app, 14, None)
+    assert (told["negative"], told["usual"]) == (6, 0.0)
+    # 10:00: the baseline ends at 09:30 and the window starts there: 09:42 is in the window
+    assert told_at(app, 0, None)["negative"] == 7
+
+
+def test_the_usual_waits_for_a_window_of_watching_before_the_baselines_end(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    # installed at 09:05; at 10:14 the window starts at 09:44, 39 minutes watched, but the
+    # baseline ends at 09:30: 25 minutes, less than a window, so no usual yet
+    clock.now = MONDAY_10 - 55 * MINUTE
+    app, source, _ = build(database_url, clock, apps)
+    source.add(post(clock.now, "NovaBrew is lovely", "fan"))
+    app.poll(source)
+    clock.now = MONDAY_10
+    spike_near_ten(app, source)
+    assert usual_at(app, 14, None) is None
+    assert usual_at(app, 15, None) == 0.0  # to 09:45: 40 minutes watched
 
 
 def test_the_daemon_checks_for_spikes(sqlite_url: str, signals: None) -> None:
