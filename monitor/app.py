@@ -10,12 +10,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,10 +27,11 @@ from alerts.console import ConsoleSink
 from classifiers.base import Classifier
 from monitor import db, outbox, store
 from monitor.actions import CaseActions
-from monitor.crisis import check_crisis
+from monitor.crisis import Baselines, check_crisis
 from monitor.delivery import build_senders, collapse_backlog
 from monitor.escalation import CheckReport, check_clocks
 from monitor.leader import release, try_lead
+from monitor.metrics import Metrics
 from monitor.outbox import DeliveryReport, Sender
 from monitor.pipeline import Pipeline
 from monitor.poller import Poller, PollReport
@@ -43,6 +46,8 @@ PAGE = 50
 __all__ = ["App", "build_sink", "utc_clock"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 def utc_clock() -> datetime:
@@ -67,9 +72,13 @@ class App:
     sink: Sink | None = None
     #: Where the Slack HTTP listener answers, once the daemon started one.
     slack_url: str | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    #: The negative-spike check's usual counts, kept for a quarter hour (see monitor.crisis).
+    baselines: Baselines = field(default_factory=Baselines)
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
+        self.metrics.watch(self.sessions, self.clock)
 
     @classmethod
     def build(
@@ -122,15 +131,39 @@ class App:
         is timed by the database's clock, not ours (see :func:`~monitor.db.shared_now`)."""
         with self.sessions.begin() as session:
             now = db.shared_now(session, local=self.clock())
-            return try_lead(session, name="scheduler", holder=self.worker, now=now, ttl=ttl)
+            leading = try_lead(session, name="scheduler", holder=self.worker, now=now, ttl=ttl)
+        self.metrics.leader.set(int(leading))
+        return leading
 
     def release_lead(self) -> None:
         with self.sessions.begin() as session:
             now = db.shared_now(session, local=self.clock())
             release(session, name="scheduler", holder=self.worker, now=now)
+        self.metrics.leader.set(0)
 
     def poll(self, source: Source) -> PollReport:
-        return self.poller.poll(source)
+        started = time.monotonic()
+        report = self.poller.poll(source)
+        res = report.result
+        self.metrics.observe_poll(
+            source.name,
+            outcome=report.outcome,
+            seconds=time.monotonic() - started,
+            counts={
+                "fetched": res.fetched,
+                "stored": res.stored,
+                "responses": res.responses,
+                "edits": res.edits,
+                "repeats": res.repeats,
+                "unmatched": res.unmatched,
+                "language_filtered": res.language_filtered,
+                "skipped": report.skipped_malformed,
+            },
+            cases=res.cases_opened,
+            stream_errors=len(report.stream_errors),
+            finished_at=self.poller.state(source).last_success,
+        )
+        return report
 
     def poll_all(self) -> list[PollReport]:
         """One cycle of every source (``replywatch poll --once``)."""
@@ -154,24 +187,42 @@ class App:
                 self.sessions, self.senders, worker=self.worker, clock=self.clock, limit=PAGE
             )
             total.add(report)
+            self.metrics.observe_delivery(
+                sent=report.sent, retried=report.retried, failed=report.failed
+            )
             if report.claimed < PAGE:
                 break
         return total
 
     def check_clocks(self) -> CheckReport:
         """Warnings, breaches and out-of-hours assignments now due (daemon job ``clocks``)."""
-        with self.sessions.begin() as session:
-            return check_clocks(session, self.settings, now=self.clock())
+        return self._check(
+            "clocks", check_clocks, lambda r: {"warning": r.warned, "breach": r.breached}
+        )
 
     def check_quiet(self) -> list[str]:
         """Quiet brand accounts (daemon job ``quiet``); returns the notice keys written."""
-        with self.sessions.begin() as session:
-            return check_quiet(session, self.settings, now=self.clock())
+        return self._check("quiet", check_quiet, lambda keys: {"quiet": len(keys)})
 
     def check_crisis(self) -> list[str]:
         """Negative-volume spikes (daemon job ``crisis``); returns the notice keys written."""
+        check = partial(check_crisis, baselines=self.baselines)
+        return self._check("crisis", check, lambda keys: {"spike": len(keys)})
+
+    def _check(
+        self,
+        name: str,
+        check: Callable[..., T],
+        notices: Callable[[T], dict[str, int]],
+    ) -> T:
+        """Run one of the leader's checks in a transaction of its own, timed for the metrics."""
+        started = time.monotonic()
         with self.sessions.begin() as session:
-            return check_crisis(session, self.settings, now=self.clock())
+            result = check(session, self.settings, now=self.clock())
+        self.metrics.observe_check(
+            name, seconds=time.monotonic() - started, notices=notices(result)
+        )
+        return result
 
     def actions(self) -> CaseActions:
         """The Slack button and ``/replywatch`` handler for ``alerts.interactive``."""

@@ -110,6 +110,13 @@ def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> N
         or "none",
     )
     table.add_row("classifier", _classifier_summary(settings))
+    metrics = settings.metrics
+    table.add_row(
+        "metrics",
+        f"http://{metrics.host}:{metrics.port}/metrics (replywatch run)"
+        if metrics.port
+        else "off (set metrics.port)",
+    )
     out.print(table)
 
 

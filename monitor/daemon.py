@@ -22,6 +22,11 @@ an hour back, an hour without polls, deliveries or lease renewals. A :class:`Clo
 thread, timed by the monotonic clock, notices the step and moves every job's next run back by
 it (:mod:`monitor.clockwatch`).
 
+With ``metrics.port`` set, the daemon serves Prometheus metrics (:mod:`monitor.metrics`) at
+``http://metrics.host:port/metrics``. An address that cannot be bound (the port taken) is
+logged as an error naming the setting, and the daemon runs on without metrics: a scraper
+reports the target down, while mentions are still heard and alerts still go out.
+
 The first SIGTERM or SIGINT stops new work, lets the running batch commit and exits 0; a
 second one exits at once (the database transaction rolls back, the cursor stays: nothing lost).
 """
@@ -46,6 +51,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from monitor.app import App
 from monitor.clockwatch import ClockWatchdog
+from monitor.metrics import serve
 from sources.base import Source
 
 __all__ = ["CLOCKS_EVERY", "DELIVER_EVERY", "SlackListener", "run_daemon"]
@@ -278,14 +284,36 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     if not executors_log.isEnabledFor(logging.DEBUG):
         executors_log.setLevel(logging.WARNING)
     listener.ensure()
+    stop_metrics = _serve_metrics(app)
     try:
         scheduler.start()
     finally:
         watchdog.stop()
         listener.close()
+        stop_metrics()
     if not running.wait_idle(timeout_s=300):
         log.warning("a job did not finish within 5 minutes of the stop request")
         return 1
     app.release_lead()
     log.info("stopped cleanly")
     return 0
+
+
+def _serve_metrics(app: App) -> Callable[[], None]:
+    """Serve the metrics when ``metrics.port`` is set; a function that stops serving them."""
+    conf = app.settings.metrics
+    if conf.port is None:
+        return lambda: None
+    try:
+        url, stop = serve(app.metrics, host=conf.host, port=conf.port)
+    except OSError as exc:
+        log.error(
+            "metrics.port: cannot listen on %s port %d (%s); running without metrics: "
+            "choose a free port (or another metrics.host) and restart",
+            conf.host,
+            conf.port,
+            exc.strerror or exc,
+        )
+        return lambda: None
+    log.info("metrics at %s", url)
+    return stop

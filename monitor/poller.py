@@ -39,13 +39,14 @@ from monitor.errors import (
     RateLimited,
     ReplywatchError,
     SourceError,
+    SourceUnavailable,
     StorageError,
 )
 from monitor.outbox import compute_backoff
 from monitor.pipeline import BatchResult, Pipeline
 from sources.base import Batch, Source
 
-__all__ = ["PollReport", "Poller", "SourceState", "next_attempt"]
+__all__ = ["PollReport", "Poller", "SourceState", "next_attempt", "outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ class PollReport:
     #: Why the poll stopped early, if it did.
     error: str | None = None
     waiting_until: datetime | None = None
+    #: ``ok``, ``waiting`` (backing off: not tried), or the failure's kind (:func:`outcome`).
+    outcome: str = "ok"
 
     @property
     def problems(self) -> list[str]:
@@ -101,6 +104,21 @@ def next_attempt(
     return now + timedelta(
         seconds=compute_backoff(state.failures, base_s=2.0, cap_s=600.0, rng=rng)
     )
+
+
+#: A failed poll's outcome by its error's kind, the most specific first; any other error: ``error``.
+_OUTCOMES: tuple[tuple[type[ReplywatchError], str], ...] = (
+    (RateLimited, "rate_limited"),
+    (AuthError, "auth"),
+    (MalformedResponse, "malformed"),
+    (SourceUnavailable, "unavailable"),
+    (StorageError, "storage"),
+)
+
+
+def outcome(error: ReplywatchError) -> str:
+    """A failed poll's outcome, a short fixed name for metrics (``rate_limited``, ...)."""
+    return next((name for kind, name in _OUTCOMES if isinstance(error, kind)), "error")
 
 
 class Poller:
@@ -132,6 +150,7 @@ class Poller:
         now = self.clock()
         if state.not_before is not None and now < state.not_before:
             report.waiting_until = state.not_before
+            report.outcome = "waiting"
             return report
         while report.batches < MAX_BATCHES_PER_POLL and not self.stop.is_set():
             with self.sessions() as session:
@@ -204,6 +223,7 @@ class Poller:
         state.not_before = next_attempt(error, state, now=now, rng=self.rng)
         report.error = str(error)
         report.waiting_until = state.not_before
+        report.outcome = outcome(error)
         if isinstance(error, AuthError):
             log.error("%s (fix the credentials named in the config)", error)
         elif isinstance(error, RateLimited | MalformedResponse):

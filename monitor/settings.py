@@ -60,6 +60,7 @@ __all__ = [
     "Entity",
     "JsonlSourceSettings",
     "Member",
+    "MetricsSettings",
     "QuietSettings",
     "RedditSourceSettings",
     "RoutingRule",
@@ -401,6 +402,15 @@ class CrisisSettings(SettingsModel):
 # ------------------------------------------------------------------------------------- root
 
 
+class MetricsSettings(SettingsModel):
+    """Prometheus metrics from the daemon at ``http://host:port/metrics`` (see
+    :mod:`monitor.metrics`). Off until a port is given: daemons sharing a host need one each."""
+
+    port: int | None = Field(default=None, ge=1, le=65535)
+    #: The address listened on: the host only by default; ``0.0.0.0`` for a scraper elsewhere.
+    host: str = "127.0.0.1"
+
+
 class Settings(SettingsModel):
     """The whole configuration. Build it with :func:`load_settings`."""
 
@@ -419,6 +429,7 @@ class Settings(SettingsModel):
     crisis: CrisisSettings = CrisisSettings()
     classifier: ClassifierSettings = ClassifierSettings()
     alerts: AlertsSettings = AlertsSettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("database_url")
     @classmethod

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
@@ -92,7 +95,7 @@ def test_demo_poll_once_opens_the_expected_cases_and_skips_the_rest(demo_db: str
     assert after == before and unsent == 0
 
 
-def _config_with_big_stream(tmp_path: Path, posts: int) -> Path:
+def _config_with_big_stream(tmp_path: Path, posts: int, metrics_port: int | None = None) -> Path:
     """The demo config reading a longer stream in small batches, so a kill lands mid-run."""
     source_lines = (
         (REPO / "config" / "demo" / "posts.jsonl").read_text(encoding="utf-8").splitlines()
@@ -117,6 +120,8 @@ def _config_with_big_stream(tmp_path: Path, posts: int) -> Path:
             "batch_size": 20,
         }
     ]
+    # the demo's metrics port (9464) may be taken on this machine: one free, or none
+    config["metrics"] = {"port": metrics_port} if metrics_port else {}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
@@ -205,3 +210,40 @@ def test_sigterm_finishes_the_batch_and_exits_zero(tmp_path: Path, sqlite_url: s
     head.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert replywatch("poll", "--once", "-c", str(head), db=reference).returncode == 0
     assert _counts(reference)[:3] == _counts(sqlite_url)[:3]
+
+
+def _scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        return str(response.read().decode())
+
+
+def test_the_daemon_serves_prometheus_metrics(tmp_path: Path, sqlite_url: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = _config_with_big_stream(tmp_path, posts=300, metrics_port=port)
+    proc = _start(config, sqlite_url)
+    try:
+        _wait_for_progress(sqlite_url, proc, minimum=20)
+        # a poll's figures are counted when it ends: the first drains the whole stream
+        deadline = time.monotonic() + 60
+        while "replywatch_polls_total{" not in (body := _scrape(port)):
+            assert time.monotonic() < deadline, "no poll counted within a minute"
+            time.sleep(0.2)
+        stored_by_then = _counts(sqlite_url)[0]
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    assert code == 0
+    got = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+    assert got[("replywatch_leader", ())] == 1
+    assert got[("replywatch_database_up", ())] == 1
+    assert got[("replywatch_polls_total", (("outcome", "ok"), ("source", "demo")))] >= 1
+    stored = got[("replywatch_posts_total", (("result", "stored"), ("source", "demo")))]
+    responses = got[("replywatch_posts_total", (("result", "responses"), ("source", "demo")))]
+    assert 0 < stored + responses <= stored_by_then  # the database read after the scrape
+    assert ("replywatch_source_last_fetch_timestamp_seconds", (("source", "demo"),)) in got

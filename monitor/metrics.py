@@ -1,0 +1,264 @@
+"""Prometheus metrics: what the daemon did, and what waits in the database.
+
+Two kinds of figure, for the two questions whoever runs replywatch asks:
+
+* **Is this daemon working?** Counters and histograms the daemon's own jobs feed as they
+  run (:meth:`Metrics.observe_poll`, :meth:`Metrics.observe_delivery`,
+  :meth:`Metrics.observe_check`): polls by outcome, posts fetched and stored, cases opened,
+  deliveries, how long each took, and whether it holds the leader lease. Only the leader
+  polls, so a follower's poll counters stay at zero.
+* **Is anything stuck?** Read from the database at each scrape (:class:`DatabaseCollector`),
+  so every daemon of a cluster reports the same, leader or not: outbox rows waiting or given
+  up and how late the oldest is, open cases per team, and when each source last fetched (its
+  cursor's save time). ``time() - replywatch_source_last_fetch_timestamp_seconds`` is the
+  alert that a source has stopped hearing mentions; ``replywatch_outbox_oldest_due_seconds``
+  the one that alerts have stopped going out. A database that cannot be read is
+  ``replywatch_database_up 0``, never a failed scrape.
+
+The figures live in a registry of the :class:`Metrics` object's own, not the process-wide
+default, so tests and several apps in one process never share counts.
+:func:`serve` exposes them over HTTP (``metrics.port``; the daemon only).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from importlib.metadata import PackageNotFoundError, version
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.cases import OPEN
+from monitor.models import Case, Outbox, OutboxStatus, SourceCursor
+
+__all__ = ["DatabaseCollector", "Metrics", "serve"]
+
+log = logging.getLogger(__name__)
+
+#: Seconds: a poll is a page or two of an API plus classifying it; a backlog takes minutes.
+POLL_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
+CHECK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+#: Outbox states that mean work to do or work given up (sent rows only grow: not counted).
+WAITING = (OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.FAILED)
+
+
+class Metrics:
+    """The daemon's instruments, registered in ``registry`` (a new one by default)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        r = self.registry
+        Gauge("replywatch_info", "The running replywatch", ["version"], registry=r).labels(
+            _version()
+        ).set(1)
+        self.polls = Counter(
+            "replywatch_polls",
+            "Polls of a source by outcome: ok, waiting (backing off after a failure, not "
+            "tried), rate_limited, unavailable, malformed, auth, storage or error",
+            ["source", "outcome"],
+            registry=r,
+        )
+        self.poll_seconds = Histogram(
+            "replywatch_poll_duration_seconds",
+            "Time to fetch, classify and store what a source had",
+            ["source"],
+            buckets=POLL_BUCKETS,
+            registry=r,
+        )
+        self.posts = Counter(
+            "replywatch_posts",
+            "Posts a source brought in, by what became of them: fetched (all), stored "
+            "(new mentions), responses (the brand's own replies), edits, repeats, unmatched "
+            "(no watched entity), language_filtered, skipped (malformed, logged)",
+            ["source", "result"],
+            registry=r,
+        )
+        self.cases = Counter(
+            "replywatch_cases_opened", "Cases opened for complaints", ["source"], registry=r
+        )
+        self.stream_errors = Counter(
+            "replywatch_stream_errors",
+            "Parts of a source set aside in a poll (a subreddit or query the platform refuses)",
+            ["source"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "replywatch_source_last_success_timestamp_seconds",
+            "When this daemon last polled the source without an error",
+            ["source"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "replywatch_outbox_deliveries",
+            "Outbox rows (alerts, notices, public replies) tried: sent, retried (to be tried "
+            "again) or failed (given up: `replywatch outbox list` says why)",
+            ["result"],
+            registry=r,
+        )
+        self.check_seconds = Histogram(
+            "replywatch_check_duration_seconds",
+            "Time of the leader's periodic checks: clocks, quiet, crisis",
+            ["check"],
+            buckets=CHECK_BUCKETS,
+            registry=r,
+        )
+        self.notices = Counter(
+            "replywatch_check_notices",
+            "What the checks wrote to the outbox: clock warnings and breaches, quiet-account "
+            "and negative-spike notices",
+            ["check", "kind"],
+            registry=r,
+        )
+        self.leader = Gauge(
+            "replywatch_leader", "1 while this daemon holds the scheduler lease", registry=r
+        )
+        for result in ("sent", "retried", "failed"):
+            self.deliveries.labels(result)  # present from the start, at 0
+
+    def observe_poll(
+        self,
+        source: str,
+        *,
+        outcome: str,
+        seconds: float,
+        counts: dict[str, int],
+        cases: int,
+        stream_errors: int,
+        finished_at: datetime | None,
+    ) -> None:
+        """One poll of ``source``. ``counts`` are posts by result (see ``replywatch_posts``);
+        ``finished_at`` is when it last succeeded, if it did."""
+        self.polls.labels(source, outcome).inc()
+        if outcome != "waiting":
+            self.poll_seconds.labels(source).observe(seconds)
+        for result, n in counts.items():
+            self.posts.labels(source, result).inc(n)
+        self.cases.labels(source).inc(cases)
+        self.stream_errors.labels(source).inc(stream_errors)
+        if finished_at is not None and outcome == "ok":
+            self.last_success.labels(source).set(finished_at.timestamp())
+
+    def observe_delivery(self, *, sent: int, retried: int, failed: int) -> None:
+        for result, n in (("sent", sent), ("retried", retried), ("failed", failed)):
+            self.deliveries.labels(result).inc(n)
+
+    def observe_check(self, check: str, *, seconds: float, notices: dict[str, int]) -> None:
+        self.check_seconds.labels(check).observe(seconds)
+        for kind, n in notices.items():
+            self.notices.labels(check, kind).inc(n)
+
+    def watch(self, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
+        """Report the database's state at each scrape too (see :class:`DatabaseCollector`)."""
+        self.registry.register(DatabaseCollector(sessions, clock))
+
+
+class DatabaseCollector(Collector):
+    """Figures read from the database when scraped: the same from every daemon of a cluster.
+
+    Each query reads an index (the outbox's status and due time, the cases' team and status)
+    or a table of one row per source, so a scrape costs milliseconds however many posts are
+    stored.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "replywatch_database_up", "1 if the last scrape could read the database"
+        )
+        try:
+            figures = list(self._read())
+        except SQLAlchemyError as exc:
+            # the message names the host and database, never the password (not in it)
+            log.warning("metrics: cannot read the database (%s)", type(exc).__name__)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from figures
+
+    def _read(self) -> Iterator[Metric]:
+        now = self.clock()
+        with self.sessions() as session:
+            rows = GaugeMetricFamily(
+                "replywatch_outbox_rows",
+                "Outbox rows waiting to be sent (pending), being sent (claimed) or given up "
+                "(failed)",
+                labels=["status"],
+            )
+            counts = dict(
+                session.execute(
+                    select(Outbox.status, func.count())
+                    .where(Outbox.status.in_(WAITING))
+                    .group_by(Outbox.status)
+                ).all()
+            )
+            for status in WAITING:
+                rows.add_metric([status.value], counts.get(status, 0))
+            oldest = session.scalar(
+                select(func.min(Outbox.due_at)).where(
+                    Outbox.status == OutboxStatus.PENDING, Outbox.due_at <= now
+                )
+            )
+            late = GaugeMetricFamily(
+                "replywatch_outbox_oldest_due_seconds",
+                "How long the oldest pending outbox row has been due (0: none is)",
+            )
+            late.add_metric([], (now - oldest).total_seconds() if oldest is not None else 0.0)
+            cases = GaugeMetricFamily(
+                "replywatch_open_cases",
+                "Cases not yet resolved or dismissed, per team",
+                labels=["team"],
+            )
+            for team, n in session.execute(
+                select(Case.team, func.count())
+                .where(Case.status.in_(OPEN))
+                .group_by(Case.team)
+                .order_by(Case.team)
+            ):
+                cases.add_metric([team or ""], n)
+            fetched = GaugeMetricFamily(
+                "replywatch_source_last_fetch_timestamp_seconds",
+                "When a source last fetched and stored a page (any daemon of the cluster)",
+                labels=["source"],
+            )
+            for source, at in session.execute(
+                select(SourceCursor.source, SourceCursor.updated_at).order_by(SourceCursor.source)
+            ):
+                fetched.add_metric([source], at.timestamp())
+        yield from (rows, late, cases, fetched)
+
+
+def serve(metrics: Metrics, *, host: str, port: int) -> tuple[str, Callable[[], None]]:
+    """Serve ``metrics`` at ``http://host:port/metrics`` from a thread; the address it
+    answers on (``port`` 0 takes a free one) and a function that stops it. Raises
+    :class:`OSError` if the address cannot be bound."""
+    server, thread = start_http_server(port, host, registry=metrics.registry)
+    bound_host, bound_port = server.server_address[:2]
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://{_url_host(str(bound_host))}:{bound_port}/metrics", stop
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _version() -> str:
+    try:
+        return version("replywatch")
+    except PackageNotFoundError:  # pragma: no cover - run from a checkout never installed
+        return "unknown"

@@ -1,0 +1,367 @@
+"""Prometheus metrics, scraped over HTTP as Prometheus would: what the daemon did (polls,
+posts, cases, deliveries, checks, the lease) and what waits in the database (the outbox,
+open cases, each source's last fetch), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from alerts.console import ConsoleSink
+from monitor import db
+from monitor.app import App
+from monitor.cli import app as cli
+from monitor.errors import (
+    AuthError,
+    DeliveryError,
+    MalformedResponse,
+    RateLimited,
+    ReplywatchError,
+    SourceError,
+    SourceUnavailable,
+    StorageError,
+)
+from monitor.metrics import Metrics, serve
+from monitor.models import Case, Outbox, OutboxStatus, Post, SourceCursor
+from monitor.poller import outcome
+from monitor.settings import Settings
+from sources.memory import MemorySource
+from tests.fakes import FakeClock, KeywordClassifier, make_post
+from tests.response.response_support import RecordingSink
+from tests.test_daemon_review import SETTINGS, run_until_sigterm
+from tests.test_daemon_review import signals as signals  # the fixture, used here
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(url: str) -> Samples:
+    """Every sample at ``url``, parsed by prometheus-client's own parser of the text format."""
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert response.status == 200
+        body = response.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body)
+        for s in family.samples
+    }
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float:
+    return samples[(name, tuple(sorted(labels.items())))]
+
+
+ServeApp = Callable[[App], str]
+
+
+@pytest.fixture
+def served() -> Iterator[ServeApp]:
+    """Serves an app's metrics on a free port, its URL returned; stops and closes after."""
+    opened: list[tuple[App, Callable[[], None]]] = []
+
+    def serve_app(app: App) -> str:
+        url, stop = serve(app.metrics, host="127.0.0.1", port=0)
+        opened.append((app, stop))
+        return url
+
+    yield serve_app
+    for app, stop in opened:
+        stop()
+        app.close()
+
+
+def build(database_url: str, clock: FakeClock, sink: RecordingSink | None = None) -> App:
+    settings = Settings.model_validate({**SETTINGS, "database_url": database_url})
+    return App.build(
+        settings,
+        clock=clock,
+        sink=sink or RecordingSink(),
+        sources=[MemorySource("mem", platform="x")],
+        classifier=KeywordClassifier(),
+    )
+
+
+def test_a_scrape_counts_what_polls_and_deliveries_did(
+    database_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    sink = RecordingSink()
+    app = build(database_url, clock, sink)
+    url = served(app)
+    (source,) = app.sources
+    assert isinstance(source, MemorySource)
+    source.add(
+        make_post("1", "NovaBrew is broken again", handle="ana"),
+        make_post("2", "NovaBrew refund please", handle="ben", minutes=1),
+        make_post("3", "NovaBrew is lovely", handle="cy", minutes=2),
+        make_post("4", "nothing about anyone", handle="di", minutes=3),
+    )
+    first = app.poll(source)
+    source.add(make_post("2", "NovaBrew refund please", handle="ben", minutes=1))  # a repeat
+    second = app.poll(source)
+    clock.advance(90)
+    sink.fail.append(DeliveryError("x", "Slack answered 503"))  # the first try of one alert
+    delivered = app.deliver()
+
+    got = scrape(url)
+    with app.sessions() as s:
+        stored = s.scalar(select(func.count()).select_from(Post))
+        cases = s.scalar(select(func.count()).select_from(Case))
+        pending = s.scalar(select(func.count()).where(Outbox.status == OutboxStatus.PENDING))
+        oldest = s.scalar(
+            select(func.min(Outbox.due_at)).where(Outbox.status == OutboxStatus.PENDING)
+        )
+        cursor_saved = s.scalars(select(SourceCursor.updated_at)).one()
+    assert (stored, cases, pending) == (3, 2, 1)  # the failed alert waits for its retry
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="ok") == 2
+    fetched = first.result.fetched + second.result.fetched
+    assert fetched == 5
+    assert sample(got, "replywatch_posts_total", source="mem", result="fetched") == fetched
+    assert sample(got, "replywatch_posts_total", source="mem", result="stored") == stored
+    assert sample(got, "replywatch_posts_total", source="mem", result="repeats") == 1
+    assert sample(got, "replywatch_posts_total", source="mem", result="unmatched") == 1
+    assert sample(got, "replywatch_cases_opened_total", source="mem") == cases
+    assert sample(got, "replywatch_poll_duration_seconds_count", source="mem") == 2
+    assert sample(
+        got, "replywatch_source_last_success_timestamp_seconds", source="mem"
+    ) == pytest.approx((clock.now - timedelta(seconds=90)).timestamp())
+    assert (delivered.sent, delivered.retried) == (1, 1)
+    assert sample(got, "replywatch_outbox_deliveries_total", result="sent") == 1
+    assert sample(got, "replywatch_outbox_deliveries_total", result="retried") == 1
+    assert sample(got, "replywatch_outbox_deliveries_total", result="failed") == 0
+    # read from the database at the scrape
+    assert sample(got, "replywatch_database_up") == 1
+    assert sample(got, "replywatch_open_cases", team="support") == cases
+    assert sample(got, "replywatch_outbox_rows", status="pending") == pending
+    assert sample(got, "replywatch_outbox_rows", status="failed") == 0
+    assert oldest is not None and oldest > clock.now  # the retry waits for its backoff
+    assert sample(got, "replywatch_outbox_oldest_due_seconds") == 0  # so nothing is late
+    assert sample(
+        got, "replywatch_source_last_fetch_timestamp_seconds", source="mem"
+    ) == pytest.approx(cursor_saved.timestamp())
+
+
+def test_the_oldest_due_row_tells_how_late_alerts_are(
+    database_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    # Slack down for a quarter of an hour: an alert due at the poll is 15 minutes late
+    app = build(database_url, clock)
+    url = served(app)
+    (source,) = app.sources
+    assert isinstance(source, MemorySource)
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    polled_at = clock.now
+    clock.advance(timedelta(minutes=15))
+    got = scrape(url)
+    assert sample(got, "replywatch_outbox_oldest_due_seconds") == 15 * 60
+    assert sample(got, "replywatch_outbox_rows", status="pending") == 1
+    app.deliver()
+    got = scrape(url)
+    assert sample(got, "replywatch_outbox_oldest_due_seconds") == 0
+    assert sample(got, "replywatch_outbox_rows", status="pending") == 0
+    assert polled_at < clock.now
+
+
+def test_a_failing_source_counts_its_outcomes_and_keeps_its_last_success(
+    sqlite_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    app = build(sqlite_url, clock)
+    url = served(app)
+    (source,) = app.sources
+    assert isinstance(source, MemorySource)
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    succeeded_at = clock.now
+    clock.advance(120)
+    source.fail_next(RateLimited("mem", 300, "429 from X"))
+    app.poll(source)
+    clock.advance(60)
+    app.poll(source)  # still inside the platform's reset: not tried
+    assert source.fetches == 2
+    got = scrape(url)
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="ok") == 1
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="rate_limited") == 1
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="waiting") == 1
+    assert sample(got, "replywatch_poll_duration_seconds_count", source="mem") == 2
+    assert sample(
+        got, "replywatch_source_last_success_timestamp_seconds", source="mem"
+    ) == pytest.approx(succeeded_at.timestamp())
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (RateLimited("s", 10), "rate_limited"),
+        (AuthError("s", "401"), "auth"),
+        (MalformedResponse("s", "not JSON"), "malformed"),
+        (SourceUnavailable("s", "503"), "unavailable"),
+        (StorageError("database is locked"), "storage"),
+        (SourceError("s", "RuntimeError: a bug"), "error"),
+    ],
+)
+def test_a_failed_polls_outcome_is_named_by_its_error(
+    error: ReplywatchError, expected: str
+) -> None:
+    assert outcome(error) == expected
+
+
+def test_the_checks_are_timed_and_their_notices_counted(
+    sqlite_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    app = build(sqlite_url, clock)
+    url = served(app)
+    (source,) = app.sources
+    assert isinstance(source, MemorySource)
+    # posted as the clock starts (9:00); the default standard acknowledges within 15 minutes
+    source.add(make_post("1", "NovaBrew is broken", handle="ana", minutes=60))
+    app.poll(source)
+    clock.advance(timedelta(minutes=11))  # within warn_before (5m) of the due time
+    warned = app.check_clocks()
+    clock.advance(timedelta(minutes=5))  # past it
+    breached = app.check_clocks()
+    got = scrape(url)
+    assert (warned.warned, warned.breached, breached.warned, breached.breached) == (1, 0, 0, 1)
+    assert sample(got, "replywatch_check_notices_total", check="clocks", kind="warning") == 1
+    assert sample(got, "replywatch_check_notices_total", check="clocks", kind="breach") == 1
+    assert sample(got, "replywatch_check_duration_seconds_count", check="clocks") == 2
+    app.check_quiet()
+    app.check_crisis()
+    got = scrape(url)
+    assert sample(got, "replywatch_check_duration_seconds_count", check="quiet") == 1
+    assert sample(got, "replywatch_check_duration_seconds_count", check="crisis") == 1
+
+
+def test_the_leader_gauge_follows_the_lease(
+    database_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    one, two = build(database_url, clock), build(database_url, clock)
+    url_one, url_two = served(one), served(two)
+    assert one.lead(timedelta(seconds=20)) and not two.lead(timedelta(seconds=20))
+    assert sample(scrape(url_one), "replywatch_leader") == 1
+    assert sample(scrape(url_two), "replywatch_leader") == 0
+    one.release_lead()
+    assert two.lead(timedelta(seconds=20))
+    assert sample(scrape(url_one), "replywatch_leader") == 0
+    assert sample(scrape(url_two), "replywatch_leader") == 1
+
+
+def test_a_database_that_cannot_be_read_is_a_zero_not_a_failed_scrape(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # PostgreSQL down (nothing listens on port 1): the scrape still answers
+    engine = db.make_engine("postgresql+psycopg://postgres:hunter2@127.0.0.1:1/replywatch")
+    metrics = Metrics()
+    metrics.watch(db.make_sessionmaker(engine), clock)
+    url, stop = serve(metrics, host="127.0.0.1", port=0)
+    try:
+        got = scrape(url)
+    finally:
+        stop()
+        engine.dispose()
+    assert sample(got, "replywatch_database_up") == 0
+    assert not any(name == "replywatch_open_cases" for name, _ in got)
+    assert sample(got, "replywatch_leader") == 0  # the daemon's own figures are still there
+    assert "metrics: cannot read the database (OperationalError)" in caplog.text
+    assert "hunter2" not in caplog.text
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def daemon_app(sqlite_url: str, port: int) -> tuple[App, MemorySource]:
+    settings = Settings.model_validate(
+        {**SETTINGS, "database_url": sqlite_url, "metrics": {"port": port}}
+    )
+    source = MemorySource("mem", platform="x")
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app = App.build(settings, sink=ConsoleSink(), sources=[source], classifier=KeywordClassifier())
+    return app, source
+
+
+def test_the_daemon_serves_metrics_while_it_runs(sqlite_url: str, signals: None) -> None:
+    port = free_port()
+    app, source = daemon_app(sqlite_url, port)
+    url = f"http://127.0.0.1:{port}/metrics"
+    seen: list[Samples] = []
+
+    def scrape_when_polled() -> None:
+        for _ in range(100):
+            if source.fetches:
+                threading.Event().wait(0.3)  # the poll's transaction and its metrics
+                seen.append(scrape(url))
+                return
+            threading.Event().wait(0.05)
+
+    scraper = threading.Thread(target=scrape_when_polled)
+    scraper.start()
+    try:
+        code, _ = run_until_sigterm(app, after_s=2.0)
+    finally:
+        scraper.join()
+        app.close()
+    assert code == 0
+    (got,) = seen
+    assert sample(got, "replywatch_leader") == 1
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="ok") == 1
+    assert sample(got, "replywatch_posts_total", source="mem", result="stored") == 1
+    assert sample(got, "replywatch_open_cases", team="support") == 1
+    with pytest.raises(urllib.error.URLError):  # stopped with the daemon
+        scrape(url)
+
+
+def test_a_taken_metrics_port_is_logged_and_the_daemon_runs_on(
+    sqlite_url: str, signals: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app, source = daemon_app(sqlite_url, port)
+        try:
+            code, _ = run_until_sigterm(app, after_s=1.0)
+        finally:
+            app.close()
+    assert code == 0 and source.fetches == 1  # it polled all the same
+    (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert error.getMessage().startswith(f"metrics.port: cannot listen on 127.0.0.1 port {port}")
+    assert "choose a free port" in error.getMessage()
+
+
+CONFIG = """\
+entities: [{id: nova, kind: brand, name: Nova, terms: [nova]}]
+sources: [{name: feed, type: jsonl, path: feed.jsonl}]
+teams: {support: {slack_channel: '#support'}}
+"""
+
+
+@pytest.mark.parametrize("bad", ["70000", "0", "nine", "[9464]"])
+def test_metrics_settings_are_refused_by_field_name(tmp_path: Path, bad: str) -> None:
+    path = tmp_path / "replywatch.yaml"
+    path.write_text(CONFIG + f"metrics: {{port: {bad}}}\n")
+    result = CliRunner().invoke(cli, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2
+    assert "metrics.port: " in result.output and "Traceback" not in result.output
+
+
+def test_check_config_says_where_the_metrics_are(tmp_path: Path) -> None:
+    path = tmp_path / "replywatch.yaml"
+    path.write_text(CONFIG)
+    off = CliRunner().invoke(cli, ["check-config", "-c", str(path)])
+    path.write_text(CONFIG + "metrics: {port: 9464, host: 0.0.0.0}\n")
+    on = CliRunner().invoke(cli, ["check-config", "-c", str(path)])
+    assert (off.exit_code, on.exit_code) == (0, 0)
+    assert "off (set metrics.port)" in off.output
+    assert "http://0.0.0.0:9464/metrics" in on.output
