@@ -144,24 +144,10 @@ class App:
     def poll(self, source: Source) -> PollReport:
         started = time.monotonic()
         report = self.poller.poll(source)
-        res = report.result
         self.metrics.observe_poll(
-            source.name,
-            outcome=report.outcome,
+            report,
             seconds=time.monotonic() - started,
-            counts={
-                "fetched": res.fetched,
-                "stored": res.stored,
-                "responses": res.responses,
-                "edits": res.edits,
-                "repeats": res.repeats,
-                "unmatched": res.unmatched,
-                "language_filtered": res.language_filtered,
-                "skipped": report.skipped_malformed,
-            },
-            cases=res.cases_opened,
-            stream_errors=len(report.stream_errors),
-            finished_at=self.poller.state(source).last_success,
+            last_success=self.poller.state(source).last_success,
         )
         return report
 

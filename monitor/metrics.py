@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.cases import OPEN
 from monitor.models import Case, Outbox, OutboxStatus, SourceCursor
+from monitor.poller import PollReport
 
 __all__ = ["DatabaseCollector", "Metrics", "serve"]
 
@@ -122,27 +123,28 @@ class Metrics:
             self.deliveries.labels(result)  # present from the start, at 0
 
     def observe_poll(
-        self,
-        source: str,
-        *,
-        outcome: str,
-        seconds: float,
-        counts: dict[str, int],
-        cases: int,
-        stream_errors: int,
-        finished_at: datetime | None,
+        self, report: PollReport, *, seconds: float, last_success: datetime | None
     ) -> None:
-        """One poll of ``source``. ``counts`` are posts by result (see ``replywatch_posts``);
-        ``finished_at`` is when it last succeeded, if it did."""
-        self.polls.labels(source, outcome).inc()
-        if outcome != "waiting":
+        """One poll, ``seconds`` long; ``last_success`` is when its source last succeeded."""
+        source, res = report.source, report.result
+        self.polls.labels(source, report.outcome).inc()
+        if report.outcome != "waiting":
             self.poll_seconds.labels(source).observe(seconds)
-        for result, n in counts.items():
+        for result, n in (
+            ("fetched", res.fetched),
+            ("stored", res.stored),
+            ("responses", res.responses),
+            ("edits", res.edits),
+            ("repeats", res.repeats),
+            ("unmatched", res.unmatched),
+            ("language_filtered", res.language_filtered),
+            ("skipped", report.skipped_malformed),
+        ):
             self.posts.labels(source, result).inc(n)
-        self.cases.labels(source).inc(cases)
-        self.stream_errors.labels(source).inc(stream_errors)
-        if finished_at is not None and outcome == "ok":
-            self.last_success.labels(source).set(finished_at.timestamp())
+        self.cases.labels(source).inc(res.cases_opened)
+        self.stream_errors.labels(source).inc(len(report.stream_errors))
+        if last_success is not None and report.outcome == "ok":
+            self.last_success.labels(source).set(last_success.timestamp())
 
     def observe_delivery(self, *, sent: int, retried: int, failed: int) -> None:
         for result, n in (("sent", sent), ("retried", retried), ("failed", failed)):
