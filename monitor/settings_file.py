@@ -4,9 +4,10 @@ every failure one :class:`~monitor.errors.ConfigError` naming the field, the val
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, get_args
+from types import UnionType
+from typing import Annotated, Any, TypeGuard, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, SecretStr, ValidationError
@@ -31,7 +32,10 @@ def load_settings(
 
     ``environ`` defaults to ``os.environ``; it supplies ``env:NAME`` secrets and the
     ``REPLYWATCH_DATABASE_URL`` override. ``database_url`` (from the command line) wins over both.
-    Raises :class:`ConfigError` for every problem, never a library exception.
+    A relative ``file:`` secret, like every path in the file, is relative to the file's folder.
+    Raises :class:`ConfigError` for every problem, never a library exception; a bad override is
+    named as it was given (``--database-url``, ``REPLYWATCH_DATABASE_URL``), not as the file's
+    ``database_url``, which may be fine.
     """
     path = Path(path)
     env = os.environ if environ is None else environ
@@ -59,10 +63,26 @@ def load_settings(
             "", f"{path} must be a mapping of settings (key: value), not a {type(data).__name__}"
         )
     data = _relative_paths(data, base=path.parent)
-    override = database_url or env.get("REPLYWATCH_DATABASE_URL")
+    given_as, override = _database_override(database_url, env)
     if override:  # a command line's or environment's path is the caller's: left as written
         data["database_url"] = override
-    return _validate(data, env)
+    try:
+        return _validate(data, env, base=path.parent)
+    except ConfigError as exc:
+        if given_as and exc.field == "database_url":
+            message = str(exc).removeprefix("database_url: ")
+            raise ConfigError(given_as, message) from None
+        raise
+
+
+def _database_override(cli: str | None, env: Mapping[str, str]) -> tuple[str, str | None]:
+    """The database URL given outside the file, and where it was given: the command line's
+    ``--database-url`` wins over ``REPLYWATCH_DATABASE_URL``. ``("", None)`` when neither is."""
+    if cli:
+        return "--database-url", cli
+    if from_env := env.get("REPLYWATCH_DATABASE_URL"):
+        return "REPLYWATCH_DATABASE_URL", from_env
+    return "", None
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -152,14 +172,19 @@ def _anchored_sqlite(url: object, base: Path) -> object:
     return parsed.set(database=str(file)).render_as_string(hide_password=False)
 
 
-def _validate(data: dict[str, Any], env: Mapping[str, str]) -> Settings:
+def _validate(data: dict[str, Any], env: Mapping[str, str], *, base: Path) -> Settings:
+    """``base``: the config file's folder, where a relative ``file:`` secret is read from."""
     try:
-        return Settings.model_validate(data, context={"environ": env})
+        return Settings.model_validate(data, context={"environ": env, "base": base})
     except ValidationError as exc:
         raise _to_config_error(exc) from None
 
 
 def _to_config_error(exc: ValidationError) -> ConfigError:
+    """The first error as one line: the field, what is wrong and the fix, and what was written
+    only where it cannot be a secret. A list or mapping is told by its shape (a ``sources:``
+    block without its ``-`` is a mapping holding the token); a scalar is told by its type where
+    a section belongs or where a secret or URL may be written (see :func:`_may_hold_secret`)."""
     error = exc.errors(include_url=False)[0]
     ctx = error.get("ctx") or {}
     inner = ctx.get("error")
@@ -168,30 +193,52 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
     loc = _path(error["loc"])
     field = ".".join(loc) or "(top level)"
     kind = error["type"]
-    value = error.get("input")
+    expected = _expected_at(error["loc"])
+    written = error.get("input")
+    private = kind in _SECTION_TYPES or _may_hold_secret(expected)
+    value = None if private else written  # kept on the error: never a secret there either
     if kind == "extra_forbidden":
         allowed = _allowed_keys(error["loc"])
         hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
         return ConfigError(field, f"unknown key{hint}. Remove it or fix its spelling", value=value)
     if kind == "missing":
         return ConfigError(field, "is required but missing; add it", value=None)
-    message = str(error["msg"]).removeprefix("Value error, ")
+    message = _in_yaml_terms(kind, written) or str(error["msg"]).removeprefix("Value error, ")
     if isinstance(inner, SecretProblem):
         return ConfigError(field, message)  # never echo what was written in a secret's place
+    if field == "database_url" and kind == "string_type":
+        from monitor.db import EXPECTED  # lazily, as settings.py: alembic is not needed here
+
+        message = f"{EXPECTED}, as one line of text"
     if kind == "union_tag_invalid":
         tags = ", ".join(SOURCE_MODELS)
-        return ConfigError(
-            field, f"unknown type {ctx.get('tag')!r}; expected one of {tags}", value=value
-        )
+        tag = written.get("type") if isinstance(written, dict) else None
+        if not isinstance(tag, str):  # a list or mapping in type's place: told by its shape
+            shown = _show(tag, private=True, keys=frozenset())
+            return ConfigError(field, f"type must be one of {tags} (got {shown})")
+        return ConfigError(field, f"unknown type {tag!r}; expected one of {tags}", value=value)
     if kind == "union_tag_not_found":  # the source is not echoed: it may hold a secret
         tags = ", ".join(SOURCE_MODELS)
         return ConfigError(field, f"has no type; add type: with one of {tags}")
-    if kind in ("model_type", "dict_type") and not isinstance(value, list):
-        # a value where a section belongs: say what it is, not what it says (a token pasted
-        # under alerts.slack would be echoed otherwise)
-        return ConfigError(field, f"{message} (got a {type(value).__name__})")
-    shown = _show(value)
+    shown = _show(written, private=private, keys=_field_names(expected))
     return ConfigError(field, f"{message} (got {shown})", value=value)
+
+
+#: Error kinds meaning a section (a mapping of settings) belongs here: a scalar in its place
+#: is told by its type only, as a token pasted under ``alerts.slack`` would be echoed otherwise.
+_SECTION_TYPES = frozenset({"model_type", "model_attributes_type", "dict_type"})
+
+
+def _in_yaml_terms(kind: str, written: object) -> str | None:
+    """pydantic's words for a wrong shape ("a valid tuple", "instance of SlackSettings") as
+    the YAML to write instead; ``None`` for every other kind of error."""
+    if kind in ("tuple_type", "list_type"):
+        return 'expected a list: start each item on its own line with "- "'
+    if kind in _SECTION_TYPES and isinstance(written, list):
+        return 'expected key: value lines, not a list; remove the "- " before them'
+    if kind in _SECTION_TYPES:
+        return "expected key: value lines indented below it"
+    return None
 
 
 def _path(loc: tuple[int | str, ...]) -> list[str]:
@@ -225,8 +272,117 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _show(value: object) -> str:
+def _show(value: object, *, private: bool, keys: frozenset[str]) -> str:
+    """What was written, as far as it can be told without showing a secret: a list by its
+    length and a mapping by its keys (only the settings' own ``keys`` where it is ``private``:
+    a key may be a token written with a colon after it), and a ``private`` scalar by its type."""
     if isinstance(value, SecretStr):
         return "a secret"
+    if isinstance(value, Mapping):
+        return _mapping_shape(value, keys if private else None)
+    if isinstance(value, list | tuple):
+        return f"a list of {len(value)} item{'' if len(value) == 1 else 's'}"
+    if private and not (value is None or isinstance(value, bool)):
+        name = type(value).__name__
+        return f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _mapping_shape(value: Mapping[Any, Any], known: frozenset[str] | None) -> str:
+    """``a mapping with keys type, bearer_token``; keys not in ``known`` (all, when ``None``)
+    are only counted."""
+    names = [str(k) for k in value if known is None or str(k) in known]
+    others = len(value) - len(names)
+    if not names:
+        return f"a mapping with {others} key{'' if others == 1 else 's'}"
+    text = ", ".join(names)
+    text = text if len(text) <= 80 else text[:77] + "..."
+    if others:
+        text += f" and {others} other{'' if others == 1 else 's'}"
+    return f"a mapping with key{'' if len(value) == 1 else 's'} {text}"
+
+
+def _expected_at(loc: tuple[int | str, ...]) -> tuple[Any, str] | None:
+    """What the settings expect at pydantic's raw ``loc``: the annotation, and the name of the
+    field it is (or is inside: ``urls`` for ``sources.0.rss.urls.1``). ``None`` where the walk
+    gets lost, which :func:`_may_hold_secret` reads as "may"."""
+    if loc and loc[-1] == "[key]":
+        return str, ""  # a mapping's key: keys are names, never secrets
+    annotation: Any = Settings
+    name = ""
+    for part in loc:
+        step = _step(annotation, part)
+        if step is None:
+            return None
+        annotation, name = step[0], step[1] or name
+    return annotation, name
+
+
+def _step(annotation: Any, part: int | str) -> tuple[Any, str] | None:
+    """One step of :func:`_expected_at`: into a model's field, a source's union tag, a list's
+    item or a mapping's value."""
+    for option in _options(annotation):
+        if isinstance(option, type) and issubclass(option, BaseModel):
+            if isinstance(part, str) and part in option.model_fields:
+                return option.model_fields[part].annotation, part
+            if part in SOURCE_MODELS and option in SOURCE_MODELS.values():
+                return SOURCE_MODELS[str(part)], ""
+        origin, args = get_origin(option), get_args(option)
+        if origin in (tuple, list) and args and isinstance(part, int):
+            return args[0], ""
+        if origin is dict and len(args) == 2:
+            return args[1], ""
+    return None
+
+
+def _options(annotation: Any) -> list[Any]:
+    """The types an annotation allows: ``Annotated`` and unions (``X | None``) unwrapped."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _options(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [option for arg in get_args(annotation) for option in _options(arg)]
+    return [annotation]
+
+
+def _may_hold_secret(expected: tuple[Any, str] | None) -> bool:
+    """Whether what belongs here is, or holds, a secret or a URL (a URL may carry a password
+    or a token): ``database_url``, a source, ``alerts.slack``, ``alerts`` itself."""
+    if expected is None:
+        return True
+    annotation, name = expected
+    for inner in _inside(annotation):
+        if inner is SecretStr or (_is_model(inner) and any(map(_is_url, inner.model_fields))):
+            return True
+    return _is_url(name)
+
+
+def _field_names(expected: tuple[Any, str] | None) -> frozenset[str]:
+    """Every settings key that may be written at or below ``expected``."""
+    if expected is None:
+        return frozenset()
+    return frozenset(f for t in _inside(expected[0]) if _is_model(t) for f in t.model_fields)
+
+
+def _inside(annotation: Any) -> Iterator[Any]:
+    """Every type inside ``annotation``: through unions, lists, mappings and models' fields."""
+    seen: set[type[BaseModel]] = set()
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        yield current
+        if _is_model(current):
+            if current in seen:
+                continue
+            seen.add(current)
+            stack.extend(f.annotation for f in current.model_fields.values())
+        stack.extend(get_args(current))
+
+
+def _is_model(value: object) -> TypeGuard[type[BaseModel]]:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _is_url(name: str) -> bool:
+    return name.endswith(("url", "urls"))

@@ -81,8 +81,14 @@ def duration_unit(value: object) -> str | None:
 
 
 def _resolve_secret(value: object, info: ValidationInfo) -> object:
-    """``env:NAME`` reads the environment, ``file:/path`` reads a file; literals are refused."""
-    environ = (info.context or {}).get("environ", os.environ)
+    """``env:NAME`` reads the environment, ``file:/path`` reads a file; literals are refused.
+
+    A relative ``file:`` path is read from the context's ``base`` (the config file's folder,
+    as every path in the config is), so a daemon started from ``/`` by systemd finds the same
+    file as the CLI run beside it; without a ``base`` (settings not from a file), from the
+    current folder."""
+    context = info.context or {}
+    environ = context.get("environ", os.environ)
     if isinstance(value, SecretStr) or value is None:
         return value
     if not isinstance(value, str):  # a number pasted in: still a secret, never echoed
@@ -99,6 +105,9 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
         return SecretStr(secret)
     if value.startswith("file:"):
         path = Path(value[5:].strip()).expanduser()
+        base = context.get("base")
+        if base is not None and not path.is_absolute():
+            path = Path(base) / path
         try:
             secret = path.read_text(encoding="utf-8").strip()
         except OSError as exc:

@@ -1,0 +1,358 @@
+"""Config errors that must not leak or mislead: a secret under a section of the wrong shape is
+never echoed, a bad database URL given outside the file is blamed on where it was given, and a
+relative ``file:`` secret is read beside the config file, wherever the daemon runs from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from monitor.cli import app
+from monitor.errors import ConfigError
+from monitor.settings import Settings
+from monitor.settings_file import load_settings
+from tests.test_settings import BASE, mutate, write
+
+SECRET = "hunter2-SuperSecret-9f3a"
+NUMBER = 84736291055  # a numeric token pasted in: a secret too
+
+#: Wrong shapes a secret may be written in: the shape is told, never what it holds.
+SHAPES: list[tuple[str, object]] = [
+    ("list", [SECRET]),
+    ("nested-list", [[SECRET]]),
+    ("mapping", {"value": SECRET}),
+    ("list-of-mappings", [{"token": SECRET}]),
+    ("secret-as-key", {SECRET: "x"}),
+    ("number", NUMBER),
+    ("list-of-numbers", [NUMBER]),
+]
+
+X = {"name": "x", "type": "x", "bearer_token": "env:TOKEN"}
+REDDIT = {
+    "name": "reddit",
+    "type": "reddit",
+    "client_id": "env:TOKEN",
+    "client_secret": "env:TOKEN",
+}
+SLACK = {"bot_token": "env:TOKEN"}
+ENVIRON = {"TOKEN": "resolved-token"}
+SECRET_FIX = "expected env:NAME or file:/path"
+TEXT_FIX = "Input should be a valid string"  # a URL field: a string, not a list or mapping
+
+
+def _in_source(source: dict[str, Any], key: str) -> Any:
+    return lambda value: mutate(lambda d: d["sources"].append({**source, key: value}))
+
+
+def _in_slack(key: str) -> Any:
+    return lambda value: mutate(lambda d: d.update(alerts={"slack": {**SLACK, key: value}}))
+
+
+#: (field, how the value is written into a config, words naming the fix)
+FIELDS: list[tuple[str, Any, str]] = [
+    *[
+        (f"sources.1.{key}", _in_source(X, key), SECRET_FIX)
+        for key in (
+            "bearer_token",
+            "consumer_key",
+            "consumer_secret",
+            "access_token",
+            "access_token_secret",
+        )
+    ],
+    *[
+        (f"sources.1.{key}", _in_source(REDDIT, key), SECRET_FIX)
+        for key in ("client_id", "client_secret", "password")
+    ],
+    *[
+        (f"alerts.slack.{key}", _in_slack(key), SECRET_FIX)
+        for key in ("bot_token", "signing_secret", "app_token")
+    ],
+    (
+        "database_url",
+        lambda value: mutate(lambda d: d.update(database_url=value)),
+        "expected sqlite:///file.db or postgresql+psycopg://user@host:5432/db",
+    ),
+    ("sources.1.api_url", _in_source(X, "api_url"), TEXT_FIX),
+    ("sources.1.api_url", _in_source(REDDIT, "api_url"), TEXT_FIX),
+    ("sources.1.auth_url", _in_source(REDDIT, "auth_url"), TEXT_FIX),
+    ("alerts.slack.api_url", _in_slack("api_url"), TEXT_FIX),
+]
+
+
+def _assert_hidden(path: Path, field: str, fix: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading ``path`` fails on ``field``, says ``fix``, and shows no secret: in the message,
+    on the error, or on the screen ``check-config`` prints to."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=ENVIRON)
+    message = str(caught.value)
+    assert caught.value.field == field, message
+    for secret in (SECRET, str(NUMBER)):
+        assert secret not in message and secret not in repr(caught.value.value), message
+    assert message.startswith(f"{field}: ") and fix in message, message
+
+    monkeypatch.setenv("TOKEN", "resolved-token")
+    result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2, result.output
+    shown = " ".join(result.output.split())
+    assert f"config error: {field}: " in shown and fix in shown
+    assert SECRET not in shown and str(NUMBER) not in shown
+
+
+@pytest.mark.parametrize(("shape", "value"), SHAPES, ids=[s[0] for s in SHAPES])
+@pytest.mark.parametrize(
+    ("field", "written", "fix"),
+    FIELDS,
+    ids=[f"{f[0]}-{i}" for i, f in enumerate(FIELDS)],
+)
+def test_a_secret_in_the_wrong_shape_is_never_echoed(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    field: str,
+    written: Any,
+    fix: str,
+    shape: str,
+    value: object,
+) -> None:
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    _assert_hidden(write(tmp_path, written(value)), field, fix, monkeypatch)
+
+
+LEAKED_SOURCE = {**X, "bearer_token": SECRET}
+
+#: A section holding secrets written in the wrong shape: (id, config, field, the fix).
+SECTIONS: list[tuple[str, object, str, str]] = [
+    (
+        "sources-without-dashes",
+        mutate(lambda d: d.update(sources=LEAKED_SOURCE)),
+        "sources",
+        'start each item on its own line with "- " (got a mapping with keys',
+    ),
+    ("sources-as-text", mutate(lambda d: d.update(sources=SECRET)), "sources", '"- "'),
+    (
+        "source-as-text",
+        mutate(lambda d: d["sources"].append(SECRET)),
+        "sources.1",
+        "expected key: value lines",
+    ),
+    (
+        "source-in-a-list",
+        mutate(lambda d: d["sources"].append([LEAKED_SOURCE])),
+        "sources.1",
+        'remove the "- "',
+    ),
+    (
+        "source-type-holding-it",
+        mutate(lambda d: d["sources"].append({**X, "type": [SECRET]})),
+        "sources.1",
+        "type must be one of jsonl, reddit, x, rss (got a list of 1 item)",
+    ),
+    (
+        "source-type-a-number",
+        mutate(lambda d: d["sources"].append({**X, "type": NUMBER})),
+        "sources.1",
+        "type must be one of jsonl, reddit, x, rss",
+    ),
+    (
+        "slack-with-a-dash",
+        mutate(lambda d: d.update(alerts={"slack": [{"bot_token": SECRET}]})),
+        "alerts.slack",
+        'not a list; remove the "- " before them (got a list of 1 item)',
+    ),
+    (
+        "slack-as-text",
+        mutate(lambda d: d.update(alerts={"slack": SECRET})),
+        "alerts.slack",
+        "expected key: value lines indented below it (got a str)",
+    ),
+    (
+        "slack-as-a-number",
+        mutate(lambda d: d.update(alerts={"slack": NUMBER})),
+        "alerts.slack",
+        "expected key: value lines",
+    ),
+    (
+        "alerts-as-a-list",
+        mutate(lambda d: d.update(alerts=[{"slack": {"bot_token": SECRET}}])),
+        "alerts",
+        'remove the "- "',
+    ),
+    (
+        "a-token-as-a-key-under-a-source-list",
+        mutate(lambda d: d.update(sources={SECRET: None, "type": "x"})),
+        "sources",
+        "(got a mapping with keys type and 1 other)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "field", "fix"), SECTIONS, ids=[s[0] for s in SECTIONS])
+def test_a_section_holding_secrets_in_the_wrong_shape_is_told_by_its_shape(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    data: object,
+    field: str,
+    fix: str,
+) -> None:
+    _assert_hidden(write(tmp_path, data), field, fix, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    ("slip", "field", "message"),
+    [
+        (
+            "sources:\n  type: x\n  name: x\n"
+            "  bearer_token: AAAAAAAAAAAAAAAAAAAAAMySuperSecretBearer\n",
+            "sources",
+            'sources: expected a list: start each item on its own line with "- " '
+            "(got a mapping with keys type, name, bearer_token)",
+        ),
+        (
+            "alerts:\n  slack:\n    - bot_token: xoxb-1111-2222-SuperSecretBotToken\n",
+            "alerts.slack",
+            'alerts.slack: expected key: value lines, not a list; remove the "- " before them '
+            "(got a list of 1 item)",
+        ),
+        (
+            "database_url: [postgresql+psycopg://admin:hunter2secret@host/db]\n",
+            "database_url",
+            "database_url: expected sqlite:///file.db or postgresql+psycopg://user@host:5432/db"
+            ", as one line of text (got a list of 1 item)",
+        ),
+    ],
+)
+def test_the_common_yaml_slips_name_the_fix_and_not_the_secret(
+    tmp_path: Path, slip: str, field: str, message: str
+) -> None:
+    """As written in the walkthrough: each once printed the token or password in full."""
+    kept = {k: v for k, v in BASE.items() if not slip.startswith(f"{k}:")}
+    path = write(tmp_path, yaml.safe_dump(kept) + slip)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert (caught.value.field, str(caught.value)) == (field, message)
+
+
+def test_values_that_cannot_be_secrets_are_still_shown(tmp_path: Path) -> None:
+    """Hiding is for secrets and URLs: a bad port or a misspelt team is shown as written."""
+    data = mutate(lambda d: d.update(alerts={"slack": {**SLACK, "http_port": "web"}}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, data), environ=ENVIRON)
+    assert str(caught.value).endswith("(got 'web')")
+    data = mutate(lambda d: d["entities"][0].update(terms={"NovaBrew": 1}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, data), environ=ENVIRON)
+    assert str(caught.value) == (
+        'entities.0.terms: expected a list: start each item on its own line with "- " '
+        "(got a mapping with key NovaBrew)"
+    )
+
+
+# ----------------------------------------------------------- a database URL given elsewhere
+
+
+BAD_URL = "postgresql://u:pw-AAAA-secret@db:port/x"
+
+
+def test_a_bad_database_url_from_the_environment_is_named_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's database_url is fine; blaming it sent people to the wrong place."""
+    path = write(tmp_path, BASE)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"REPLYWATCH_DATABASE_URL": BAD_URL})
+    assert caught.value.field == "REPLYWATCH_DATABASE_URL"
+    assert str(caught.value).startswith("REPLYWATCH_DATABASE_URL: not a database URL")
+    assert "pw-AAAA-secret" not in str(caught.value)
+
+    monkeypatch.setenv("REPLYWATCH_DATABASE_URL", "foo")
+    result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2
+    assert "config error: REPLYWATCH_DATABASE_URL: not a database URL" in result.output
+
+
+def test_a_bad_database_url_option_is_named_as_such(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--database-url`` wins over the environment, and so is the one blamed."""
+    path = write(tmp_path, BASE)
+    environ = {"REPLYWATCH_DATABASE_URL": "sqlite:///fine.db"}
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=environ, database_url=BAD_URL)
+    assert caught.value.field == "--database-url"
+    assert str(caught.value).startswith("--database-url: not a database URL")
+    assert "pw-AAAA-secret" not in str(caught.value)
+
+    monkeypatch.setenv("REPLYWATCH_DATABASE_URL", "sqlite:///fine.db")
+    result = CliRunner().invoke(
+        app, ["check-config", "-c", str(path), "--database-url", "mysql://rw:s3cr3t@db/rw"]
+    )
+    assert result.exit_code == 2
+    shown = " ".join(result.output.split())
+    assert "config error: --database-url: no driver for mysql" in shown
+    assert "s3cr3t" not in shown
+
+
+def test_a_bad_database_url_in_the_file_is_still_the_files(tmp_path: Path) -> None:
+    path = write(tmp_path, mutate(lambda d: d.update(database_url=BAD_URL)))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.field == "database_url"
+    # a good override replaces it: nothing to blame
+    fine = load_settings(path, environ={"REPLYWATCH_DATABASE_URL": "sqlite:///fine.db"})
+    assert fine.database_url == "sqlite:///fine.db"
+
+
+# ------------------------------------------------------------------- file: secrets' folder
+
+
+def _x_with(bearer: str) -> dict[str, Any]:
+    return mutate(lambda d: d["sources"].append({**X, "bearer_token": bearer}))
+
+
+def test_a_relative_secret_file_is_read_beside_the_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """systemd starts the daemon in ``/``: ``file:secret.txt`` must still be the file next to
+    the config, as every other path in it is, not one in the daemon's working folder."""
+    config_dir, elsewhere = tmp_path / "etc", tmp_path / "cwd"
+    config_dir.mkdir()
+    elsewhere.mkdir()
+    (config_dir / "secret.txt").write_text("beside-the-config\n", encoding="utf-8")
+    (elsewhere / "secret.txt").write_text("in-the-working-folder\n", encoding="utf-8")
+    monkeypatch.chdir(elsewhere)
+    path = write(config_dir, _x_with("file:secret.txt"))
+    bearer = load_settings(path, environ={}).sources[1].bearer_token
+    assert bearer.get_secret_value() == "beside-the-config"
+
+    nested = write(config_dir, _x_with("file:secrets/x"))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(nested, environ={})
+    assert caught.value.field == "sources.1.bearer_token"
+    assert f"cannot read secret file {config_dir / 'secrets' / 'x'}" in str(caught.value)
+
+
+def test_an_absolute_secret_file_is_read_where_it_is(tmp_path: Path) -> None:
+    config_dir = tmp_path / "etc"
+    config_dir.mkdir()
+    secret = tmp_path / "run" / "secrets" / "bearer"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("absolute\n", encoding="utf-8")
+    path = write(config_dir, _x_with(f"file:{secret}"))
+    bearer = load_settings(path, environ={}).sources[1].bearer_token
+    assert bearer.get_secret_value() == "absolute"
+
+
+def test_settings_not_from_a_file_read_a_relative_secret_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built in code (tests, the demo), there is no config folder: the current one is used."""
+    (tmp_path / "secret.txt").write_text("from-cwd\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    settings = Settings.model_validate(_x_with("file:secret.txt"), context={"environ": {}})
+    bearer = settings.sources[1].bearer_token
+    assert bearer.get_secret_value() == "from-cwd"
