@@ -5,9 +5,9 @@ severity come from the offline rules.
 
 The only module that imports ``torch`` and ``transformers`` (the optional ``transformers``
 extra). Models are a hub id or a local directory; loading problems of every kind (package
-missing, no such model, no network, corrupt weights, labels we cannot map) are raised as
-:class:`ClassifierError`, which :func:`classifiers.load_classifier` turns into a warning and
-the offline default.
+missing, no such model, a path that is no folder, no network, corrupt weights, labels we
+cannot map) are raised as :class:`ClassifierError`, which :func:`classifiers.load_classifier`
+turns into a warning and the offline default.
 
 Speed: texts are tokenised once without padding, sorted by length, and cut into batches
 that are padded only to their own longest text (dynamic padding), under
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -114,6 +115,37 @@ def load_failure(exc: BaseException) -> str:
     """The first line of why transformers could not load a model, for a one-line error."""
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: How a model written as a path starts (POSIX and Windows spellings).
+_PATH_STARTS = ("./", "../", "/", "~", ".\\", "..\\")
+
+
+def _model_source(setting: str, source: str) -> str:
+    """What to load for the model configured as ``setting``: a hub id as written, a folder
+    with ``~`` expanded.
+
+    transformers reads a folder that does not exist as a hub id, and answers a path with
+    huggingface_hub's rules for ids ("Repo id must use alphanumeric chars..."), which says
+    nothing of the typo; it does not expand ``~`` either. So a model written as a path (it
+    starts with ``./``, ``../``, ``/`` or ``~``, or holds this OS's separator where that is
+    not ``/``) must be a folder here, or :class:`ClassifierError` names the setting. Anything
+    else (``org/name``, a bare folder name) goes to transformers as written.
+    """
+    written_as_path = (
+        source.startswith(_PATH_STARTS)
+        or (os.sep != "/" and os.sep in source)
+        or Path(source).is_absolute()
+    )
+    if not written_as_path:
+        return source
+    folder = Path(source).expanduser()
+    if not folder.is_dir():
+        raise ClassifierError(
+            f"{setting}: no folder {source} (a local model is a folder with config.json; "
+            "a hub id looks like org/name)"
+        )
+    return str(folder)
 
 
 def _import_torch() -> tuple[Any, Any]:
@@ -365,6 +397,9 @@ class TransformerClassifier:
         to 768 tokens than of 1,024, and slower again past 2,000."""
         if batch_size < 1:
             raise ClassifierError(f"batch_size must be at least 1, got {batch_size}")
+        # both checked before either loads: a typo in the second costs no wait for the first
+        sentiment_source = _model_source("sentiment_model", sentiment_model)
+        complaint_source = _model_source("complaint_model", complaint_model or "")
         self.batch_size = batch_size
         self.offline = fallback if fallback is not None else OfflineClassifier()
         if complaint_threshold is not None:
@@ -376,7 +411,7 @@ class TransformerClassifier:
             max_length=max_length,
             max_batch_tokens=max_batch_tokens,
         )
-        self._sentiment = load(sentiment_model)
+        self._sentiment = load(sentiment_source)
         self._sentiment_map = map_sentiment_labels(self._sentiment.id2label)
         self._complaint: _Model | None = None
         self._complaint_idx = 0
@@ -384,7 +419,7 @@ class TransformerClassifier:
         if self._sentiment.offline_share:  # its sentiment is mixed with the offline model's
             names[0] += f"~offline{self._sentiment.offline_share:g}"
         if complaint_model:
-            self._complaint = load(complaint_model)
+            self._complaint = load(complaint_source)
             self._complaint_idx = map_complaint_labels(self._complaint.id2label)
             names.append(f"{_short(complaint_model)}@{self._complaint.version}")
         else:

@@ -6,7 +6,9 @@
   the transformer models named) on a ``text,label`` CSV; with ``--cv K`` it cross-validates
   the offline classifier on that CSV instead (the CSV's rows refit the models they train,
   fold by fold). Prints macro-F1 over the CSV's labels,
-  per-class precision and recall, and the confusion matrix.
+  per-class precision and recall, and the confusion matrix. A CSV of one label only (a
+  recall check: every post a complaint) is scored too, with a note that the figure is that
+  label's F1.
 - ``classifier train`` refits the offline models on ``../shared/data`` (or ``--data``) plus
   the corrected labels in the database of ``-c CONFIG``, and writes the artifact into that
   config's ``classifier.model_dir`` (the daemon reads it there; a config without one is an
@@ -183,7 +185,7 @@ def _classify(
 
 
 def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], title: str) -> None:
-    from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
 
     gold = [lab for lab in labels if lab in set(truth)]
     present = [lab for lab in labels if lab in set(truth) | set(pred)]
@@ -191,6 +193,8 @@ def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], ti
     p, r, f, s = precision_recall_fscore_support(truth, pred, labels=present, zero_division=0)
     console = data_console(120)  # the title names the CSV, and labels are the CSV's own
     console.print(f"{title}: {len(truth)} texts, macro-F1 {100 * macro:.1f}")
+    if len(gold) == 1:  # a recall check (these are all complaints): worth running, say so
+        console.print(f"(the CSV holds one label only, {gold[0]}: macro-F1 is that label's F1)")
     if len(gold) < len(present):
         extra = Counter(lab for lab in pred if lab not in gold)
         console.print(
@@ -204,10 +208,11 @@ def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], ti
             lab, f"{100 * p[i]:.1f}", f"{100 * r[i]:.1f}", f"{100 * f[i]:.1f}", str(s[i])
         )
     console.print(per_class)
-    cm = confusion_matrix(truth, pred, labels=present)
+    # counted here: sklearn's confusion_matrix warns (a raw UserWarning) on a single label
+    pairs = Counter(zip(truth, pred, strict=True))
     matrix = Table("true \\ predicted", *present)
-    for i, lab in enumerate(present):
-        matrix.add_row(lab, *(str(v) for v in cm[i]))
+    for lab in present:
+        matrix.add_row(lab, *(str(pairs[lab, other]) for other in present))
     console.print(matrix)
 
 

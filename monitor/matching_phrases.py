@@ -168,12 +168,21 @@ def trie_regex(phrases: Sequence[Phrase], *, tagged: bool) -> str:
     def scan_regex(atom: str) -> str:
         return _TAGGED_SPACED_SEP if tagged and atom == _SPACED_SEP else _atom_regex(atom)
 
-    def render(node: _Trie) -> str:
+    # Children before parents, without recursion: a trie is as deep as its longest term, and
+    # a term of 500 characters (X allows 512) would pass Python's recursion limit.
+    order = [root]
+    for node in order:  # breadth first: each node comes after its parent
+        order.extend(child for atom, child in node.items() if atom)
+    done: dict[int, str] = {}  # id of a node rendered, not yet used by its parent
+    for node in reversed(order):
+        if len(node) == 1:  # most nodes: one way on
+            ((atom, child),) = node.items()
+            done[id(node)] = scan_regex(atom) + done.pop(id(child)) if atom else next(iter(child))
+            continue
         alts = [
-            next(iter(child)) if atom == "" else scan_regex(atom) + render(child)
+            next(iter(child)) if atom == "" else scan_regex(atom) + done.pop(id(child))
             for atom, child in sorted(node.items(), key=lambda kv: kv[0] == "")
         ]
         alts = list(dict.fromkeys(alts))
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return render(root)
+        done[id(node)] = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return done[id(root)]

@@ -109,6 +109,8 @@ def parse_line(raw: bytes | str, *, default_platform: str = "jsonl") -> SourcePo
     native_id = _required_str(data, "id")
     text = _required_str(data, "text", allow_empty=True)
     author = data.get("author")
+    if author is None:
+        raise ValueError('author is required: {"handle": "..."} or the handle as a string')
     if isinstance(author, str):
         author = {"handle": author}
     if not isinstance(author, Mapping) or not isinstance(author.get("handle"), str):

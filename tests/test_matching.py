@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import sys
 from typing import Literal
 
 import pytest
@@ -426,3 +427,32 @@ def test_five_hundred_terms_in_one_post() -> None:
     matches = watchlist.match(text)
     assert [m.entity_id for m in matches] == [e.id for e in reversed(entities)]
     assert all(text[m.start : m.end] == m.term for m in matches)
+
+
+def _frames() -> int:
+    """How deep the stack is here."""
+    frame, depth = sys._getframe(), 0
+    while frame is not None:
+        frame, depth = frame.f_back, depth + 1
+    return depth
+
+
+def test_long_terms_compile_with_a_shallow_stack() -> None:
+    """A term as long as a query allows (X: 512 characters) is one trie path; compiling it
+    takes no stack frame per character, so a 2,000-character term and a 300-word phrase
+    compile with the recursion limit lowered to 150 frames above this test's."""
+    long_term = "".join(random.Random(3).choice("novabrew") for _ in range(2_000))
+    phrase = " ".join(f"word{k}" for k in range(300))
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(_frames() + 150)
+    try:
+        watchlist = Watchlist([entity("long", long_term), entity("phrase", phrase)])
+    finally:
+        sys.setrecursionlimit(limit)
+    posts = [f"so {long_term.upper()}!", f"#ouch {phrase.replace(' ', '  ')} ok", "so novabrew"]
+    got = [[(m.entity_id, post[m.start : m.end]) for m in watchlist.match(post)] for post in posts]
+    assert got == [
+        [("long", long_term.upper())],
+        [("phrase", phrase.replace(" ", "  "))],
+        [],
+    ]

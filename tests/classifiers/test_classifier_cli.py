@@ -222,6 +222,44 @@ def test_eval_scores_a_two_way_set_on_its_own_labels(app: typer.Typer, tmp_path:
     assert f"{pred.count('neutral')} predicted neutral count as misses" in result.stdout
 
 
+def _matrix_rows(stdout: str) -> dict[str, list[str]]:
+    """The confusion matrix's rows, by true label, as printed."""
+    table = stdout[stdout.index("true \\ predicted") :]
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines()]
+    return {row[0]: row[1:] for row in cells if row}
+
+
+def test_eval_on_a_csv_of_one_label_notes_it_and_warns_nothing(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    """A CSV of complaints only is a recall check: it is scored, with one line saying the
+    figure is that label's F1, and no library warning (sklearn warns when every text and
+    every verdict has the same label)."""
+    texts = [*COMPLAINTS, NOT_COMPLAINTS[0]]  # all labelled complaint below
+    found = [v.is_complaint for v in load_classifier().classify(texts)]
+    caught = [t for t, hit in zip(texts, found, strict=True) if hit]
+    missed = [t for t, hit in zip(texts, found, strict=True) if not hit]
+    assert len(caught) >= 2 and missed  # else this test proves nothing
+    data = _write_csv(tmp_path / "all.csv", [(t, "complaint") for t in caught])
+    result = CliRunner().invoke(app, ["classifier", "eval", "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert "(the CSV holds one label only, complaint: macro-F1 is that label's F1)" in (
+        result.stdout
+    )
+    assert _matrix_rows(result.stdout) == {"complaint": [str(len(caught))]}
+    rows = [(t, "complaint") for t in texts]
+    result = CliRunner().invoke(
+        app, ["classifier", "eval", "--data", str(_write_csv(tmp_path / "some.csv", rows))]
+    )
+    assert result.exit_code == 0, result.output
+    assert "one label only, complaint" in result.stdout
+    assert _matrix_rows(result.stdout) == {
+        "complaint": [str(len(caught)), str(len(missed))],
+        "not_complaint": ["0", "0"],
+    }
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

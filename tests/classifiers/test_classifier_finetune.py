@@ -162,7 +162,7 @@ def test_eval_refuses_a_transformer_it_cannot_load_or_cross_validate(
     args = ["classifier", "eval", "--data", str(held_out), "--task", "sentiment"]
     args += ["--backend", "transformers"]
     missing = CliRunner().invoke(app, [*args, "--sentiment-model", str(tmp_path / "nothing")])
-    assert missing.exit_code == 2 and "cannot load model" in missing.output  # no fall back
+    assert missing.exit_code == 2 and "sentiment_model: no folder" in missing.output  # no fall back
     cv = CliRunner().invoke(app, [*args, "--cv", "2"])
     assert cv.exit_code == 2 and "classifier finetune --cv" in cv.output
 

@@ -1,5 +1,6 @@
 """The transformers backend on tiny random models built here (no download)."""
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ transformers = pytest.importorskip("transformers")
 
 from classifiers import OfflineClassifier, load_classifier  # noqa: E402
 from classifiers.transformer import TransformerClassifier  # noqa: E402
+from monitor.errors import ClassifierError  # noqa: E402
 from tests.classifiers.tiny_models import save_tiny_model  # noqa: E402
 
 TEXTS = [
@@ -169,10 +171,83 @@ def test_unloadable_model_falls_back_with_a_warning(
     assert "offline" in record.getMessage()
 
 
+NO_FOLDER = "(a local model is a folder with config.json; a hub id looks like org/name)"
+
+
+def test_a_model_written_as_a_path_that_is_no_folder_is_named_as_such(
+    sentiment_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """transformers reads a missing folder as a hub id and answers with the hub's rules for
+    one ("Repo id must use alphanumeric chars"); the setting and the folder are named instead,
+    and the offline default still takes over."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="classifiers"):
+        clf = load_classifier(backend="transformers", sentiment_model="./nope")
+    assert isinstance(clf, OfflineClassifier)
+    [record] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert f"(sentiment_model: no folder ./nope {NO_FOLDER}); using the offline default" in (
+        record.getMessage()
+    )
+    assert "Repo id" not in caplog.text
+    for path in ("../nope", str(tmp_path / "nope"), "~/nope"):
+        with pytest.raises(ClassifierError, match=r"^complaint_model: no folder .*nope \("):
+            TransformerClassifier(sentiment_model=str(sentiment_dir), complaint_model=path)
+
+
+def test_a_model_folder_under_home_is_read(
+    sentiment_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``~`` is expanded (transformers would take ``~/models/x`` for a hub id)."""
+    import shutil
+
+    shutil.copytree(sentiment_dir, tmp_path / "models" / "mine")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    clf = TransformerClassifier(sentiment_model="~/models/mine")
+    assert clf.name.startswith("mine@local+")
+    np.testing.assert_allclose(
+        clf.sentiment_probabilities(TEXTS[:2]), _reference(sentiment_dir, TEXTS[:2]), atol=1e-5
+    )
+
+
+def test_a_hub_id_goes_to_the_hub_as_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An id is no path, whatever folders there are: the hub's own failure is reported (no
+    network in tests: offline mode, the answer it gives without one, at once)."""
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    with pytest.raises(ClassifierError) as caught:
+        TransformerClassifier(sentiment_model="replywatch-tests/no-such-model")
+    message = str(caught.value)
+    assert message.startswith("cannot load model 'replywatch-tests/no-such-model': ")
+    assert "no folder" not in message
+
+
+def test_the_command_line_names_a_missing_model_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from monitor.cli_classify import register
+
+    app = typer.Typer()
+    register(app)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.csv").write_text("text,label\nbad,complaint\ngood,not_complaint\n")
+    args = ["--backend", "transformers", "--sentiment-model", "./nope"]
+    result = CliRunner().invoke(app, ["classifier", "eval", "--data", "c.csv", *args])
+    assert result.exit_code == 2
+    assert result.stderr == f"error: sentiment_model: no folder ./nope {NO_FOLDER}\n"
+    result = CliRunner().invoke(app, ["classify", *args], input="my order is late\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["model"].startswith("offline@")
+
+
 def test_a_finetuned_models_sentiment_is_mixed_with_the_offline_models(
     sentiment_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import json
     import shutil
 
     from classifiers.transformer import FINETUNE_META
@@ -216,8 +291,6 @@ def test_labels_we_cannot_map_fall_back(tmp_path: Path, caplog: pytest.LogCaptur
 
 
 def test_quantize_from_the_command_line_and_the_settings(sentiment_dir: Path) -> None:
-    import json
-
     import typer
     from typer.testing import CliRunner
 

@@ -68,6 +68,19 @@ def test_bad_lines_are_skipped_and_counted(tmp_path: Path) -> None:
     assert ids == ["p1", "p3"] and skipped == 4
 
 
+def test_a_line_without_author_is_logged_as_missing_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "posts.jsonl"
+    no_author = {k: v for k, v in json.loads(line(2)).items() if k != "author"}
+    path.write_text(line(1) + json.dumps(no_author) + "\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="sources.jsonl"):
+        ids, _, skipped = drain(JsonlSource("f", path), None)
+    assert ids == ["p1"] and skipped == 1
+    missing = 'author is required: {"handle": "..."} or the handle as a string'
+    assert [r.getMessage() for r in caplog.records] == [f"posts.jsonl: line 2 skipped: {missing}"]
+
+
 def test_a_replaced_file_is_read_from_the_top(tmp_path: Path) -> None:
     path = tmp_path / "posts.jsonl"
     path.write_text(line(1) + line(2), encoding="utf-8")
@@ -83,10 +96,14 @@ def test_fields_and_errors() -> None:
     assert post.author.handle == "sara" and post.author.followers == 5
     assert post.created_at.isoformat() == "2026-11-20T08:00:00+00:00"
     assert (post.kind, post.in_reply_to, post.lang) == ("reply", "p0", "fa")
+    no_author = json.dumps({k: v for k, v in json.loads(line(1)).items() if k != "author"})
     for bad, words in [
         (line(1, created_at="2026-11-20T08:00:00"), "no time zone"),
         (line(1, kind="story"), "kind must be one of"),
         (line(1, author={"id": 3}), "author must be an object with a handle"),
+        (line(1, author=7), "author must be an object with a handle"),
+        (line(1, author=None), "author is required: "),
+        (no_author, "author is required: "),
         ("[1, 2]", "expected a JSON object"),
     ]:
         with pytest.raises(ValueError, match=words):
