@@ -50,6 +50,7 @@ from classifiers.transformer import (
     FINETUNE_META,
     _import_torch,
     _Model,
+    _model_source,
     load_failure,
     map_complaint_labels,
     map_sentiment_labels,
@@ -200,14 +201,15 @@ def _load_base(transformers: Any, base: str, labels: Sequence[str]) -> tuple[Any
     """Tokenizer and model with a new head for ``labels``; a base that is already a
     classifier gets the new head too. Its load report (the head "newly initialized") and
     progress bars are expected here, so they are kept quiet."""
+    source = _model_source("--base", base)  # a path that is no folder: said so, not a hub error
     verbosity = transformers.logging.get_verbosity()
     bars = transformers.logging.is_progress_bar_enabled()
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(base)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source)
         model = transformers.AutoModelForSequenceClassification.from_pretrained(
-            base,
+            source,
             num_labels=len(labels),
             id2label=dict(enumerate(labels)),
             label2id={name: i for i, name in enumerate(labels)},

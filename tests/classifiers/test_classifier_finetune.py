@@ -235,7 +235,7 @@ def test_finetune_learns_the_teams_labels(
 @pytest.mark.parametrize(
     ("base_arg", "data_arg", "message"),
     [
-        ("missing", "toy", "cannot load base model"),
+        ("missing", "toy", "--base: no folder "),
         ("tiny", "empty", "no base data for sentiment under"),
         ("tiny", "absent", "no such data folder"),
     ],
