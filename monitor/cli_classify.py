@@ -493,7 +493,9 @@ def _stored_labels(settings: Settings) -> list[tuple[str, str, str, str]]:
     from monitor.db import make_engine, make_sessionmaker, upgrade
     from monitor.models import Label
 
-    engine = make_engine(settings.database_url)
+    # the corrections are in the daemon's database: a path that is not there is a typo, not
+    # an empty database to make and train on nothing from
+    engine = make_engine(settings.database_url, create=False)
     try:
         upgrade(engine)
         with make_sessionmaker(engine)() as session:

@@ -5,22 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 
 from monitor.errors import ConfigError, ReplywatchError
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["ConfigOption", "DatabaseOption", "data_console", "database", "err", "failures"]
+__all__ = [
+    "ConfigOption",
+    "DatabaseOption",
+    "data_console",
+    "database",
+    "err",
+    "failures",
+    "open_database",
+    "usage_error",
+]
 
 #: soft_wrap: an error line is never broken at the console's width (80 columns when stderr is
-#: not a terminal), so a log scraper or a CI log gets it whole; a terminal wraps it on screen
-err = Console(stderr=True, soft_wrap=True)
+#: not a terminal), so a log scraper or a CI log gets it whole; a terminal wraps it on screen.
+#: emoji=False: the lines hold keys and paths (``alert:x:x-1003``), and ``:x:`` is not ❌
+err = Console(stderr=True, soft_wrap=True, emoji=False)
 
 
 def data_console(width: int | None = None) -> Console:
@@ -53,15 +64,36 @@ def failures() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
+def usage_error(message: str) -> NoReturn:
+    """An option's value refused after parsing (``--since 15``): one line, exit 2, as Click
+    exits for the values it refuses itself. Not a ``config error``: the file is fine."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    raise typer.Exit(2)
+
+
 @contextmanager
 def database(config: Path, database_url: str | None = None) -> Iterator[sessionmaker[Session]]:
-    """The config's database, migrated, for one command (disposed of afterwards)."""
-    from monitor import db
+    """The config's database for one command: :func:`open_database` on its ``database_url``."""
     from monitor.settings_file import load_settings
 
-    engine = db.make_engine(load_settings(config, database_url=database_url).database_url)
+    with open_database(load_settings(config, database_url=database_url).database_url) as sessions:
+        yield sessions
+
+
+@contextmanager
+def open_database(url: str) -> Iterator[sessionmaker[Session]]:
+    """An existing database, migrated (as on every start), for one command that reads or
+    mends it, disposed of afterwards. A SQLite file that is not there is refused rather than
+    made, so a typo in the path is an error, not an empty system; only ``poll``, ``run`` and
+    ``db upgrade`` create one. A database failure in the command's own queries (the file
+    locked past the busy timeout, the server gone) is a :class:`StorageError` too."""
+    from monitor import db
+
+    engine = db.make_engine(url, create=False)
     try:
         db.upgrade(engine)
         yield db.make_sessionmaker(engine)
+    except DBAPIError as exc:
+        raise db.storage_error(exc, url) from None
     finally:
         engine.dispose()

@@ -18,7 +18,15 @@ from rich.table import Table
 from sqlalchemy import select
 
 from monitor import outbox
-from monitor.cli_common import ConfigOption, DatabaseOption, data_console, database, err, failures
+from monitor.cli_common import (
+    ConfigOption,
+    DatabaseOption,
+    data_console,
+    database,
+    err,
+    failures,
+    usage_error,
+)
 from monitor.models import Outbox, OutboxStatus
 
 __all__ = ["register"]
@@ -41,11 +49,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List outbox rows (the failed ones unless --status says otherwise)."""
         if status != "all" and status not in set(OutboxStatus):
-            err.print(
-                f"[bold red]error:[/] --status {escape(status)!s}: use failed, pending, "
-                "claimed, sent or all"
-            )
-            raise typer.Exit(2)
+            usage_error(f"--status {status}: use failed, pending, claimed, sent or all")
         query = select(Outbox).order_by(Outbox.id)
         if status != "all":
             query = query.where(Outbox.status == status)

@@ -1,7 +1,9 @@
 """``replywatch report`` and ``replywatch case``: service figures and one case's trail.
 
 :func:`register` adds the commands to the main Typer app (``monitor/cli.py`` calls it).
-Expected failures print one line and exit 2 (bad configuration or input) or 1 (runtime).
+Expected failures print one line and exit 2 (bad configuration or input) or 1 (runtime,
+or no such case). Both open the database as every reading command does
+(:func:`~monitor.cli_common.open_database`): migrated, and refused if it is not there.
 """
 
 from __future__ import annotations
@@ -16,11 +18,17 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from monitor import db
-from monitor.cli_common import ConfigOption, DatabaseOption, data_console, failures
-from monitor.errors import ConfigError, StorageError
+from monitor.cli_common import (
+    ConfigOption,
+    DatabaseOption,
+    data_console,
+    database,
+    failures,
+    open_database,
+    usage_error,
+)
+from monitor.errors import NotFound
 from monitor.models import Case, CaseEvent
 from monitor.reports import CLOCKS, ReportRow, build_report
 from monitor.settings import parse_duration
@@ -80,14 +88,13 @@ def render_json(rows: list[ReportRow], *, since: str, now: datetime) -> str:
 
 
 def render_csv(rows: list[ReportRow]) -> str:
+    """The header, from the row type, then a line per row: an empty window still has its
+    columns, so a scheduled export reads as "no cases", not as a broken file."""
     buffer = io.StringIO()
-    dicts = [r.as_dict() for r in rows]
-    if not dicts:
-        return ""
-    writer = csv.DictWriter(buffer, fieldnames=list(dicts[0]), lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=ReportRow.columns(), lineterminator="\n")
     writer.writeheader()
-    for d in dicts:
-        writer.writerow({k: "" if v is None else v for k, v in d.items()})
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.as_dict().items()})
     return buffer.getvalue()
 
 
@@ -113,24 +120,15 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseOption = None,
     ) -> None:
         """Per team and owner: volume, complaints, response times, standards met, breaches."""
+        try:
+            window = parse_duration(since)
+        except ValueError as exc:
+            usage_error(f"--since: {exc} (got {since!r})")
         with failures():
-            try:
-                window = parse_duration(since)
-            except ValueError as exc:
-                raise ConfigError("--since", f"{exc} (got {since!r})") from None
             settings = load_settings(config, database_url=database_url)
-            engine = db.make_engine(settings.database_url)
             now = datetime.now(UTC)
-            try:
-                with db.make_sessionmaker(engine)() as session:
-                    rows = build_report(session, settings, since=window, now=now)
-            except (OperationalError, ProgrammingError) as exc:
-                raise StorageError(
-                    f"cannot read {db.safe_url(settings.database_url)}: {exc.orig}; "
-                    "run `replywatch db upgrade` first"
-                ) from None
-            finally:
-                engine.dispose()
+            with open_database(settings.database_url) as sessions, sessions() as session:
+                rows = build_report(session, settings, since=window, now=now)
         if fmt == "json":
             typer.echo(render_json(rows, since=since, now=now))
         elif fmt == "csv":
@@ -152,27 +150,21 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseOption = None,
     ) -> None:
         """One case and its audit trail: who did what, when."""
-        with failures():
-            settings = load_settings(config, database_url=database_url)
-            engine = db.make_engine(settings.database_url)
-            try:
-                with db.make_sessionmaker(engine)() as session:
-                    found = session.get(Case, case_id)
-                    if found is None:
-                        raise ConfigError("case_id", f"no case RW-{case_id}")
-                    out = data_console()
-                    out.print(
-                        f"RW-{found.id} {found.severity} {found.status} "
-                        f"team {found.team}, owner {found.owner or 'none'}"
-                    )
-                    out.print(found.post.text)
-                    trail = session.scalars(
-                        select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
-                    )
-                    for event in trail:
-                        out.print(
-                            f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.kind:<14} "
-                            f"{event.actor}  {json.dumps(event.detail or {})}"
-                        )
-            finally:
-                engine.dispose()
+        with failures(), database(config, database_url) as sessions, sessions() as session:
+            found = session.get(Case, case_id)
+            if found is None:  # a runtime answer, exit 1: the number is well formed
+                raise NotFound(f"no case RW-{case_id}")
+            out = data_console()
+            out.print(
+                f"RW-{found.id} {found.severity} {found.status} "
+                f"team {found.team}, owner {found.owner or 'none'}"
+            )
+            out.print(found.post.text)
+            trail = session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            )
+            for event in trail:
+                out.print(
+                    f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.kind:<14} "
+                    f"{event.actor}  {json.dumps(event.detail or {})}"
+                )

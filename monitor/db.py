@@ -10,6 +10,7 @@ clock on PostgreSQL, which daemons on several hosts share.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +20,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import ConfigError, StorageError
@@ -35,6 +37,7 @@ __all__ = [
     "parse_url",
     "safe_url",
     "shared_now",
+    "storage_error",
     "upgrade",
     "with_driver",
 ]
@@ -103,16 +106,27 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; a bad URL is a :class:`ConfigError` naming ``database_url``."""
+def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
+    """An engine for ``url``; a bad URL is a :class:`ConfigError` naming ``database_url``.
+
+    ``create``: a SQLite file that does not exist is made, with its folders, on first
+    connect (the daemon, ``poll`` and ``db upgrade`` start a new system this way). Without
+    it a missing file is a :class:`StorageError` naming it: a command that only reads or
+    mends a database must not answer a typo in its path with an empty one ("0 cases").
+    """
     try:
         parsed = parse_url(url)
     except ValueError as exc:
         raise ConfigError("database_url", str(exc)) from None
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        file = _sqlite_file(parsed)
+        if file is not None and create:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        elif file is not None and not file.exists():
+            raise StorageError(
+                f"no database at {file}: check --database-url / database_url, or run "
+                "`replywatch poll --once` / `replywatch db upgrade` to create one"
+            )
         kwargs.setdefault("connect_args", {"timeout": 30})
     elif parsed.get_backend_name() == "postgresql":
         kwargs.setdefault("pool_pre_ping", True)
@@ -126,6 +140,29 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_file(parsed: URL) -> Path | None:
+    """The file a SQLite URL opens, as SQLite reads the path; ``None`` for an in-memory
+    database and for a SQLite URI (``file:...``, ``?uri=true``), which has its own rules."""
+    database = parsed.database
+    if not database or database == ":memory:":
+        return None
+    if database.startswith("file:") or parsed.query.get("uri"):
+        return None
+    return Path(database)
+
+
+def storage_error(exc: DBAPIError, url: str, *, doing: str = "use") -> StorageError:
+    """A driver's failure as one line naming the database (its password hidden): the line
+    breaks in the driver's message folded (psycopg puts "Is the server running...?" on a
+    second line), and a file that is not SQLite called that, not "file is not a database"
+    under a traceback of the pragmas that found out."""
+    orig = exc.orig
+    if isinstance(orig, sqlite3.DatabaseError) and orig.sqlite_errorname == "SQLITE_NOTADB":
+        return StorageError(f"{make_url(url).database} is not a SQLite database")
+    reason = " ".join(str(orig if orig is not None else exc).split())
+    return StorageError(f"cannot {doing} {safe_url(url)}: {reason}")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -157,11 +194,21 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision``. Safe to run on every start."""
+    """Bring the schema up to ``revision``. Safe to run on every start.
+
+    Every way this fails is a :class:`StorageError`, whatever command started it: the
+    server down or the database missing, a file that is not SQLite (its pragmas fail on
+    connect), or a schema at a revision this version does not know, written by a newer
+    replywatch."""
+    url = engine.url.render_as_string(hide_password=False)
     try:
         command.upgrade(_alembic_config(engine), revision)
-    except OperationalError as exc:
-        raise StorageError(f"cannot migrate {safe_url(str(engine.url))}: {exc.orig}") from None
+    except DBAPIError as exc:
+        raise storage_error(exc, url, doing="migrate") from None
+    except CommandError as exc:  # "Can't locate revision identified by '...'"
+        raise StorageError(
+            f"cannot migrate {safe_url(url)}: {exc}; was it migrated by a newer replywatch?"
+        ) from None
 
 
 def head_revision() -> str | None:

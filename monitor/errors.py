@@ -29,6 +29,7 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "MalformedResponse",
+    "NotFound",
     "RateLimited",
     "Refused",
     "ReplywatchError",
@@ -54,6 +55,10 @@ class ConfigError(ReplywatchError):
         self.field = field
         self.value = value
         super().__init__(f"{field}: {message}" if field else message)
+
+
+class NotFound(ReplywatchError):
+    """What a command asked for by its number or key is not stored (``case RW-999``)."""
 
 
 class StorageError(ReplywatchError):

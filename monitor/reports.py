@@ -24,7 +24,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,7 @@ __all__ = [
     "compute",
     "median",
     "percentile",
+    "window_start",
 ]
 
 #: The owner column of a team's total row.
@@ -95,22 +96,34 @@ class ReportRow:
     owner: str
     figures: Figures
 
+    @staticmethod
+    def columns() -> list[str]:
+        """The keys of :meth:`as_dict`, in order, without a row: a CSV of an empty window
+        still has its header."""
+        return [
+            "team",
+            "owner",
+            "volume",
+            "complaints",
+            *(f"{clock}_{figure}" for clock in CLOCKS for figure in ("median_s", "p90_s")),
+            *(f"{clock}_met_pct" for clock in CLOCKS),
+            "breaches",
+            "quiet_periods",
+        ]
+
     def as_dict(self) -> dict[str, object]:
         f = self.figures
-        row: dict[str, object] = {
-            "team": self.team,
-            "owner": self.owner,
-            "volume": f.volume,
-            "complaints": f.complaints,
-        }
-        for clock in CLOCKS:
-            row[f"{clock}_median_s"] = f.median_s.get(clock)
-            row[f"{clock}_p90_s"] = f.p90_s.get(clock)
-        for clock in CLOCKS:
-            row[f"{clock}_met_pct"] = f.met_pct.get(clock)
-        row["breaches"] = f.breaches
-        row["quiet_periods"] = f.quiet
-        return row
+        values = [
+            self.team,
+            self.owner,
+            f.volume,
+            f.complaints,
+            *(value for clock in CLOCKS for value in (f.median_s.get(clock), f.p90_s.get(clock))),
+            *(f.met_pct.get(clock) for clock in CLOCKS),
+            f.breaches,
+            f.quiet,
+        ]
+        return dict(zip(self.columns(), values, strict=True))
 
 
 def _stop(record: CaseRecord, clock: ClockName) -> datetime | None:
@@ -183,11 +196,22 @@ def compute(
     return rows
 
 
+def window_start(now: datetime, since: timedelta) -> datetime:
+    """``since`` before ``now``; a window reaching back past the year 1 (``--since 99999999w``)
+    starts at the earliest time there is instead of overflowing. Such a window asks for all
+    of history, and that is what it gets: nothing recorded is older, so the figures are exact,
+    and a refusal would only make people hunt for the largest number accepted."""
+    try:
+        return now - since
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)
+
+
 def build_report(
     session: Session, settings: Settings, *, since: timedelta, now: datetime
 ) -> list[ReportRow]:
     """The report for cases opened in the ``since`` before ``now``."""
-    start = now - since
+    start = window_start(now, since)
     records = [
         CaseRecord(
             id=c.id,

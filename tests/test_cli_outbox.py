@@ -81,3 +81,19 @@ def test_an_alert_slack_refused_is_kept_listed_and_sent_once_fixed(
     assert code == 1 and "not failed or not found" in out  # sent now: nothing to requeue
     run("poll", "--once", "-c", config)
     assert len(slack.messages[SUPPORT]) == 1
+
+
+def test_retry_names_a_key_holding_an_emoji_code_as_written(
+    tmp_path: Path, slack: SlackEmulator
+) -> None:
+    # every X alert key holds ":x:"; the error line printed it as "alert❌x-1003"
+    config = str(write_config(tmp_path, slack))
+    assert run("db", "upgrade", "-c", config)[0] == 0
+    result = CliRunner().invoke(
+        app, ["outbox", "retry", "-c", config, "alert:x:x-1003"], env={"SLACK_BOT_TOKEN": TOKEN}
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [
+        "requeued 0 row(s)",
+        "error: not failed or not found: alert:x:x-1003",
+    ]

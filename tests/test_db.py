@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from monitor import db
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, StorageError
 from monitor.models import Author, Base, Post
 
 
@@ -90,6 +93,38 @@ def test_bad_database_url_is_a_config_error() -> None:
             db.make_engine(url)
         assert caught.value.field == "database_url"
         assert "expected sqlite:///" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_a_missing_sqlite_file_is_made_only_when_asked(tmp_path: Path) -> None:
+    typo = tmp_path / "nodir" / "x.db"
+    with pytest.raises(StorageError, match=f"^no database at {re.escape(str(typo))}: "):
+        db.make_engine(f"sqlite:///{typo}", create=False)
+    assert not typo.parent.exists()
+    engine = db.make_engine(f"sqlite:///{typo}")  # the daemon's, poll's and db upgrade's
+    db.upgrade(engine)
+    engine.dispose()
+    assert typo.is_file()
+    db.make_engine(f"sqlite:///{typo}", create=False).dispose()  # there now
+
+
+def test_migrating_a_file_that_is_not_sqlite_is_a_storage_error(tmp_path: Path) -> None:
+    notdb = tmp_path / "notes.txt"
+    notdb.write_text("not a db\n", encoding="utf-8")
+    engine = db.make_engine(f"sqlite:///{notdb}")
+    with pytest.raises(StorageError) as caught:
+        db.upgrade(engine)
+    engine.dispose()
+    assert str(caught.value) == f"{notdb} is not a SQLite database"
+
+
+def test_a_schema_this_version_does_not_know_is_a_storage_error(database_url: str) -> None:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'ffff9999'"))
+    with pytest.raises(StorageError, match="'ffff9999'; was it migrated by a newer replywatch"):
+        db.upgrade(engine)
+    engine.dispose()
 
 
 def test_passwords_are_hidden_in_messages() -> None:

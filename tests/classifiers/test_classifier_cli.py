@@ -473,3 +473,31 @@ def test_train_bad_input(app: typer.Typer, tmp_path: Path, args: list[str], mess
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_train_refuses_a_database_that_is_not_there(app: typer.Typer, tmp_path: Path) -> None:
+    # a typo in database_url made an empty database (and its folders), and trained the team's
+    # model on none of its corrections without a word
+    config = write_config(tmp_path)
+    typo = tmp_path / "nodir" / "rw.db"
+    config.write_text(
+        config.read_text(encoding="utf-8").replace(str(tmp_path / "rw.db"), str(typo)),
+        encoding="utf-8",
+    )
+    data = _complaint_data(tmp_path)
+    result = CliRunner().invoke(
+        app,
+        [
+            "classifier",
+            "train",
+            "-c",
+            str(config),
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "m"),
+        ],
+    )
+    assert result.exit_code == 2, result.output  # as every refusal of the classifier commands
+    assert f"no database at {typo}" in result.stderr and "Traceback" not in result.output
+    assert not typo.parent.exists()

@@ -19,9 +19,9 @@ from typer import Typer
 from typer.testing import CliRunner
 
 from monitor.app import App
-from monitor.cli_report import register
+from monitor.cli_report import register, render_csv
 from monitor.models import Case, Outbox
-from monitor.reports import ALL, CaseRecord, compute, median, percentile
+from monitor.reports import ALL, CaseRecord, ReportRow, build_report, compute, median, percentile
 from sources.base import Author, SourcePost
 from sources.memory import MemorySource
 from tests.fakes import FakeClock
@@ -196,3 +196,37 @@ def test_report_command_reads_the_database(tmp_path: Path) -> None:
 
     trail = CliRunner().invoke(cli, ["case", str(first.id), "-c", str(config)])
     assert trail.exit_code == 0 and "claimed" in trail.output and "slack:U0BOB0001" in trail.output
+
+
+def test_a_csv_of_an_empty_window_still_has_its_header() -> None:
+    # a scheduled export of a quiet week gets the columns, not an empty file
+    (row, *_) = compute(CASES, SETTINGS, now=NOW, volume_by_team={}, quiet_by_team={})
+    assert list(row.as_dict()) == ReportRow.columns()
+    assert render_csv([]) == ",".join(ReportRow.columns()) + "\n"
+    assert render_csv([row]).splitlines()[0] == ",".join(ReportRow.columns())
+
+
+def test_a_window_reaching_past_the_year_1_is_all_time(database_url: str, apps: list[App]) -> None:
+    # now - 99999999 weeks overflowed datetime: the report counts every case there is
+    now = datetime.now(UTC).replace(microsecond=0)
+    clock = FakeClock(now - timedelta(days=3 * 365))
+    source = MemorySource("mem", platform="x")
+    settings = make_settings(database_url=database_url, service_standards=STANDARDS)
+    app = App.build(settings, clock=clock, sources=[source], classifier=TaggedClassifier())
+    apps.append(app)
+    source.add(
+        SourcePost(
+            platform="x",
+            native_id="1",
+            text="NovaBrew broken again",
+            author=Author(native_id="a", handle="a"),
+            created_at=clock.now,
+        )
+    )
+    app.poll(source)
+    with app.sessions() as session:
+        (team,) = build_report(session, settings, since=timedelta(weeks=99999999), now=now)[:1]
+        recent = build_report(session, settings, since=timedelta(weeks=1), now=now)
+    assert (team.team, team.owner) == ("support", ALL)
+    assert (team.figures.volume, team.figures.complaints) == (1, 1)
+    assert recent == []  # three years old: outside a week, inside all time
