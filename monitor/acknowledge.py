@@ -103,6 +103,13 @@ def _check_template(text: str, where: str) -> str:
 def load_templates(directory: Path | None = None) -> Templates:
     """Read ``<lang>.yaml`` files from ``directory`` (the shipped set when ``None``)."""
     base = directory or DEFAULT_TEMPLATES
+    if not base.is_dir():  # glob finds nothing in a missing folder: say what is wrong
+        what = "is a file, not a folder" if base.exists() else "does not exist"
+        raise ConfigError(
+            "acknowledgements.templates",
+            f"{base} {what}; make it a folder of <lang>.yaml templates, or leave templates "
+            "unset for the shipped ones",
+        )
     found: dict[str, dict[str, str]] = {}
     for path in sorted(base.glob("*.yaml")):
         where = f"acknowledgements.templates ({path.name})"

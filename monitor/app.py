@@ -43,7 +43,7 @@ from sources.base import Replier, Source
 #: Outbox rows claimed per round of delivery.
 PAGE = 50
 
-__all__ = ["App", "build_sink", "utc_clock"]
+__all__ = ["App", "build_sink", "check_startup", "utc_clock"]
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +109,10 @@ class App:
                     for platform, accounts in settings.brand_accounts.items()
                 },
             )
-        pipeline = Pipeline(settings, classifier or _default_classifier(settings))
+        pipeline, built = _pipeline_and_sources(
+            settings, classifier or _default_classifier(settings), sources, clock=clock
+        )
         sink = sink or build_sink(settings)
-        built = list(sources) if sources is not None else build_sources(settings, clock=clock)
         if repliers is None:
             repliers = {s.platform: s for s in built if isinstance(s, Replier)}
         app = cls(
@@ -239,14 +240,46 @@ def build_sink(settings: Settings) -> Sink:
     return sink
 
 
-def _default_classifier(settings: Settings) -> Classifier:
+def check_startup(settings: Settings) -> None:
+    """The start-up checks of :meth:`App.build` that need neither the network nor the database,
+    for ``replywatch check-config``: the watchlist compiles, the reply templates load, the
+    classifier settings resolve and every source can be built. So a config that passes
+    check-config is one ``poll`` and ``run`` accept, not one they refuse at start-up.
+
+    A transformers backend is checked as far as its offline model (the fallback, and any team
+    model in ``classifier.model_dir``): its own models are loaded, maybe downloaded, only by
+    ``poll`` and ``run``. Raises what App.build raises (:class:`~monitor.errors.ConfigError`
+    for a bad setting) and logs the warnings it logs (a team model it cannot read).
+    """
+    _pipeline_and_sources(
+        settings, _default_classifier(settings, offline_only=True), None, clock=utc_clock
+    )
+
+
+def _pipeline_and_sources(
+    settings: Settings,
+    classifier: Classifier,
+    sources: Sequence[Source] | None,
+    *,
+    clock: Callable[[], datetime],
+) -> tuple[Pipeline, list[Source]]:
+    """The parts of an App made from settings alone: no network, no database. Shared by
+    :meth:`App.build` and :func:`check_startup`, so check-config makes the same checks."""
+    pipeline = Pipeline(settings, classifier)
+    built = list(sources) if sources is not None else build_sources(settings, clock=clock)
+    return pipeline, built
+
+
+def _default_classifier(settings: Settings, *, offline_only: bool = False) -> Classifier:
+    """The configured classifier; ``offline_only`` resolves the offline model alone (for
+    :func:`check_startup`: no transformer model loaded or downloaded)."""
     from classifiers import load_classifier
     from monitor.errors import ClassifierError
 
     c = settings.classifier
     load = partial(
         load_classifier,
-        backend=c.backend,
+        backend="offline" if offline_only else c.backend,
         sentiment_model=c.sentiment_model,
         complaint_model=c.complaint_model,
         device=c.device,

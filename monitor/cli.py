@@ -8,19 +8,20 @@ unreachable, a source down). Nothing here prints a secret.
 from __future__ import annotations
 
 import json
-import logging
+import os
 import sys
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.logging import RichHandler
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from monitor.cli_common import ConfigOption, DatabaseOption, data_console, database, err, failures
+from monitor.cli_logging import setup_logging
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
 
@@ -43,52 +44,73 @@ def _settings(config: Path, database_url: str | None = None) -> Settings:
     return load_settings(config, database_url=database_url)
 
 
-def _logging(verbose: int) -> None:
-    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(
-        level=level,
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
-        force=True,
-    )
-
-
 #: ``cases --status``: ``open`` (every case not closed), ``all``, or one :class:`CaseStatus`
 CaseStatusFilter = Literal["open", "all", "acknowledged", "responded", "resolved", "dismissed"]
 Verbose = Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output.")]
 
 
+#: What ``init`` writes, alone or in the folder it is given.
+_STARTER_NAME = "replywatch.yaml"
+
+
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path(
-        "replywatch.yaml"
-    ),
+    path: Annotated[
+        str,
+        typer.Argument(
+            help=f"The file to write, or a folder to write {_STARTER_NAME} in (one that "
+            "exists, or a path ending in /).",
+        ),
+    ] = _STARTER_NAME,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config to edit."""
-    if path.exists() and not force:
-        err.print(f"[bold red]error:[/] {escape(str(path))} exists; use --force to overwrite it")
+    target = _starter_path(path)
+    if target.exists() and not force:
+        err.print(f"[bold red]error:[/] {escape(str(target))} exists; use --force to overwrite it")
         raise typer.Exit(2)
     text = resources.files("monitor").joinpath("starter.yaml").read_text(encoding="utf-8")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:  # a folder at path, a file where a folder should be, no permission
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:  # a folder at the path, a file where a folder should be, no permission
         err.print(
-            f"[bold red]error:[/] cannot write {escape(str(path))}: "
+            f"[bold red]error:[/] cannot write {escape(str(target))}: "
             f"{escape(exc.strerror or str(exc))}; give a file path you can write to"
         )
         raise typer.Exit(2) from None
-    out.print(f"wrote {path}; check it with: replywatch check-config -c {path}")
+    # soft_wrap: one line however long the path (it is copied from, not read on screen)
+    out.print(f"wrote {target}; check it with: replywatch check-config -c {target}", soft_wrap=True)
+
+
+def _starter_path(where: str) -> Path:
+    """The file ``init`` writes: ``where``, or ``where/replywatch.yaml`` for a folder. A path
+    ending in a separator names a folder even before it exists (``Path`` drops the slash,
+    hence a ``str`` argument); an existing folder is one whatever its spelling."""
+    path = Path(where)
+    separators = tuple(sep for sep in (os.sep, os.altsep) if sep)
+    if where.endswith(separators) or path.is_dir():
+        return path / _STARTER_NAME
+    return path
 
 
 @app.command("check-config")
 def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> None:
-    """Validate a settings file and summarise what it watches."""
+    """Validate a settings file and summarise what it watches.
+
+    Makes the start-up checks ``poll`` and ``run`` make that need no network and no database
+    (templates, watch terms, classifier, sources), so what passes here starts there. A jsonl
+    file not there yet is a warning: the file may come later (the source is down until then).
+    """
+    from monitor.app import check_startup
     from monitor.db import safe_url
 
+    setup_logging(0)  # what the checks log (a team model it cannot read) in the daemon's format
     with failures():
         settings = _settings(config, database_url)
+        check_startup(settings)
+    for warning in _source_warnings(settings):
+        err.print(f"[bold yellow]warning:[/] {escape(warning)}")
     table = Table(title=f"{config}: OK", show_header=True)
     table.add_column("section")
     table.add_column("contents")
@@ -118,6 +140,19 @@ def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> N
         else "off (set metrics.port)",
     )
     out.print(table)
+
+
+def _source_warnings(settings: Settings) -> list[str]:
+    """Enabled jsonl sources whose file is not there (yet): ``poll`` reports each one down."""
+    from monitor.settings import JsonlSourceSettings
+
+    return [
+        f"sources.{s.name}: {s.path} does not exist yet; the source is down until it does"
+        if not s.path.exists()
+        else f"sources.{s.name}: {s.path} is not a file; the source is down until it is"
+        for s in settings.sources
+        if isinstance(s, JsonlSourceSettings) and s.enabled and not s.path.is_file()
+    ]
 
 
 def _classifier_summary(settings: Settings) -> str:
@@ -170,7 +205,7 @@ def poll(
     if not once:
         err.print("[bold red]error:[/] poll runs one cycle; pass --once (or use `replywatch run`)")
         raise typer.Exit(2)
-    _logging(verbose)
+    setup_logging(verbose)
     with failures():
         application = App.build(_settings(config, database_url))
         try:
@@ -192,7 +227,7 @@ def poll(
             *(str(n) for n in [*counts, res.responses, res.cases_opened, skipped]),
             Text("; ".join(r.problems)),
         )
-    err.print(table)
+    _print_whole(table)
     d = delivered
     err.print(f"alerts delivered: {d.sent}, retrying: {d.retried}, failed: {d.failed}")
     if delivered.failed:
@@ -204,13 +239,29 @@ def poll(
         raise typer.Exit(1)
 
 
+#: Wider than any table row, for measuring one: the row's own width is what is printed.
+_WIDEST = 100_000
+
+
+def _print_whole(table: Table) -> None:
+    """``table`` on stderr: fitted to a terminal, else as wide as its widest row, one line per
+    row. Rich fits 80 columns when stderr is a file, the journal or ``docker logs``: it cut
+    names and problems short (``inbox-f…``), and wrapping instead would fold a row over lines
+    that a grep for a source finds in pieces. Nobody reads those at a terminal's width."""
+    if err.is_terminal:
+        err.print(table)
+        return
+    width = err.measure(table, options=err.options.update_width(_WIDEST)).maximum
+    Console(stderr=True, width=width, emoji=False, highlight=False).print(table)
+
+
 @app.command()
 def run(config: ConfigOption, database_url: DatabaseOption = None, verbose: Verbose = 1) -> None:
     """Run the daemon: poll every source on its schedule until SIGTERM or Ctrl-C."""
     from monitor.app import App
     from monitor.daemon import run_daemon
 
-    _logging(verbose)
+    setup_logging(verbose)
     with failures():
         application = App.build(_settings(config, database_url))
         try:

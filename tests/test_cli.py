@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -74,13 +75,14 @@ def test_init_creates_the_missing_parent_folders(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("where", ["folder", "under_a_file"])
 def test_init_that_cannot_write_is_one_line_exit_2(tmp_path: Path, where: str) -> None:
-    if where == "folder":  # --force past "exists", then the path is a folder
-        target = tmp_path / "taken"
-        target.mkdir()
+    if where == "folder":  # --force past "exists", then FOLDER/replywatch.yaml is a folder
+        given = tmp_path / "taken"
+        target = given / "replywatch.yaml"
+        target.mkdir(parents=True)
     else:  # a parent that is a file: the folders cannot be made
         (tmp_path / "file.txt").write_text("x", encoding="utf-8")
-        target = tmp_path / "file.txt" / "x.yaml"
-    result = CliRunner().invoke(app, ["init", str(target), "--force"])
+        given = target = tmp_path / "file.txt" / "x.yaml"
+    result = CliRunner().invoke(app, ["init", str(given), "--force"])
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
@@ -136,9 +138,31 @@ def test_case_names_the_expected_form_otherwise(config: Path, given: str) -> Non
 
 
 def test_case_that_does_not_exist_is_named_as_slack_shows_it(config: Path) -> None:
+    # not found is a runtime answer (exit 1), not a config error: the file and number are fine
     result = CliRunner().invoke(app, ["case", "RW-95", "-c", str(config)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == "error: no case RW-95\n"
+
+
+# report --since
+
+
+def test_report_since_without_a_unit_is_a_usage_error_not_a_config_error(config: Path) -> None:
+    result = CliRunner().invoke(app, ["report", "-c", str(config), "--since", "15"])
     assert result.exit_code == 2, result.output
-    assert "no case RW-95" in result.stderr
+    assert result.stderr == "error: --since: 15 has no unit; write 15s, 15m or 15h (got '15')\n"
+
+
+def test_report_since_longer_than_the_calendar_is_all_time(config: Path) -> None:
+    # now - 99999999 weeks is before the year 1: the window is every case there is
+    result = CliRunner().invoke(
+        app, ["report", "-c", str(config), "--since", "99999999w", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["since"] == "99999999w"
+    rows = {(r["team"], r["owner"]): r for r in report["rows"]}
+    assert rows[("support", "(all)")]["complaints"] == 1  # RW-1, opened by poll --once
 
 
 # error lines are not broken when stderr is not a terminal
@@ -162,3 +186,114 @@ def test_a_long_error_line_is_one_line_without_a_terminal(tmp_path: Path) -> Non
     assert len(line) > 80
     assert line.startswith("config error: config file ") and str(missing) in line
     assert line.endswith("create one with `replywatch init`")
+
+
+# poll --once: the summary table without a terminal
+
+
+def test_poll_table_rows_are_whole_lines_without_a_terminal(tmp_path: Path) -> None:
+    # rich fitted the table to 80 columns: "inbox-f…", "cannot read posts.j… No such file
+    # or directo…", the rest folded over lines a log grep finds in pieces
+    source = "inbox-file-from-the-shop-export"
+    posts = tmp_path / "exports" / "posts-from-the-shop.jsonl"  # missing: named in the error
+    path = tmp_path / "replywatch.yaml"
+    config = CONFIG.format(db=tmp_path / "rw.db", posts=posts).replace(
+        "name: demo", f"name: {source}"
+    )
+    path.write_text(config, encoding="utf-8")
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, ["poll", "--once", "-c", str(path)])
+    assert result.exit_code == 1, result.output
+    (row,) = [line for line in result.stderr.splitlines() if line.startswith("│")]
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert cells[0] == source
+    assert cells[-1] == f"source {source!r}: cannot read {posts}: No such file or directory"
+    assert len(row) > 80
+
+
+# check-config makes the start-up checks poll makes
+
+
+def _broken_templates(config: str) -> str:
+    return config + "acknowledgements: {modes: {x: auto}, templates: no-such-dir}\n"
+
+
+def _broken_term(config: str) -> str:  # a tatweel alone: nothing left to match once normalised
+    return config.replace("terms: [NovaBrew]", 'terms: ["\u0640"]')
+
+
+def _broken_reddit_term(config: str) -> str:  # Reddit's search takes 512 characters at most
+    return config.replace("terms: [NovaBrew]", f"terms: [{'nova ' * 120}brew]") + (
+        "  - {name: reddit, type: reddit, client_id: env:RW_ID, client_secret: env:RW_SECRET,"
+        " subreddits: [novabrew]}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("broken", "field"),
+    [
+        (_broken_templates, "acknowledgements.templates"),
+        (_broken_term, "entities.0.terms.0"),
+        (_broken_reddit_term, "sources.reddit"),
+    ],
+)
+def test_check_config_refuses_what_poll_refuses(tmp_path: Path, broken: Any, field: str) -> None:
+    # check-config said OK, then poll exited 2 on the same file
+    posts = tmp_path / "posts.jsonl"
+    posts.write_text(COMPLAINT_LINE, encoding="utf-8")
+    path = tmp_path / "replywatch.yaml"
+    path.write_text(broken(CONFIG.format(db=tmp_path / "rw.db", posts=posts)), encoding="utf-8")
+    runner = CliRunner(env={"RW_ID": "id", "RW_SECRET": "secret"})
+    polled = runner.invoke(app, ["poll", "--once", "-c", str(path)])
+    checked = runner.invoke(app, ["check-config", "-c", str(path)])
+    assert polled.exit_code == 2, polled.output
+    assert checked.exit_code == 2, checked.output
+    (line,) = checked.stderr.splitlines()
+    assert line.startswith(f"config error: {field}: ")
+    assert line in polled.stderr.splitlines()
+
+
+def test_check_config_warns_of_a_jsonl_file_not_there_yet(tmp_path: Path) -> None:
+    # the starter config points at posts.jsonl, which nobody has written yet: not an error
+    posts = tmp_path / "posts.jsonl"
+    path = tmp_path / "replywatch.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "rw.db", posts=posts), encoding="utf-8")
+    missing = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert missing.exit_code == 0, missing.output
+    assert "OK" in missing.stdout
+    (line,) = missing.stderr.splitlines()
+    assert line.startswith("warning: sources.demo: ") and f"{posts} does not exist" in line
+
+    posts.write_text(COMPLAINT_LINE, encoding="utf-8")
+    there = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert there.exit_code == 0 and there.stderr == "", there.output
+
+
+def test_check_config_passes_the_starter_config(tmp_path: Path) -> None:
+    # what `replywatch init` writes passes, with the one warning: its posts.jsonl is to come
+    target = tmp_path / "replywatch.yaml"
+    assert CliRunner().invoke(app, ["init", str(target)]).exit_code == 0
+    result = CliRunner().invoke(app, ["check-config", "-c", str(target)])
+    assert result.exit_code == 0, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("warning: sources.inbox-file: ") and "posts.jsonl" in line
+
+
+# init FOLDER
+
+
+@pytest.mark.parametrize("given", ["existing", "new/"])
+def test_init_writes_replywatch_yaml_in_a_folder(tmp_path: Path, given: str) -> None:
+    # "init DIR/" wrote a file named DIR; "init EXISTING_DIR" said it exists, then with --force
+    # "cannot write ...: Is a directory"
+    (tmp_path / "existing").mkdir()
+    folder = tmp_path / given.rstrip("/")
+    result = CliRunner().invoke(app, ["init", f"{tmp_path}/{given}"])
+    assert result.exit_code == 0, result.output
+    written = folder / "replywatch.yaml"
+    assert folder.is_dir() and "database_url" in written.read_text(encoding="utf-8")
+    (line,) = result.stdout.splitlines()  # one line, however long the path
+    assert line == f"wrote {written}; check it with: replywatch check-config -c {written}"
+
+    again = CliRunner().invoke(app, ["init", str(folder)])
+    assert again.exit_code == 2, again.output
+    assert again.stderr.startswith(f"error: {written} exists; use --force")

@@ -84,3 +84,16 @@ def test_templates_need_english_and_a_default(tmp_path: Path) -> None:
     (tmp_path / "en.yaml").write_text("high: 'Hi'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="default"):
         load_templates(tmp_path)
+
+
+def test_a_templates_folder_that_is_not_there_is_named_as_such(tmp_path: Path) -> None:
+    # glob finds nothing in a missing folder: "no *.yaml templates in x" sent people looking
+    # for files in a folder that was never made
+    with pytest.raises(ConfigError, match=r"replies does not exist; make it a folder"):
+        load_templates(tmp_path / "replies")
+    (tmp_path / "replies.yaml").write_text("default: 'Hi'\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"replies\.yaml is a file, not a folder"):
+        load_templates(tmp_path / "replies.yaml")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"^acknowledgements\.templates: no \*\.yaml templates"):
+        load_templates(tmp_path / "empty")
