@@ -91,14 +91,21 @@ def build(database_url: str, clock: FakeClock, sink: RecordingSink | None = None
     )
 
 
+def served_app(
+    database_url: str, clock: FakeClock, served: ServeApp, sink: RecordingSink | None = None
+) -> tuple[App, MemorySource, str]:
+    """An app polling one memory source, its metrics served: the app, the source, the URL."""
+    app = build(database_url, clock, sink)
+    (source,) = app.sources
+    assert isinstance(source, MemorySource)
+    return app, source, served(app)
+
+
 def test_a_scrape_counts_what_polls_and_deliveries_did(
     database_url: str, clock: FakeClock, served: ServeApp
 ) -> None:
     sink = RecordingSink()
-    app = build(database_url, clock, sink)
-    url = served(app)
-    (source,) = app.sources
-    assert isinstance(source, MemorySource)
+    app, source, url = served_app(database_url, clock, served, sink)
     source.add(
         make_post("1", "NovaBrew is broken again", handle="ana"),
         make_post("2", "NovaBrew refund please", handle="ben", minutes=1),
@@ -154,13 +161,9 @@ def test_the_oldest_due_row_tells_how_late_alerts_are(
     database_url: str, clock: FakeClock, served: ServeApp
 ) -> None:
     # Slack down for a quarter of an hour: an alert due at the poll is 15 minutes late
-    app = build(database_url, clock)
-    url = served(app)
-    (source,) = app.sources
-    assert isinstance(source, MemorySource)
+    app, source, url = served_app(database_url, clock, served)
     source.add(make_post("1", "NovaBrew is broken", handle="ana"))
     app.poll(source)
-    polled_at = clock.now
     clock.advance(timedelta(minutes=15))
     got = scrape(url)
     assert sample(got, "replywatch_outbox_oldest_due_seconds") == 15 * 60
@@ -169,16 +172,12 @@ def test_the_oldest_due_row_tells_how_late_alerts_are(
     got = scrape(url)
     assert sample(got, "replywatch_outbox_oldest_due_seconds") == 0
     assert sample(got, "replywatch_outbox_rows", status="pending") == 0
-    assert polled_at < clock.now
 
 
 def test_a_failing_source_counts_its_outcomes_and_keeps_its_last_success(
     sqlite_url: str, clock: FakeClock, served: ServeApp
 ) -> None:
-    app = build(sqlite_url, clock)
-    url = served(app)
-    (source,) = app.sources
-    assert isinstance(source, MemorySource)
+    app, source, url = served_app(sqlite_url, clock, served)
     source.add(make_post("1", "NovaBrew is broken", handle="ana"))
     app.poll(source)
     succeeded_at = clock.now
@@ -218,10 +217,7 @@ def test_a_failed_polls_outcome_is_named_by_its_error(
 def test_the_checks_are_timed_and_their_notices_counted(
     sqlite_url: str, clock: FakeClock, served: ServeApp
 ) -> None:
-    app = build(sqlite_url, clock)
-    url = served(app)
-    (source,) = app.sources
-    assert isinstance(source, MemorySource)
+    app, source, url = served_app(sqlite_url, clock, served)
     # posted as the clock starts (9:00); the default standard acknowledges within 15 minutes
     source.add(make_post("1", "NovaBrew is broken", handle="ana", minutes=60))
     app.poll(source)
