@@ -78,7 +78,7 @@ class App:
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
-        self.metrics.watch(self.sessions, self.clock)
+        self.metrics.watch(self.sessions, self.clock, [s.name for s in self.sources])
 
     @classmethod
     def build(
@@ -130,9 +130,13 @@ class App:
     def lead(self, ttl: timedelta) -> bool:
         """Take or renew the scheduler lease; only the leader polls. On PostgreSQL the lease
         is timed by the database's clock, not ours (see :func:`~monitor.db.shared_now`)."""
-        with self.sessions.begin() as session:
-            now = db.shared_now(session, local=self.clock())
-            leading = try_lead(session, name="scheduler", holder=self.worker, now=now, ttl=ttl)
+        try:
+            with self.sessions.begin() as session:
+                now = db.shared_now(session, local=self.clock())
+                leading = try_lead(session, name="scheduler", holder=self.worker, now=now, ttl=ttl)
+        except Exception:  # the database gone: the lease runs out, and so does the gauge
+            self.metrics.leader.set(0)
+            raise
         self.metrics.leader.set(int(leading))
         return leading
 

@@ -46,7 +46,7 @@ from monitor.outbox import compute_backoff
 from monitor.pipeline import BatchResult, Pipeline
 from sources.base import Batch, Source
 
-__all__ = ["PollReport", "Poller", "SourceState", "next_attempt", "outcome"]
+__all__ = ["OUTCOMES", "PollReport", "Poller", "SourceState", "next_attempt", "outcome"]
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,8 @@ class PollReport:
     #: Why the poll stopped early, if it did.
     error: str | None = None
     waiting_until: datetime | None = None
-    #: ``ok``, ``waiting`` (backing off: not tried), or the failure's kind (:func:`outcome`).
+    #: ``ok``, ``waiting`` (not tried: backing off, or pacing the platform's budget), or the
+    #: failure's kind (:func:`outcome`).
     outcome: str = "ok"
 
     @property
@@ -114,6 +115,10 @@ _OUTCOMES: tuple[tuple[type[ReplywatchError], str], ...] = (
     (SourceUnavailable, "unavailable"),
     (StorageError, "storage"),
 )
+
+
+#: Every outcome a poll can have (see :class:`PollReport`), for metrics.
+OUTCOMES = ("ok", "waiting", *(name for _, name in _OUTCOMES), "error")
 
 
 def outcome(error: ReplywatchError) -> str:

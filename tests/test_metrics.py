@@ -5,6 +5,7 @@ open cases, each source's last fetch), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import threading
 import urllib.error
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy.exc import SQLAlchemyError
 from typer.testing import CliRunner
 
 from alerts.console import ConsoleSink
@@ -150,8 +152,9 @@ def test_a_scrape_counts_what_polls_and_deliveries_did(
     assert sample(got, "replywatch_open_cases", team="support") == cases
     assert sample(got, "replywatch_outbox_rows", status="pending") == pending
     assert sample(got, "replywatch_outbox_rows", status="failed") == 0
-    assert oldest is not None and oldest > clock.now  # the retry waits for its backoff
-    assert sample(got, "replywatch_outbox_oldest_due_seconds") == 0  # so nothing is late
+    assert oldest is not None and oldest > clock.now  # the retry waits for its backoff...
+    # ...but has waited since it was first due, at the poll, 90 s ago
+    assert sample(got, "replywatch_outbox_oldest_due_seconds") == 90
     assert sample(
         got, "replywatch_source_last_fetch_timestamp_seconds", source="mem"
     ) == pytest.approx(cursor_saved.timestamp())
@@ -257,7 +260,7 @@ def test_a_database_that_cannot_be_read_is_a_zero_not_a_failed_scrape(
     # PostgreSQL down (nothing listens on port 1): the scrape still answers
     engine = db.make_engine("postgresql+psycopg://postgres:hunter2@127.0.0.1:1/replywatch")
     metrics = Metrics()
-    metrics.watch(db.make_sessionmaker(engine), clock)
+    metrics.watch(db.make_sessionmaker(engine), clock, ["mem"])
     url, stop = serve(metrics, host="127.0.0.1", port=0)
     try:
         got = scrape(url)
@@ -361,3 +364,57 @@ def test_check_config_says_where_the_metrics_are(tmp_path: Path) -> None:
     assert (off.exit_code, on.exit_code) == (0, 0)
     assert "off (set metrics.port)" in off.output
     assert "http://0.0.0.0:9464/metrics" in on.output
+
+
+def test_a_row_retried_while_slack_is_down_counts_as_late(
+    sqlite_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    # each failed try moves the row's due time on, so "oldest due" alone stayed near 5 s
+    # through a whole outage: the alert "alerts are not going out" never fired
+    sink = RecordingSink()
+    app, source, url = served_app(sqlite_url, clock, served, sink)
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    written = clock.now
+    for _ in range(60):  # 5 minutes of Slack answering 503, the daemon trying every 5 s
+        sink.fail.append(DeliveryError("x", "Slack answered 503"))
+        app.deliver()
+        clock.advance(5)
+        sink.fail.clear()
+    got = scrape(url)
+    assert sample(got, "replywatch_outbox_rows", status="pending") == 1  # not given up yet
+    assert sample(got, "replywatch_outbox_deliveries_total", result="retried") >= 2
+    waited = (clock.now - written).total_seconds()
+    assert waited == 300 and sample(got, "replywatch_outbox_oldest_due_seconds") == waited
+
+
+def test_only_configured_sources_are_reported_and_their_outcomes_start_at_zero(
+    sqlite_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    app, source, url = served_app(sqlite_url, clock, served)
+    with app.sessions.begin() as s:  # a source renamed or removed since: its cursor stays
+        s.add(SourceCursor(source="inbox-old", cursor={"offset": 9}))
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    got = scrape(url)
+    fetched = [labels for name, labels in got if name.endswith("last_fetch_timestamp_seconds")]
+    assert fetched == [(("source", "mem"),)]
+    # a first auth failure is visible to increase(): the series was there at 0 before it
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="auth") == 0
+    assert sample(got, "replywatch_polls_total", source="mem", outcome="ok") == 1
+
+
+def test_the_leader_gauge_drops_when_the_database_is_lost(
+    postgres_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    app = build(postgres_url, clock)
+    url = served(app)
+    assert app.lead(timedelta(seconds=20))
+    assert sample(scrape(url), "replywatch_leader") == 1
+    admin = create_engine(os.environ["REPLYWATCH_TEST_DATABASE_URL"], isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{make_url(postgres_url).database}" WITH (FORCE)'))
+    admin.dispose()
+    with pytest.raises(SQLAlchemyError):
+        app.lead(timedelta(seconds=20))
+    assert sample(scrape(url), "replywatch_leader") == 0
