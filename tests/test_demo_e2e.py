@@ -227,7 +227,7 @@ def test_the_daemon_serves_prometheus_metrics(tmp_path: Path, sqlite_url: str) -
         _wait_for_progress(sqlite_url, proc, minimum=20)
         # a poll's figures are counted when it ends: the first drains the whole stream
         deadline = time.monotonic() + 60
-        while "replywatch_polls_total{" not in (body := _scrape(port)):
+        while 'replywatch_polls_total{outcome="ok",source="demo"} 0.0' in (body := _scrape(port)):
             assert time.monotonic() < deadline, "no poll counted within a minute"
             time.sleep(0.2)
         stored_by_then = _counts(sqlite_url)[0]
