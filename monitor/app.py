@@ -109,9 +109,8 @@ class App:
                     for platform, accounts in settings.brand_accounts.items()
                 },
             )
-        pipeline, built = _pipeline_and_sources(
-            settings, classifier or _default_classifier(settings), sources, clock=clock
-        )
+        pipeline = Pipeline(settings, classifier or _default_classifier(settings))
+        built = list(sources) if sources is not None else build_sources(settings, clock=clock)
         sink = sink or build_sink(settings)
         if repliers is None:
             repliers = {s.platform: s for s in built if isinstance(s, Replier)}
@@ -178,9 +177,7 @@ class App:
                 self.sessions, self.senders, worker=self.worker, clock=self.clock, limit=PAGE
             )
             total.add(report)
-            self.metrics.observe_delivery(
-                sent=report.sent, retried=report.retried, failed=report.failed
-            )
+            self.metrics.observe_delivery(report)
             if report.claimed < PAGE:
                 break
         return total
@@ -255,23 +252,8 @@ def check_startup(settings: Settings) -> None:
     ``poll`` and ``run``. Raises what App.build raises (:class:`~monitor.errors.ConfigError`
     for a bad setting) and logs the warnings it logs (a team model it cannot read).
     """
-    _pipeline_and_sources(
-        settings, _default_classifier(settings, offline_only=True), None, clock=utc_clock
-    )
-
-
-def _pipeline_and_sources(
-    settings: Settings,
-    classifier: Classifier,
-    sources: Sequence[Source] | None,
-    *,
-    clock: Callable[[], datetime],
-) -> tuple[Pipeline, list[Source]]:
-    """The parts of an App made from settings alone: no network, no database. Shared by
-    :meth:`App.build` and :func:`check_startup`, so check-config makes the same checks."""
-    pipeline = Pipeline(settings, classifier)
-    built = list(sources) if sources is not None else build_sources(settings, clock=clock)
-    return pipeline, built
+    Pipeline(settings, _default_classifier(settings, offline_only=True))
+    build_sources(settings, clock=utc_clock)
 
 
 def _default_classifier(settings: Settings, *, offline_only: bool = False) -> Classifier:

@@ -40,8 +40,9 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from monitor import outbox
@@ -156,6 +157,19 @@ def _negatives(since: datetime, until: datetime) -> tuple[ColumnElement[bool], .
     )
 
 
+def _by_entity(
+    since: datetime, until: datetime, *figures: ColumnElement[int]
+) -> Select[*tuple[Any, ...]]:
+    """Each entity's ``figures`` over its negative posts written after ``since``, up to
+    ``until``: one row per entity that has any."""
+    return (
+        select(EntityMatch.entity_id, *figures)
+        .join(Post, EntityMatch.post_id == Post.id)
+        .where(*_negatives(since, until))
+        .group_by(EntityMatch.entity_id)
+    )
+
+
 def check_crisis(
     session: Session, settings: Settings, *, now: datetime, baselines: Baselines | None = None
 ) -> list[str]:
@@ -167,12 +181,8 @@ def check_crisis(
     if not rules.enabled:
         return []
     start = now - rules.window
-    by_entity = (
-        select(EntityMatch.entity_id, func.count(), func.count(func.distinct(Post.author_id)))
-        .join(Post, EntityMatch.post_id == Post.id)
-        .where(*_negatives(start, now))
-        .group_by(EntityMatch.entity_id)
-    )
+    people_of = func.count(func.distinct(Post.author_id))
+    by_entity = _by_entity(start, now, func.count(), people_of)
     window = {e: (n, people) for e, n, people in session.execute(by_entity)}
     if not any(people >= rules.min_people for _, people in window.values()):
         return []
@@ -232,14 +242,7 @@ def _baseline(
     ``baselines`` and counted again only for other bounds."""
     if baselines is not None and (kept := baselines.get(since, end)) is not None:
         return kept
-    counts = dict(
-        session.execute(
-            select(EntityMatch.entity_id, func.count())
-            .join(Post, EntityMatch.post_id == Post.id)
-            .where(*_negatives(since, end))
-            .group_by(EntityMatch.entity_id)
-        ).all()
-    )
+    counts: dict[str, int] = dict(session.execute(_by_entity(since, end, func.count())).all())
     if baselines is not None:
         baselines.put(since, end, counts)
     return counts

@@ -175,10 +175,6 @@ def trie_regex(phrases: Sequence[Phrase], *, tagged: bool) -> str:
         order.extend(child for atom, child in node.items() if atom)
     done: dict[int, str] = {}  # id of a node rendered, not yet used by its parent
     for node in reversed(order):
-        if len(node) == 1:  # most nodes: one way on
-            ((atom, child),) = node.items()
-            done[id(node)] = scan_regex(atom) + done.pop(id(child)) if atom else next(iter(child))
-            continue
         alts = [
             next(iter(child)) if atom == "" else scan_regex(atom) + done.pop(id(child))
             for atom, child in sorted(node.items(), key=lambda kv: kv[0] == "")

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.cases import OPEN
 from monitor.models import Case, Outbox, OutboxStatus, SourceCursor
+from monitor.outbox import DeliveryReport
 from monitor.poller import OUTCOMES, PollReport
 
 __all__ = ["DatabaseCollector", "Metrics", "serve"]
@@ -47,6 +48,8 @@ POLL_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 CHECK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 #: Outbox states that mean work to do or work given up (sent rows only grow: not counted).
 WAITING = (OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.FAILED)
+#: What became of an outbox row tried: the :class:`~monitor.outbox.DeliveryReport` counts.
+DELIVERY_RESULTS = ("sent", "retried", "failed")
 
 
 class Metrics:
@@ -120,7 +123,7 @@ class Metrics:
         self.leader = Gauge(
             "replywatch_leader", "1 while this daemon holds the scheduler lease", registry=r
         )
-        for result in ("sent", "retried", "failed"):
+        for result in DELIVERY_RESULTS:
             self.deliveries.labels(result)  # present from the start, at 0
 
     def observe_poll(
@@ -147,9 +150,10 @@ class Metrics:
         if last_success is not None and report.outcome == "ok":
             self.last_success.labels(source).set(last_success.timestamp())
 
-    def observe_delivery(self, *, sent: int, retried: int, failed: int) -> None:
-        for result, n in (("sent", sent), ("retried", retried), ("failed", failed)):
-            self.deliveries.labels(result).inc(n)
+    def observe_delivery(self, report: DeliveryReport) -> None:
+        """One round of delivery: its rows sent, retried and given up."""
+        for result in DELIVERY_RESULTS:
+            self.deliveries.labels(result).inc(getattr(report, result))
 
     def observe_check(self, check: str, *, seconds: float, notices: dict[str, int]) -> None:
         self.check_seconds.labels(check).observe(seconds)

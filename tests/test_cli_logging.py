@@ -17,18 +17,10 @@ from pathlib import Path
 import pytest
 
 from monitor.cli_logging import setup_logging
+from tests.test_cli import CONFIG
 
 REPO = Path(__file__).resolve().parents[1]
 
-CONFIG = """\
-database_url: sqlite:///{db}
-entities:
-  - {{id: novabrew, kind: brand, name: NovaBrew, terms: [NovaBrew], team: support}}
-teams:
-  support: {{slack_channel: "#support"}}
-sources:
-  - {{name: {source}, type: jsonl, path: {posts}}}
-"""
 
 #: ``2026-11-23T05:17:09.123Z WARNING monitor.poller: message``
 LINE = re.compile(
@@ -49,7 +41,8 @@ def _config(tmp_path: Path) -> tuple[Path, Path]:
     posts = tmp_path / "exports" / "posts-from-the-shop.jsonl"
     path = tmp_path / "replywatch.yaml"
     path.write_text(
-        CONFIG.format(db=tmp_path / "rw.db", source=SOURCE, posts=posts), encoding="utf-8"
+        CONFIG.format(db=tmp_path / "rw.db", posts=posts).replace("name: demo", f"name: {SOURCE}"),
+        encoding="utf-8",
     )
     return path, posts
 

@@ -297,10 +297,10 @@ def test_the_daemon_serves_metrics_while_it_runs(sqlite_url: str, signals: None)
     seen: list[Samples] = []
 
     def scrape_when_polled() -> None:
-        for _ in range(100):
-            if source.fetches:
-                threading.Event().wait(0.3)  # the poll's transaction and its metrics
-                seen.append(scrape(url))
+        for _ in range(200):  # the poll's figures are counted once it has committed
+            got = scrape(url) if source.fetches else {}
+            if got.get(("replywatch_polls_total", (("outcome", "ok"), ("source", "mem")))):
+                seen.append(got)
                 return
             threading.Event().wait(0.05)
 
