@@ -20,7 +20,15 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from monitor.cli_common import ConfigOption, DatabaseOption, data_console, database, err, failures
+from monitor.cli_common import (
+    ConfigOption,
+    DatabaseOption,
+    data_console,
+    database,
+    err,
+    failures,
+    readonly_settings,
+)
 from monitor.cli_logging import setup_logging
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
@@ -182,7 +190,7 @@ def db_upgrade(config: ConfigOption, database_url: DatabaseOption = None) -> Non
     from monitor import db
 
     with failures():
-        settings = _settings(config, database_url)
+        settings = readonly_settings(config, database_url)
         engine = db.make_engine(settings.database_url)
         db.upgrade(engine)
         revision = db.current_revision(engine)

@@ -345,13 +345,13 @@ def _train(
     their database labels wait until ``--data`` names a folder that has the set."""
     from classifiers.linear import DEFAULT_MODEL_DIR
     from classifiers.train import default_data_dir, load_base_data, train_artifact
-    from monitor.settings_file import load_settings
+    from monitor.cli_common import readonly_settings
 
     try:
         base_dir = data if data is not None else default_data_dir()
         if data is not None and not data.is_dir():
             raise _fail(f"{data}: no such data folder")
-        settings = load_settings(config) if config is not None else None
+        settings = readonly_settings(config) if config is not None else None
         if settings is not None and out is None and settings.classifier.model_dir is None:
             # the daemon would never read a refit written into the package, and an upgrade
             # would silently replace it: the team's model lives where its config says
@@ -430,7 +430,7 @@ def _finetune(
     from classifiers.finetune import Recipe, run
     from classifiers.offline import sentiment_model_name
     from classifiers.train import Example
-    from monitor.settings_file import load_settings
+    from monitor.cli_common import readonly_settings
 
     if data is not None and not data.is_dir():
         raise _fail(f"{data}: no such data folder")
@@ -440,7 +440,7 @@ def _finetune(
         if config is not None:
             stored = [
                 (label, lang, text)
-                for t, label, lang, text in _stored_labels(load_settings(config))
+                for t, label, lang, text in _stored_labels(readonly_settings(config))
                 if t == task and label in _TASK_LABELS[task]
             ]
             extra = [

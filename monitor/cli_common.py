@@ -17,6 +17,8 @@ from monitor.errors import ConfigError, ReplywatchError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from monitor.settings import Settings
+
 __all__ = [
     "ConfigOption",
     "DatabaseOption",
@@ -25,6 +27,7 @@ __all__ = [
     "err",
     "failures",
     "open_database",
+    "readonly_settings",
     "usage_error",
 ]
 
@@ -73,11 +76,19 @@ def usage_error(message: str) -> NoReturn:
 
 @contextmanager
 def database(config: Path, database_url: str | None = None) -> Iterator[sessionmaker[Session]]:
-    """The config's database for one command: :func:`open_database` on its ``database_url``."""
+    """The config's database for one command that sends nothing: :func:`open_database` on its
+    ``database_url``, the secrets left unread (see :func:`readonly_settings`)."""
+    with open_database(readonly_settings(config, database_url).database_url) as sessions:
+        yield sessions
+
+
+def readonly_settings(config: Path, database_url: str | None = None) -> Settings:
+    """The settings for a command that reads or mends the database and sends nothing
+    (``cases``, ``report``, ``outbox``): a team member looking at the cases needs the
+    database, not the Slack, X and Reddit tokens exported. Every other field is checked."""
     from monitor.settings_file import load_settings
 
-    with open_database(load_settings(config, database_url=database_url).database_url) as sessions:
-        yield sessions
+    return load_settings(config, database_url=database_url, read_secrets=False)
 
 
 @contextmanager

@@ -26,13 +26,13 @@ from monitor.cli_common import (
     database,
     failures,
     open_database,
+    readonly_settings,
     usage_error,
 )
 from monitor.errors import NotFound
 from monitor.models import Case, CaseEvent
 from monitor.reports import CLOCKS, ReportRow, build_report
 from monitor.settings import parse_duration
-from monitor.settings_file import load_settings
 
 __all__ = ["register", "render_csv", "render_json", "render_table"]
 
@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             usage_error(f"--since: {exc} (got {since!r})")
         with failures():
-            settings = load_settings(config, database_url=database_url)
+            settings = readonly_settings(config, database_url)
             now = datetime.now(UTC)
             with open_database(settings.database_url) as sessions, sessions() as session:
                 rows = build_report(session, settings, since=window, now=now)

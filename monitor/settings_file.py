@@ -27,12 +27,15 @@ def load_settings(
     *,
     environ: Mapping[str, str] | None = None,
     database_url: str | None = None,
+    read_secrets: bool = True,
 ) -> Settings:
     """Read, validate and freeze the settings in ``path``.
 
     ``environ`` defaults to ``os.environ``; it supplies ``env:NAME`` secrets and the
     ``REPLYWATCH_DATABASE_URL`` override. ``database_url`` (from the command line) wins over both.
     A relative ``file:`` secret, like every path in the file, is relative to the file's folder.
+    ``read_secrets=False`` is for commands that send nothing (``cases``, ``report``): secrets
+    are checked for their form but not read, so they need no token exported.
     Raises :class:`ConfigError` for every problem, never a library exception; a bad override is
     named as it was given (``--database-url``, ``REPLYWATCH_DATABASE_URL``), not as the file's
     ``database_url``, which may be fine.
@@ -67,7 +70,7 @@ def load_settings(
     if override:  # a command line's or environment's path is the caller's: left as written
         data["database_url"] = override
     try:
-        return _validate(data, env, base=path.parent)
+        return _validate(data, env, base=path.parent, read_secrets=read_secrets)
     except ConfigError as exc:
         if given_as and exc.field == "database_url":
             message = str(exc).removeprefix("database_url: ")
@@ -172,10 +175,13 @@ def _anchored_sqlite(url: object, base: Path) -> object:
     return parsed.set(database=str(file)).render_as_string(hide_password=False)
 
 
-def _validate(data: dict[str, Any], env: Mapping[str, str], *, base: Path) -> Settings:
+def _validate(
+    data: dict[str, Any], env: Mapping[str, str], *, base: Path, read_secrets: bool
+) -> Settings:
     """``base``: the config file's folder, where a relative ``file:`` secret is read from."""
+    context = {"environ": env, "base": base, "read_secrets": read_secrets}
     try:
-        return Settings.model_validate(data, context={"environ": env, "base": base})
+        return Settings.model_validate(data, context=context)
     except ValidationError as exc:
         raise _to_config_error(exc) from None
 

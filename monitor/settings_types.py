@@ -23,6 +23,7 @@ __all__ = [
     "Severity",
     "SlackChannel",
     "TimeZoneName",
+    "UnreadSecret",
     "duration_unit",
     "format_duration",
     "parse_duration",
@@ -86,17 +87,24 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
     A relative ``file:`` path is read from the context's ``base`` (the config file's folder,
     as every path in the config is), so a daemon started from ``/`` by systemd finds the same
     file as the CLI run beside it; without a ``base`` (settings not from a file), from the
-    current folder."""
+    current folder.
+
+    With ``read_secrets: False`` in the context (a command that sends nothing), the reference
+    is checked for its form only and stands as an :class:`UnreadSecret`: listing cases needs
+    the database, not the Slack token."""
     context = info.context or {}
     environ = context.get("environ", os.environ)
     if isinstance(value, SecretStr) or value is None:
         return value
     if not isinstance(value, str):  # a number pasted in: still a secret, never echoed
         raise SecretProblem("expected env:NAME or file:/path")
+    read = context.get("read_secrets", True)
     if value.startswith("env:"):
         name = value[4:].strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise SecretProblem("expected env:NAME with a valid variable name")
+        if not read:
+            return UnreadSecret(value)
         secret = environ.get(name)
         if not secret:
             raise SecretProblem(
@@ -104,6 +112,8 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
             )
         return SecretStr(secret)
     if value.startswith("file:"):
+        if not read:
+            return UnreadSecret(value)
         path = Path(value[5:].strip()).expanduser()
         base = context.get("base")
         if base is not None and not path.is_absolute():
@@ -122,6 +132,18 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
 
 class SecretProblem(ValueError):
     """A secret that could not be resolved; its value is never echoed back."""
+
+
+class UnreadSecret(SecretStr):
+    """A secret a command did not read (see :func:`_resolve_secret`). Asking for its value is a
+    bug in that command, told by where the secret is written, not an empty token sent out."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__("")
+        self.reference = reference
+
+    def get_secret_value(self) -> str:
+        raise RuntimeError(f"secret {self.reference} was not read for this command")
 
 
 Secret = Annotated[SecretStr, BeforeValidator(_resolve_secret)]
