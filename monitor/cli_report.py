@@ -154,17 +154,54 @@ def register(app: typer.Typer) -> None:
             found = session.get(Case, case_id)
             if found is None:  # a runtime answer, exit 1: the number is well formed
                 raise NotFound(f"no case RW-{case_id}")
-            out = data_console()
-            out.print(
-                f"RW-{found.id} {found.severity} {found.status} "
-                f"team {found.team}, owner {found.owner or 'none'}"
-            )
-            out.print(found.post.text)
             trail = session.scalars(
                 select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
             )
-            for event in trail:
-                out.print(
-                    f"{event.at:%Y-%m-%d %H:%M:%S}Z  {event.kind:<14} "
-                    f"{event.actor}  {json.dumps(event.detail or {})}"
-                )
+            out = data_console()
+            for line in case_lines(found, list(trail)):
+                out.print(line, soft_wrap=True)  # a line each, piped or on screen
+
+
+def case_lines(case: Case, trail: list[CaseEvent]) -> list[str]:
+    """What ``replywatch case`` prints: the case, the post as the classifier read it (who
+    wrote it where, its language, sentiment, complaint score and severity reasons), its text,
+    then one line per event with its details as ``key=value``."""
+    post = case.post
+    author = f"@{post.author.handle}"
+    if post.author.display_name:
+        author += f" ({post.author.display_name})"
+    read = [f"language {post.language or '?'}", f"sentiment {post.sentiment or '?'}"]
+    if post.complaint is not None:
+        read.append(f"complaint {post.complaint:.2f}")
+    if post.severity_reasons:
+        read.append("reasons: " + ", ".join(map(str, post.severity_reasons)))
+    lines = [
+        f"RW-{case.id} {case.severity} {case.status} "
+        f"team {case.team}, owner {case.owner or 'none'}, entity {case.entity_id}",
+        f"{post.platform} post by {author} at {post.created_at:%Y-%m-%d %H:%M}Z"
+        + (f"  {post.url}" if post.url else ""),
+        ", ".join(read),
+        post.text,
+        "",
+    ]
+    for event in trail:
+        when = f"{event.at:%Y-%m-%d %H:%M:%S}Z"
+        lines.append(f"{when}  {event.kind:<14} {event.actor}  {_details(event.detail)}".rstrip())
+    return lines
+
+
+def _details(detail: dict[str, object] | None) -> str:
+    """An event's details as ``key=value``, text as written (Persian stays Persian), the
+    delivery's own bookkeeping (when an attempt was written, by the database's clock) left
+    out: it says nothing about the case."""
+    from monitor.delivery import SHARED_AT
+
+    shown = {k: v for k, v in (detail or {}).items() if k != SHARED_AT}
+    return " ".join(f"{k}={_value(v)}" for k, v in shown.items())
+
+
+def _value(value: object) -> str:
+    """A word as it is; anything else, or text with spaces, as JSON (quoted, not escaped)."""
+    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+        return value
+    return json.dumps(value, ensure_ascii=False)

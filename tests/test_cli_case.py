@@ -1,0 +1,78 @@
+"""``replywatch case RW-N``: what a teammate reads when a case is handed over. The post as the
+classifier read it, the trail with details as ``key=value``, Persian as written, and one line
+per event whether on a terminal or piped. The real CLI on a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from monitor.cases import add_event
+from monitor.cli import app
+from monitor.delivery import SHARED_AT
+from monitor.models import Case
+
+CONFIG = """\
+database_url: sqlite:///replywatch.db
+entities:
+  - {id: novabrew, kind: brand, name: NovaBrew, terms: [NovaBrew, نوابرو], team: support}
+teams:
+  support: {slack_channel: "#support"}
+sources:
+  - {name: demo, type: jsonl, path: posts.jsonl}
+"""
+
+PERSIAN = "سفارشم از نوابرو هنوز نرسیده، دو هفته است منتظرم و کسی جواب نمیده"
+
+
+def post_line(text: str) -> str:
+    return json.dumps(
+        {
+            "id": "x-7",
+            "platform": "x",
+            "text": text,
+            "url": "https://x.com/shirin/status/7",
+            "author": {"id": "u-7", "handle": "shirin", "name": "شیرین"},
+            "created_at": "2026-11-20T09:00:00Z",
+        },
+        ensure_ascii=False,
+    )
+
+
+def test_the_case_shows_the_post_as_read_and_a_trail_a_person_can_read(tmp_path: Path) -> None:
+    (tmp_path / "posts.jsonl").write_text(post_line(PERSIAN) + "\n", encoding="utf-8")
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    polled = CliRunner().invoke(app, ["poll", "--once", "-c", str(config)])
+    assert polled.exit_code == 0, polled.output
+    engine = create_engine(f"sqlite:///{tmp_path / 'replywatch.db'}")
+    with Session(engine) as session, session.begin():
+        case = session.get(Case, 1)
+        assert case is not None
+        at = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+        detail = {"template": "fa/delay", "note": "پیگیری شد", SHARED_AT: at.isoformat()}
+        add_event(session, case, "ack_attempt", actor="replywatch", now=at, detail=detail)
+    engine.dispose()
+
+    result = CliRunner().invoke(app, ["case", "RW-1", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("RW-1 ") and "team support" in lines[0]
+    assert "entity novabrew" in lines[0]
+    assert lines[1] == (
+        "x post by @shirin (شیرین) at 2026-11-20 09:00Z  https://x.com/shirin/status/7"
+    )
+    assert lines[2].startswith("language fa, sentiment negative, complaint ")
+    assert lines[3] == PERSIAN  # one line: not wrapped at 80 columns when piped
+    (attempt,) = [line for line in lines if " ack_attempt " in line]
+    assert attempt.startswith("2026-11-20 09:30:00Z  ack_attempt")
+    # details as key=value, Persian as written (not \\u escapes), text with spaces quoted
+    assert 'template=fa/delay note="پیگیری شد"' in attempt
+    assert SHARED_AT not in result.stdout  # the delivery's bookkeeping, not the case's
+    (opened,) = [line for line in lines if " opened " in line]
+    assert "team=support" in opened and "owner=null" in opened
