@@ -75,6 +75,8 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)
     #: The negative-spike check's usual counts, kept for a quarter hour (see monitor.crisis).
     baselines: Baselines = field(default_factory=Baselines)
+    #: When each entity's negative spike was last found, to tell a new spike from the last.
+    spikes_seen: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
@@ -194,7 +196,7 @@ class App:
 
     def check_crisis(self) -> list[str]:
         """Negative-volume spikes (daemon job ``crisis``); returns the notice keys written."""
-        check = partial(check_crisis, baselines=self.baselines)
+        check = partial(check_crisis, baselines=self.baselines, seen=self.spikes_seen)
         return self._check("crisis", check, lambda keys: {"spike": len(keys)})
 
     def _check(

@@ -29,9 +29,10 @@ window after it began.
 
 The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel. While
 a spike goes on it is told again after ``crisis.remind_every``, or at once when the count has
-doubled since the last notice. Notices are numbered per entity (``crisis:{entity}:{n}``), the
-next number read from the last one: two checks that overlap (a leader handing over mid-check)
-write the same key, and the outbox's unique key keeps one.
+doubled since the last notice. A spike that ended (the daemon's checks found none for a whole
+window) and began again is a new one, told at once. Notices are numbered per entity
+(``crisis:{entity}:{n}``), the next number read from the last one: two checks that overlap (a
+leader handing over mid-check) write the same key, and the outbox's unique key keeps one.
 """
 
 from __future__ import annotations
@@ -104,15 +105,23 @@ def should_tell(
     spike: Spike,
     last: tuple[datetime, int] | None,
     *,
-    remind_every: timedelta,
+    seen: datetime | None,
+    rules: CrisisSettings,
     now: datetime,
 ) -> bool:
     """Pure: tell ``spike`` unless ``last`` (when the entity's last notice was written, and its
-    count) is recent and the spike has not doubled since."""
+    count) is recent and the spike has not doubled since, and it is the same spike.
+
+    ``seen`` is when this daemon's checks last found a spike about the entity, before this
+    one. No spike for a whole window since then, after the notice, means the spike told ended
+    and this is a new one: told at once, not at the next reminder. Without ``seen`` (another
+    daemon told it, or this one has just started) a spike is taken to be the one told."""
     if last is None:
         return True
     at, count = last
-    return now - at >= remind_every or spike.negative >= 2 * count
+    if now - at >= rules.remind_every or spike.negative >= 2 * count:
+        return True
+    return seen is not None and seen >= at and now - seen >= rules.window
 
 
 def baseline_end(start: datetime, *, window: timedelta) -> datetime:
@@ -171,12 +180,20 @@ def _by_entity(
 
 
 def check_crisis(
-    session: Session, settings: Settings, *, now: datetime, baselines: Baselines | None = None
+    session: Session,
+    settings: Settings,
+    *,
+    now: datetime,
+    baselines: Baselines | None = None,
+    seen: dict[str, datetime] | None = None,
 ) -> list[str]:
     """Enqueue a notice for each entity with a spike now (see the module). Never commits.
 
     ``baselines`` keeps the baseline's count between checks; without it (tests, one-off
-    calls) the baseline is counted every time."""
+    calls) the baseline is counted every time. ``seen`` keeps when each entity's spike was
+    last found, so a spike that ended and began again is told as a new one (see
+    :func:`should_tell`); it is updated here."""
+    seen = {} if seen is None else seen
     rules = settings.crisis
     if not rules.enabled:
         return []
@@ -207,7 +224,8 @@ def check_crisis(
         if spike is None:
             continue
         number, last = _last_notice(session, entity.id)
-        if not should_tell(spike, last, remind_every=rules.remind_every, now=now):
+        before_now, seen[entity.id] = seen.get(entity.id), now
+        if not should_tell(spike, last, seen=before_now, rules=rules, now=now):
             continue
         key = crisis_key(entity.id, number + 1)
         channel = (

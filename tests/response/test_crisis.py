@@ -4,6 +4,7 @@ SQLite and PostgreSQL through the pipeline, the outbox and a recording sink."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,10 +66,28 @@ def test_a_spike_is_factor_times_the_usual_from_enough_people(
 def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
     spike = Spike("nova", negative=10, people=6, usual=1.0)
     hour = timedelta(hours=1)
-    assert should_tell(spike, None, remind_every=2 * hour, now=MONDAY_10)
-    assert not should_tell(spike, (MONDAY_10 - hour, 6), remind_every=2 * hour, now=MONDAY_10)
-    assert should_tell(spike, (MONDAY_10 - hour, 5), remind_every=2 * hour, now=MONDAY_10)
-    assert should_tell(spike, (MONDAY_10 - 2 * hour, 9), remind_every=2 * hour, now=MONDAY_10)
+    rules = CrisisSettings(remind_every=2 * hour)  # window 30m
+    told = partial(should_tell, spike, seen=None, rules=rules, now=MONDAY_10)
+    assert told(None)
+    assert not told((MONDAY_10 - hour, 6))
+    assert told((MONDAY_10 - hour, 5))
+    assert told((MONDAY_10 - 2 * hour, 9))
+
+
+def test_a_spike_that_ended_and_began_again_is_told_at_once() -> None:
+    spike = Spike("nova", negative=10, people=6, usual=1.0)
+    notice = (MONDAY_10 - timedelta(hours=1), 6)  # an hour ago: the reminder is not due
+    told = partial(should_tell, spike, notice, rules=RULES, now=MONDAY_10)
+    # last found 31 minutes ago, after the notice: a whole 30m window without a spike
+    assert told(seen=MONDAY_10 - 31 * MINUTE)
+    assert told(seen=MONDAY_10 - 30 * MINUTE)
+    # found a minute ago: the same spike, going on
+    assert not told(seen=MONDAY_10 - MINUTE)
+    assert not told(seen=MONDAY_10 - 29 * MINUTE)
+    # found before the notice: another daemon told it and may have seen it since
+    assert not told(seen=MONDAY_10 - 2 * timedelta(hours=1))
+    # not found by this daemon since it started: taken to be the spike told
+    assert not told(seen=None)
 
 
 @pytest.mark.parametrize(
@@ -244,6 +263,30 @@ def test_a_spike_still_going_is_told_again_after_the_reminder(
     source.add(*(post(clock.now, "NovaBrew broken", f"late{i}") for i in range(2)))
     app.poll(source)
     assert app.check_crisis() == ["crisis:novabrew:2"]  # an hour on, and still going
+
+
+def test_a_new_spike_after_one_that_ended_is_told_before_the_reminder(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    """A PR lead told of a spike at ten, quiet by half past, must hear of the next one at
+    eleven, not at noon when the two-hour reminder would be due."""
+    app, source, sink = build(database_url, clock, apps)  # 30m window, reminder 2h
+    yesterday(app, source, clock, negatives=0)
+    source.add(*(post(MONDAY_10, "NovaBrew broken", f"first{i}") for i in range(6)))
+    app.poll(source)
+    assert app.check_crisis() == ["crisis:novabrew:1"]
+    for minute in range(1, 60):  # checked every minute; the six posts leave the window at 10:30
+        clock.now = MONDAY_10 + minute * MINUTE
+        assert app.check_crisis() == [], minute
+    clock.now = MONDAY_10 + timedelta(hours=1)
+    source.add(*(post(clock.now, "NovaBrew broken again", f"second{i}") for i in range(6)))
+    app.poll(source)
+    assert app.check_crisis() == ["crisis:novabrew:2"]  # six again, not double: a new spike
+    clock.advance(MINUTE)
+    assert app.check_crisis() == []  # and that one is told once
+    app.deliver()
+    titles = [m.title for m in sink.messages if m.title.startswith("Negative spike")]
+    assert titles == ["Negative spike about NovaBrew: 6 posts in 30m"] * 2
 
 
 def test_posts_written_before_replywatch_began_are_not_the_usual(
