@@ -32,6 +32,7 @@ from monitor.cli_common import (
 from monitor.cli_logging import setup_logging
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
+from monitor.settings_types import format_duration
 
 __all__ = ["app", "main"]
 
@@ -74,6 +75,13 @@ def init(
 ) -> None:
     """Write a commented starter config to edit."""
     target = _starter_path(path)
+    if (blocking := _file_in_the_way(target)) is not None:
+        err.print(
+            f"[bold red]error:[/] cannot write {escape(str(target))}: {escape(str(blocking))}"
+            " is a file, not a folder; give a folder or a new file name",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
     if target.exists() and not force:
         err.print(f"[bold red]error:[/] {escape(str(target))} exists; use --force to overwrite it")
         raise typer.Exit(2)
@@ -100,6 +108,16 @@ def _starter_path(where: str) -> Path:
     if where.endswith(separators) or path.is_dir():
         return path / _STARTER_NAME
     return path
+
+
+def _file_in_the_way(target: Path) -> Path | None:
+    """The file standing where ``target``'s folder should be (``init afile/`` with ``afile`` a
+    file), which the OS would only report as "File exists" or "Not a directory" for the path
+    as a whole; ``None`` when the nearest existing folder above ``target`` is a folder."""
+    for folder in (target.parent, *target.parent.parents):
+        if folder.exists():
+            return None if folder.is_dir() else folder
+    return None
 
 
 @app.command("check-config")
@@ -131,7 +149,10 @@ def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> N
     )
     table.add_row(
         "sources",
-        ", ".join(f"{s.name} ({s.type}, every {s.poll_interval})" for s in settings.sources),
+        ", ".join(
+            f"{s.name} ({s.type}, every {format_duration(s.poll_interval)})"
+            for s in settings.sources
+        ),
     )
     table.add_row("teams", ", ".join(f"{n} {t.slack_channel}" for n, t in settings.teams.items()))
     table.add_row(

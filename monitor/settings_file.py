@@ -4,6 +4,7 @@ every failure one :class:`~monitor.errors.ConfigError` naming the field, the val
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import UnionType
@@ -67,8 +68,8 @@ def load_settings(
         )
     data = _relative_paths(data, base=path.parent)
     given_as, override = _database_override(database_url, env)
-    if override:  # a command line's or environment's path is the caller's: left as written
-        data["database_url"] = override
+    if override:  # a command line's or environment's path is the caller's: not anchored
+        data["database_url"] = _anchored_sqlite(override, None)
     try:
         return _validate(data, env, base=path.parent, read_secrets=read_secrets)
     except ConfigError as exc:
@@ -153,9 +154,14 @@ def _relative_paths(data: dict[str, Any], *, base: Path) -> dict[str, Any]:
     return data
 
 
-def _anchored_sqlite(url: object, base: Path) -> object:
+def _anchored_sqlite(url: object, base: Path | None) -> object:
     """A SQLite file named by the config (or the default ``replywatch.db``) lies beside the
-    config file, wherever the daemon is started from; other URLs are left as written."""
+    config file, wherever the daemon is started from; other URLs are left as written.
+
+    ``base=None`` is for a URL given outside the file (``--database-url``,
+    ``REPLYWATCH_DATABASE_URL``): a relative file there is the caller's, relative to its current
+    folder, and only ``~`` is expanded. The shell leaves a ``~`` inside a URL alone, and SQLite
+    would otherwise make a folder named ``~`` in the current one."""
     if url is None:
         url = Settings.model_fields["database_url"].default
     if not isinstance(url, str):
@@ -170,8 +176,10 @@ def _anchored_sqlite(url: object, base: Path) -> object:
     if database.startswith("file:") or parsed.query.get("uri"):
         return url  # a SQLite URI: its own rules
     file = Path(database).expanduser()
-    if not file.is_absolute():
+    if not file.is_absolute() and base is not None:
         file = base / file
+    if str(file) == database:
+        return url  # nothing to expand or anchor: as written
     return parsed.set(database=str(file)).render_as_string(hide_password=False)
 
 
@@ -196,9 +204,12 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
     inner = ctx.get("error")
     if isinstance(inner, CrossRef):
         return ConfigError(inner.field, inner.message, value=inner.value)
+    kind = error["type"]
+    key = _wrong_key(error["loc"], kind)
+    if key is not None and not _looks_like_a_name(key):
+        return _hidden_key_error(error["loc"], kind, str(error["msg"]), key)
     loc = _path(error["loc"])
     field = ".".join(loc) or "(top level)"
-    kind = error["type"]
     expected = _expected_at(error["loc"])
     written = error.get("input")
     private = kind in _SECTION_TYPES or _may_hold_secret(expected)
@@ -228,6 +239,58 @@ def _to_config_error(exc: ValidationError) -> ConfigError:
         return ConfigError(field, f"has no type; add type: with one of {tags}")
     shown = _show(written, private=private, keys=_field_names(expected))
     return ConfigError(field, f"{message} (got {shown})", value=value)
+
+
+def _wrong_key(loc: tuple[int | str, ...], kind: str) -> str | None:
+    """The key at fault when the error is about a key itself: one the section does not know
+    (``extra_forbidden``, or ``invalid_key`` for a number), or a mapping's key of the wrong kind
+    (``brand_accounts.<key>``, where a platform belongs). ``None`` for an error about a value."""
+    if kind in _UNKNOWN_KEY and loc:
+        return str(loc[-1])
+    if len(loc) >= 2 and loc[-1] == "[key]":
+        return str(loc[-2])
+    return None
+
+
+#: Error kinds for a key a section does not have: a name, or a number (never a setting's key).
+_UNKNOWN_KEY = frozenset({"extra_forbidden", "invalid_key"})
+
+#: A settings key as it may be misspelt: a word of letters, digits, "_" or "-".
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,31}")
+#: Two capitals in a row inside a mixed-case key: a token's, not camelCase's.
+_CAPITALS = re.compile(r"[A-Z]{2}")
+
+
+def _looks_like_a_name(key: str) -> bool:
+    """Whether a wrong key is a misspelt setting (``bot_tokn``, ``pollInterval``, ``BOT_TOKEN``),
+    named in the error because that is the fix, rather than a token written with a colon after
+    it (``xoxb-1-2-abc: 1``, an X bearer, a Reddit secret), which must not be shown.
+
+    Settings keys are short snake_case words, so a key is taken for a token when it has a
+    character no name has (``%``, ``/``, ``.``, ``=``), is over 32 characters, has more than two
+    digits or digits and a dash, or mixes cases with capitals side by side. This errs towards
+    hiding: a hidden typo still gets its section and the keys allowed there."""
+    if not _NAME.fullmatch(key):
+        return False
+    digits = sum(c.isdigit() for c in key)
+    if digits > 2 or (digits and "-" in key):
+        return False
+    mixed = key not in (key.lower(), key.upper())
+    return not (mixed and (len(key) > 24 or _CAPITALS.search(key)))
+
+
+def _hidden_key_error(loc: tuple[int | str, ...], kind: str, message: str, key: str) -> ConfigError:
+    """A wrong ``key`` that may be a token (see :func:`_wrong_key`), told by its length and
+    blamed on its section, with the keys allowed there."""
+    section = ".".join(_path(loc[: -1 if kind in _UNKNOWN_KEY else -2]))
+    field = section or "(top level)"
+    shown = f"{len(key)} character{'' if len(key) == 1 else 's'}, not shown: it may be a token"
+    if kind in _UNKNOWN_KEY:
+        allowed = _allowed_keys(loc)
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        return ConfigError(field, f"an unknown key ({shown}){hint}. Remove it or fix its spelling")
+    message = message.removeprefix("Value error, ")
+    return ConfigError(field, f"{message} (got a key of {shown})")
 
 
 #: Error kinds meaning a section (a mapping of settings) belongs here: a scalar in its place
@@ -314,7 +377,7 @@ def _expected_at(loc: tuple[int | str, ...]) -> tuple[Any, str] | None:
     field it is (or is inside: ``urls`` for ``sources.0.rss.urls.1``). ``None`` where the walk
     gets lost, which :func:`_may_hold_secret` reads as "may"."""
     if loc and loc[-1] == "[key]":
-        return str, ""  # a mapping's key: keys are names, never secrets
+        return str, ""  # a mapping's key: a name (one that may be a token is hidden before)
     annotation: Any = Settings
     name = ""
     for part in loc:

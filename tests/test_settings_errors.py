@@ -356,3 +356,107 @@ def test_settings_not_from_a_file_read_a_relative_secret_from_the_current_folder
     settings = Settings.model_validate(_x_with("file:secret.txt"), context={"environ": {}})
     bearer = settings.sources[1].bearer_token
     assert bearer.get_secret_value() == "from-cwd"
+
+
+# ------------------------------------------------------------------ a token written as a key
+
+
+#: Tokens pasted with a colon after them, so YAML reads each as a key: (id, token).
+TOKEN_KEYS: list[tuple[str, str | int]] = [
+    ("slack-bot", "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"),
+    ("slack-app", "xapp-1-A0123456789-1234567890123-0a1b2c3d4e5f60718293a4b5c6d7e8f9"),
+    ("slack-short", "xoxb-1234-abcd"),
+    (
+        "x-bearer",
+        "AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzM",
+    ),
+    ("x-consumer-key", "xvz1evFS4wEEPTGEFPHBog"),
+    ("reddit-secret", "kX9fQ2bT7wLp0zR4mN8sV1cY3hJ"),
+    ("reddit-secret-no-digits", "gKpRwTzqLmVbNxHyJdFcSaWeQtU"),
+    ("reddit-secret-dashed", "Zx8-Qw3_Er5Ty7Ui9Op1As2Df4G"),
+    ("signing-secret-hex", "8f742231b10e8888abcd99e0f1a285a5"),
+    ("number", NUMBER),
+]
+
+#: Where a token lands as a key: (id, config with the key, section blamed, a key allowed there).
+KEY_PLACES: list[tuple[str, Any, str, str]] = [
+    (
+        "alerts.slack",
+        lambda key: mutate(lambda d: d.update(alerts={"slack": {**SLACK, key: 1}})),
+        "alerts.slack",
+        "signing_secret",
+    ),
+    (
+        "x-source",
+        lambda key: mutate(lambda d: d["sources"].append({**X, key: "x"})),
+        "sources.1",
+        "bearer_token",
+    ),
+    (
+        "reddit-source",
+        lambda key: mutate(lambda d: d["sources"].append({**REDDIT, key: None})),
+        "sources.1",
+        "client_secret",
+    ),
+    ("top-level", lambda key: mutate(lambda d: d.update({key: 1})), "(top level)", "alerts"),
+]
+
+
+@pytest.mark.parametrize(("token_id", "token"), TOKEN_KEYS, ids=[t[0] for t in TOKEN_KEYS])
+@pytest.mark.parametrize(
+    ("place", "written", "section", "allowed"), KEY_PLACES, ids=[p[0] for p in KEY_PLACES]
+)
+def test_a_token_written_as_an_unknown_key_is_not_shown(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    place: str,
+    written: Any,
+    section: str,
+    allowed: str,
+    token_id: str,
+    token: str | int,
+) -> None:
+    """The unknown key once named itself: ``alerts.slack.xoxb-...: unknown key``. A key that
+    may be a token is told by its length, blamed on its section, with the keys allowed there."""
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    path = write(tmp_path, written(token))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=ENVIRON)
+    message = str(caught.value)
+    assert caught.value.field == section, message
+    assert str(token) not in message and caught.value.value is None, message
+    size = len(str(token))
+    assert message.startswith(f"{section}: an unknown key ({size} characters, not shown"), message
+    assert "allowed keys here: " in message and allowed in message, message
+
+    monkeypatch.setenv("TOKEN", "resolved-token")
+    result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2, result.output
+    shown = " ".join(result.output.split())
+    assert f"config error: {section}: an unknown key" in shown, shown
+    assert str(token) not in result.output and str(token) not in shown
+
+
+def test_a_token_written_where_a_platform_key_belongs_is_not_shown(tmp_path: Path) -> None:
+    """A mapping's key of the wrong kind (``brand_accounts`` wants a platform) was echoed as
+    ``(got 'xoxb-...')``: keys were taken for names, never secrets."""
+    token = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+    data = mutate(lambda d: d["brand_accounts"].update({token: [{"handle": "a"}]}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, data), environ=ENVIRON)
+    message = str(caught.value)
+    assert caught.value.field == "brand_accounts" and caught.value.value is None, message
+    assert token not in message and "'reddit', 'x'" in message, message
+    assert message.endswith(f"(got a key of {len(token)} characters, not shown: it may be a token)")
+
+
+@pytest.mark.parametrize(
+    "key", ["bot_tokn", "bot-token", "botToken", "BOT_TOKEN", "per_chanel_interval", "timeout2"]
+)
+def test_a_misspelt_key_is_still_named(tmp_path: Path, key: str) -> None:
+    """Naming the misspelt key is the useful error; hiding is only for what may be a token."""
+    data = mutate(lambda d: d.update(alerts={"slack": {**SLACK, key: 1}}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, data), environ=ENVIRON)
+    assert caught.value.field == f"alerts.slack.{key}"
+    assert str(caught.value).startswith(f"alerts.slack.{key}: unknown key; allowed keys here: ")
