@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
@@ -27,6 +26,7 @@ from monitor.cli_common import (
     database,
     err,
     failures,
+    print_whole,
     readonly_settings,
 )
 from monitor.cli_logging import setup_logging
@@ -215,7 +215,10 @@ def db_upgrade(config: ConfigOption, database_url: DatabaseOption = None) -> Non
         engine = db.make_engine(settings.database_url)
         db.upgrade(engine)
         revision = db.current_revision(engine)
-        out.print(f"database at revision {revision} ({db.safe_url(settings.database_url)})")
+        out.print(
+            f"database at revision {revision} ({db.safe_url(settings.database_url)})",
+            soft_wrap=True,
+        )
         engine.dispose()
 
 
@@ -256,7 +259,7 @@ def poll(
             *(str(n) for n in [*counts, res.responses, res.cases_opened, skipped]),
             Text("; ".join(r.problems)),
         )
-    _print_whole(table)
+    print_whole(err, table)
     d = delivered
     err.print(f"alerts delivered: {d.sent}, retrying: {d.retried}, failed: {d.failed}")
     if delivered.failed:
@@ -266,22 +269,6 @@ def poll(
         )
     if any(r.problems for r in reports) or delivered.failed:
         raise typer.Exit(1)
-
-
-#: Wider than any table row, for measuring one: the row's own width is what is printed.
-_WIDEST = 100_000
-
-
-def _print_whole(table: Table) -> None:
-    """``table`` on stderr: fitted to a terminal, else as wide as its widest row, one line per
-    row. Rich fits 80 columns when stderr is a file, the journal or ``docker logs``: it cut
-    names and problems short (``inbox-f…``), and wrapping instead would fold a row over lines
-    that a grep for a source finds in pieces. Nobody reads those at a terminal's width."""
-    if err.is_terminal:
-        err.print(table)
-        return
-    width = err.measure(table, options=err.options.update_width(_WIDEST)).maximum
-    Console(stderr=True, width=width, emoji=False, highlight=False).print(table)
 
 
 @app.command()
@@ -348,16 +335,16 @@ def cases(
         table.add_column(column, overflow="fold")
     for c in rows:
         table.add_row(
-            str(c.id),
+            f"RW-{c.id}",
             c.status,
             c.severity,
             c.team,
             c.entity_id,
             c.post.platform,
             "@" + c.post.author.handle,
-            c.post.text[:80],
+            " ".join(c.post.text.split())[:80],  # a row a line: the post's lines joined
         )
-    out.print(table)
+    print_whole(out, table)
 
 
 def _register_subcommands() -> None:

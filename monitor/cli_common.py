@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 from sqlalchemy.exc import DBAPIError
 
 from monitor.errors import ConfigError, ReplywatchError
@@ -27,6 +28,7 @@ __all__ = [
     "err",
     "failures",
     "open_database",
+    "print_whole",
     "readonly_settings",
     "usage_error",
 ]
@@ -51,6 +53,24 @@ DatabaseOption = Annotated[
     str | None,
     typer.Option("--database-url", help="Overrides database_url and REPLYWATCH_DATABASE_URL."),
 ]
+
+
+#: Wider than any table: measured at this width, a table comes out as wide as its widest row.
+_WIDEST = 100_000
+
+
+def print_whole(console: Console, table: Table) -> None:
+    """``table`` fitted to a terminal, else as wide as its widest row, one line per row. Rich
+    fits 80 columns when the output is a file, a pipe, the journal or ``docker logs``: it cut
+    names short (``inbox-f…``) or folded a row over lines that a grep finds in pieces. Cells are
+    shown as written, never read as markup (a post's ``[/red]`` is text)."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    width = console.measure(table, options=console.options.update_width(_WIDEST)).maximum
+    # a console of that width: ``print(width=...)`` is capped at the console's own 80
+    wide = Console(file=console.file, width=width, markup=False, emoji=False, highlight=False)
+    wide.print(table)
 
 
 @contextmanager

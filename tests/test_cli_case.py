@@ -76,3 +76,21 @@ def test_the_case_shows_the_post_as_read_and_a_trail_a_person_can_read(tmp_path:
     assert SHARED_AT not in result.stdout  # the delivery's bookkeeping, not the case's
     (opened,) = [line for line in lines if " opened " in line]
     assert "team=support" in opened and "owner=null" in opened
+
+
+def test_the_case_list_is_a_row_a_line_when_piped(tmp_path: Path) -> None:
+    """``replywatch cases | grep RW-12`` finds the whole row: case numbers as Slack shows them,
+    no column cut or folded at 80, a post's own line breaks joined, its brackets as written."""
+    long = "NovaBrew [/red] order still missing\n" + "and nobody answers my emails " * 6
+    lines = [post_line(PERSIAN), post_line(long).replace('"x-7"', '"x-8"')]
+    (tmp_path / "posts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    assert CliRunner().invoke(app, ["poll", "--once", "-c", str(config)]).exit_code == 0
+
+    result = CliRunner().invoke(app, ["cases", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if line.startswith("│")]
+    assert [row.split("│")[1].strip() for row in rows] == ["RW-1", "RW-2"]
+    assert PERSIAN in rows[0]
+    assert "NovaBrew [/red] order still missing and nobody answers my emails and" in rows[1]
