@@ -460,3 +460,19 @@ def test_a_misspelt_key_is_still_named(tmp_path: Path, key: str) -> None:
         load_settings(write(tmp_path, data), environ=ENVIRON)
     assert caught.value.field == f"alerts.slack.{key}"
     assert str(caught.value).startswith(f"alerts.slack.{key}: unknown key; allowed keys here: ")
+
+
+def test_a_token_written_as_a_key_where_a_value_belongs_is_not_shown(tmp_path: Path) -> None:
+    """A mapping in a plain value's place is told by its keys (``got a mapping with key
+    port``), except a key that may be a token: ``http_port: {xoxb-…: 1}`` is only counted."""
+    token = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+    data = mutate(lambda d: d.update(alerts={"slack": {**SLACK, "http_port": {token: 1}}}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, data), environ=ENVIRON)
+    message = str(caught.value)
+    assert caught.value.field == "alerts.slack.http_port", message
+    assert token not in message and message.endswith("(got a mapping with 1 key)"), message
+    named = mutate(lambda d: d.update(alerts={"slack": {**SLACK, "http_port": {"port": 1}}}))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, named), environ=ENVIRON)
+    assert str(caught.value).endswith("(got a mapping with key port)")
