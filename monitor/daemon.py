@@ -278,11 +278,6 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
         len(app.sources),
         ", ".join(s.name for s in app.sources),
     )
-    # APScheduler logs two INFO lines per run of a job: four every 5 s (delivery and lease
-    # renewal) at the default -v, burying ours; -vv (DEBUG) keeps them
-    executors_log = logging.getLogger("apscheduler.executors")
-    if not executors_log.isEnabledFor(logging.DEBUG):
-        executors_log.setLevel(logging.WARNING)
     listener.ensure()
     stop_metrics = _serve_metrics(app)
     try:

@@ -5,7 +5,6 @@ verbosity."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -17,13 +16,13 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, text
 
 from alerts.console import ConsoleSink
 from monitor.app import App
 from monitor.daemon import run_daemon
 from monitor.errors import SourceUnavailable
-from monitor.models import LeaderLease, SourceCursor
+from monitor.models import SourceCursor
 from monitor.settings import Settings
 from sources.memory import MemorySource
 from tests.emulators.http import Fault
@@ -202,33 +201,3 @@ def test_sigterm_while_the_slack_listener_starts_stops_the_daemon(
         finally:
             app.close()
     assert code == 0 and ran_s < 10
-
-
-def test_the_daemon_does_not_log_every_job_run(
-    sqlite_url: str, signals: None, caplog: pytest.LogCaptureFixture
-) -> None:
-    # `replywatch run` logs at INFO: APScheduler's "Running job" and "executed successfully"
-    # for delivery and lease renewal were four lines every 5 s, some 70,000 a day
-    executors = logging.getLogger("apscheduler.executors")
-    level = executors.level
-    caplog.set_level(logging.INFO)
-    source = MemorySource("mem", platform="x")
-    source.add(make_post("1", "NovaBrew is broken", minutes=1))
-    settings = Settings.model_validate({**SETTINGS, "database_url": sqlite_url})
-    app = App.build(settings, sink=ConsoleSink(), sources=[source], classifier=KeywordClassifier())
-    try:
-        code, _ = run_until_sigterm(app, after_s=1.0)
-        with app.sessions() as s:
-            lease = s.scalars(select(LeaderLease)).one()
-            assert lease.holder == app.worker and lease.lease_until <= app.clock()  # released
-    finally:
-        app.close()
-        executors.setLevel(level)
-    assert code == 0 and source.fetches == 1  # the poll ran
-    scheduler_lines = [
-        r.getMessage()
-        for r in caplog.records
-        if r.name.startswith("apscheduler.executors") and r.levelno < logging.WARNING
-    ]
-    assert scheduler_lines == []
-    assert "stopped cleanly" in caplog.text and "1 stored" in caplog.text
