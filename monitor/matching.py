@@ -63,7 +63,10 @@ Handles and hashtags
       non-Latin text) the ``.`` or ``-`` is the sentence's: ``thanks @nova.``, ``@nova...``,
       ``@nova.ممنون`` and ``@nova—great`` (a typographic dash, never in a handle) mention
       ``@nova``. The cost: ``@nova.Great``, a missing space after the full stop, does not.
-      X handles have neither character, so for X nothing changes.
+      X handles have neither character, so a post from X (``match(text, platform="x")``)
+      ends its handles there, as X does: ``thanks @nova.great service`` and ``@nova-brew``
+      mention ``@nova`` on X. A post of any other platform, or of none given, reads them as
+      above (an ``@`` on Reddit quotes some other platform's account).
     * A plain term also matches the body of a tag or handle (``#NovaBrew``, ``@NovaBrew``): people
       tag the brand to mean the brand. Handles are read as words like any text:
       ``@NovaBrew_help`` does not match ``novabrew``, ``@BoycottNovaBrew`` does not either (no
@@ -78,9 +81,13 @@ Handles and hashtags
       ``#boycott_NovaBrew``, ``#NovaBrew_sucks``, ``#BoycottNovaBrew`` and ``#NovaBrewFail``
       (and ``nova brew`` also ``#novabrew``), and ``nova`` matches ``#NovaBrewFail`` as it
       matches ``Nova Brew``; an exclusion is read the same way (``Nova Scotia`` cancels ``nova``
-      in ``#NovaScotiaTrip``). A letter then a digit is no joint (``#NovaBrew2026`` is not
-      ``NovaBrew``), and a tag in one case has none to find: ``#boycottnovabrew`` and
-      ``#BOYCOTTNOVABREW`` do not match ``NovaBrew`` (no dictionary segmentation).
+      in ``#NovaScotiaTrip``). A term may go on past the tag's end with its next words, spaced
+      as outside a tag: ``Nova Brew fail`` matches ``#NovaBrew fail`` (as ``NovaBrew fail`` and
+      ``Brew fail`` do), but words are joined only inside the tag (not ``#NovaBrew failnow``
+      for ``nova brew fail now``), and only a tag's words split (not ``NovaBrew fail``). A
+      letter then a digit is no joint (``#NovaBrew2026`` is not ``NovaBrew``), and a tag in
+      one case has none to find: ``#boycottnovabrew`` and ``#BOYCOTTNOVABREW`` do not match
+      ``NovaBrew`` (no dictionary segmentation).
 
 Exclusions
     A phrase in ``exclude`` is matched like a term; a match whose span lies inside an
@@ -170,8 +177,12 @@ class Watchlist:
             else None
         )
 
-    def match(self, text: str) -> list[Match]:
-        """Entities mentioned in ``text``: the first occurrence of each, in text order."""
+    def match(self, text: str, platform: str | None = None) -> list[Match]:
+        """Entities mentioned in ``text``: the first occurrence of each, in text order.
+
+        ``platform`` is the post's (``SourcePost.platform``): its handles end as that
+        platform's do (``"x"``: at a dot or hyphen); ``None`` reads them as any platform's.
+        """
         if self._scans is None:
             return []
         norm = normalize(text)
@@ -179,7 +190,7 @@ class Watchlist:
         m = scan.search(norm)
         if m is None:
             return []
-        post = Post(text, norm)
+        post = Post(text, norm, platform)
         found: dict[int, tuple[str, int, int]] = {}
         excluded: _SpanCache = {}
         while m is not None:
@@ -204,10 +215,15 @@ class Watchlist:
             m = scan.search(norm, pos + 1)
         return self._to_matches(post, found) if found else []
 
-    def match_many(self, texts: Sequence[str]) -> list[list[Match]]:
-        """:meth:`match` for each text, in order."""
+    def match_many(
+        self, texts: Sequence[str], platforms: Sequence[str | None] | None = None
+    ) -> list[list[Match]]:
+        """:meth:`match` for each text, in order; ``platforms`` is each text's, if given (as
+        many as ``texts``, or ``ValueError``)."""
         match = self.match
-        return [match(text) for text in texts]
+        if platforms is None:
+            return [match(text) for text in texts]
+        return [match(text, platform) for text, platform in zip(texts, platforms, strict=True)]
 
     def _excluded(self, i: int, post: Post, start: int, end: int, cache: _SpanCache) -> bool:
         """Whether an exclusion of entity ``i`` covers ``norm[start:end]``.

@@ -3,8 +3,8 @@
 :mod:`monitor.matching` documents the rules (its module docstring) and owns the public API;
 this module implements the post's side of them. :class:`Post` is one post being matched: its
 folded text, where its hashtags' words meet (``#BoycottNovaBrew``) and where its handles go
-on (``@nova.brew``). :func:`left_ok` and :func:`right_ok` say whether a term of a given
-script kind may start or end at a position; :data:`LOOSE_RIGHT` holds the cheaper
+on (``@nova.brew``, but not on X). :func:`left_ok` and :func:`right_ok` say whether a term
+of a given script kind may start or end at a position; :data:`LOOSE_RIGHT` holds the cheaper
 boundaries the combined scan uses, each accepting everything the exact one accepts (if one
 accepted less, a match would be lost without a sign).
 """
@@ -100,6 +100,10 @@ def script(ch: str) -> int:
 _HASHTAG = re.compile(r"(?<!\w)#(\w+)")
 #: After a handle: an ASCII "." or "-" (checked in the original) and a Latin handle character.
 _HANDLE_GOES_ON = re.compile(r"[.\-][a-z0-9_]")
+#: Platforms whose handles never go on past a "." or "-": an X handle is letters, digits and
+#: ``_``, so X reads ``@nova.great`` as ``@nova``. Reddit names have no dot either, but an
+#: ``@`` there quotes another platform's account, so Reddit reads handles as any platform.
+_PLAIN_HANDLES = frozenset({"x"})
 
 
 class Post:
@@ -107,14 +111,16 @@ class Post:
 
     Hashtags and their joints are found on first need, when a Latin boundary fails the plain
     word rule, so most posts never pay for them. Case is read from the original text: folding
-    has lowered it.
+    has lowered it. ``platform`` (a source's name, ``"x"``) decides where its handles end;
+    ``None`` reads them as any platform might write them.
     """
 
-    __slots__ = ("_index", "_joints", "_tags", "ascii", "hashtagged", "norm", "text")
+    __slots__ = ("_index", "_joints", "_tags", "ascii", "hashtagged", "norm", "platform", "text")
 
-    def __init__(self, text: str, norm: str) -> None:
+    def __init__(self, text: str, norm: str, platform: str | None = None) -> None:
         self.text = text
         self.norm = norm
+        self.platform = platform
         self.ascii = text.isascii()  # then norm is text.lower(), offsets are the identity
         self.hashtagged = "#" in norm
         self._index: list[int] | None = None
@@ -172,7 +178,8 @@ class Post:
     def handle_goes_on(self, pos: int) -> bool:
         """Whether a handle ending at ``norm[pos]`` goes on (``@nova.brew``, ``@nova-brew``)."""
         return (
-            _HANDLE_GOES_ON.match(self.norm, pos) is not None
+            self.platform not in _PLAIN_HANDLES
+            and _HANDLE_GOES_ON.match(self.norm, pos) is not None
             and self.text[self.source(pos)] in ".-"
         )
 

@@ -3,7 +3,8 @@
 :mod:`monitor.matching` documents the matching rules (its module docstring) and owns the
 public API; this module turns configured text into what it matches with. A :class:`Phrase`
 is a term folded by :func:`~monitor.folding.normalize` and cut into characters and
-separators, with one pattern for its words as written and one for them joined in a hashtag.
+separators, with one pattern for its words as written and one for them joined in a hashtag
+(and maybe going on, spaced, after it).
 :func:`trie_regex` merges every phrase into one alternation that finds where some term may
 start; each hit is then checked with the exact boundaries of :mod:`monitor.matching_bounds`.
 What can go wrong: a scan that accepted less than the exact check would lose a match
@@ -37,8 +38,10 @@ __all__ = ["Phrase", "compile_phrase", "spellings", "trie_regex"]
 _SPACED_SEP = r"[\s\-]+"
 _TIGHT_SEP = r"[\s_]*"
 _SEPARATORS = (_SPACED_SEP, _TIGHT_SEP)
-#: What a spaced separator may be inside a hashtag body (checked against the body's bounds).
-_JOINED_SEP = "_*"
+#: What a spaced separator may be in a term that starts in a hashtag: nothing or ``_`` joining
+#: two words of the tag (captured: :func:`_joined_in_tag` checks that it is inside the tag), or
+#: spaces and hyphens after the tag's end (``#NovaBrew fail``; a tag has neither).
+_JOINED_SEP = r"(?:[\s\-]+|(_*))"
 #: The combined scan's spaced separator and Latin right boundary in a post with a hashtag,
 #: where words may be joined and a term may end before a letter (``#NovaBrewFail``).
 _TAGGED_SPACED_SEP = r"[\s\-_]*"
@@ -55,7 +58,7 @@ class Phrase:
     left: int  # script class of the first character
     right: int  # script class that decides what may follow
     core: re.Pattern[str]  # the atoms alone (no boundaries: cheap to compile)
-    joined: re.Pattern[str] | None  # spaced words joined as in a hashtag; None for one word
+    joined: re.Pattern[str] | None  # words joined in a hashtag, then spaced; None for one word
     lead: int = 0  # characters before the term itself (the li of "للراجحي")
 
     def end_at(self, post: Post, pos: int) -> int:
@@ -65,23 +68,56 @@ class Phrase:
             return m.end()
         if self.joined is None or not post.hashtagged or (tag_end := post.tag_end(pos)) < 0:
             return -1
-        m = self.joined.match(post.norm, pos, tag_end)
-        return m.end() if m is not None and right_ok(self.right, post, m.end()) else -1
+        m = self.joined.match(post.norm, pos)
+        if m is None or not _joined_in_tag(m, tag_end) or not right_ok(self.right, post, m.end()):
+            return -1
+        return m.end()
 
     def spans(self, post: Post) -> list[tuple[int, int]]:
         """Every whole-word occurrence, overlapping ones included."""
-        searches = [(self.core, 0, len(post.norm))]
-        if self.joined is not None:
-            searches += [(self.joined, s, e) for s, e in zip(*post.tags(), strict=True)]
-        out = []
-        for pattern, lo, hi in searches:
-            m = pattern.search(post.norm, lo, hi)
-            while m is not None:
-                start, end = m.span()
-                if left_ok(self.left, post, start) and right_ok(self.right, post, end):
-                    out.append((start + self.lead, end))
-                m = pattern.search(post.norm, start + 1, hi)
+        norm, out = post.norm, []
+        m = self.core.search(norm)
+        while m is not None:
+            start, end = m.span()
+            if left_ok(self.left, post, start) and right_ok(self.right, post, end):
+                out.append((start + self.lead, end))
+            m = self.core.search(norm, start + 1)
+        if self.joined is not None and post.hashtagged:
+            out += self._joined_spans(self.joined, post)
         return out
+
+    def _joined_spans(self, joined: re.Pattern[str], post: Post) -> list[tuple[int, int]]:
+        """Occurrences that start in a hashtag with words joined there: one pass over the
+        post, each search going on from the last hit or the next tag, so a post of thousands
+        of tags is not searched to its end once per tag."""
+        norm, out = post.norm, []
+        starts, ends = post.tags()
+        m = joined.search(norm, starts[0]) if starts else None
+        for tag_start, tag_end in zip(starts, ends, strict=True):
+            if m is not None and m.start() < tag_start:
+                m = joined.search(norm, tag_start)
+            while m is not None and m.start() < tag_end:
+                start, end = m.span()
+                if (
+                    _joined_in_tag(m, tag_end)
+                    and left_ok(self.left, post, start)
+                    and right_ok(self.right, post, end)
+                ):
+                    out.append((start + self.lead, end))
+                m = joined.search(norm, start + 1)
+            if m is None:
+                break
+        return out
+
+
+def _joined_in_tag(m: re.Match[str], tag_end: int) -> bool:
+    """Whether every pair of words that ``m`` joined (by nothing or ``_``) meets inside the
+    hashtag body ending at ``tag_end``: ``#NovaBrew fail``, not ``#NovaBrew failnow``.
+
+    A word pair joined is a captured separator; one spaced leaves its group unset, whose end
+    reads -1 and passes.
+    """
+    return all(m.end(group) < tag_end for group in range(1, m.re.groups + 1))
 
 
 def _fold_term(text: str) -> str:

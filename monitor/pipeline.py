@@ -152,7 +152,9 @@ class Pipeline:
         # is read even when it no longer names an entity (or not in a watched language): the
         # stored post, and the case the team answers from, must say what the author says now
         read = [(p, prepared.kept) for p in others] + [(p, prepared.edits) for p in edits]
-        matches = self.watchlist.match_many([p.text for p, _ in read])
+        matches = self.watchlist.match_many(
+            [p.text for p, _ in read], [p.platform for p, _ in read]
+        )
         candidates = [
             (p, to, m)
             for (p, to), m in zip(read, matches, strict=True)

@@ -17,9 +17,12 @@ def entity(key: str, *terms: str, exclude: tuple[str, ...] = ()) -> Entity:
     return Entity(id=key, kind="brand", name=key, terms=terms, exclude=exclude, team="social")
 
 
-def surfaces(terms: tuple[str, ...], text: str, exclude: tuple[str, ...] = ()) -> list[str]:
+def surfaces(
+    terms: tuple[str, ...], text: str, exclude: tuple[str, ...] = (), platform: str | None = None
+) -> list[str]:
     watchlist = Watchlist([entity("e", *terms, exclude=exclude)])
-    return [text[m.start : m.end] for m in watchlist.match(text)]
+    found = watchlist.match(text) if platform is None else watchlist.match(text, platform=platform)
+    return [text[m.start : m.end] for m in found]
 
 
 # ------------------------------------------------------------------------ Latin letters
@@ -100,6 +103,18 @@ HASHTAG_WORDS: list[tuple[tuple[str, ...], str, list[str], tuple[str, ...]]] = [
     (("Nova",), "#NovaScotiaTrip", [], ("Nova Scotia",)),
     (("Nova",), "#Nova_Scotia", [], ("Nova Scotia",)),
     (("Nova",), "#NovaScotiaTrip but #NovaFail", ["Nova"], ("Nova Scotia",)),
+    # A tag's words, then the term's next words after it: #NovaBrew is "Nova Brew", so
+    # "#NovaBrew fail" says "Nova Brew fail" as "#NovaBrewFail" and "#Nova Brew fail" do.
+    (("Nova Brew fail",), "#NovaBrew fail", ["NovaBrew fail"], ()),
+    (("Nova Brew fail",), "so #NovaBrew  fail!!", ["NovaBrew  fail"], ()),
+    (("Nova Brew fail",), "#NovaBrew-fail", ["NovaBrew-fail"], ()),
+    (("Nova Brew fail",), "#nova_brew fail", ["nova_brew fail"], ()),
+    (("Nova Brew fail",), "#novabrew fail", ["novabrew fail"], ()),  # as "nova brew" = #novabrew
+    (("Nova Brew fail",), "#BoycottNovaBrew fail", ["NovaBrew fail"], ()),
+    (("Boycott Nova Brew now",), "#BoycottNovaBrew now", ["BoycottNovaBrew now"], ()),
+    (("Boycott Nova Brew now",), "#BoycottNova Brew now", ["BoycottNova Brew now"], ()),
+    (("Nova",), "#NovaScotia trip", [], ("Nova Scotia trip",)),  # an exclusion too
+    (("Nova",), "#NovaScotia trip, #NovaFail", ["Nova"], ("Nova Scotia trip",)),
 ]
 HASHTAG_MISSES: list[tuple[tuple[str, ...], str]] = [
     (("NovaBrew",), "#boycottnovabrew"),  # one case: no joints to find
@@ -115,6 +130,13 @@ HASHTAG_MISSES: list[tuple[tuple[str, ...], str]] = [
     (("nova brew",), "@nova_brew"),
     (("#novabrew",), "#NovaBrewFail"),  # a tag term still matches only that tag
     (("#novabrew",), "#NovaBrew_sucks"),
+    (("Nova Brew fail",), "#NovaBrew failed"),  # the words after the tag are whole words
+    (("Nova Brew fail now",), "#NovaBrew failnow"),  # and joined only inside the tag
+    (("Nova Brew fail",), "#NovaBrew2026 fail"),
+    (("Nova Brew fail",), "#SupernovaBrew fail"),
+    (("Nova Brew fail",), "NovaBrew fail"),  # not a hashtag: no words to split
+    (("Nova Brew fail",), "@NovaBrew fail"),  # nor a handle
+    (("Nova Brew fail",), "x#NovaBrew fail"),
 ]
 
 
@@ -182,6 +204,10 @@ HANDLES = [
     (("#nova-brew",), "#nova brew", []),
     (("novabrew",), "@novabrew.bsky.social", ["novabrew"]),  # a plain term reads words
     (("nova",), "@nova.brew", ["nova"]),
+    # "thanks @novabrew.great service": a missing space, read as a dotted handle when the
+    # platform is not known (Instagram, Threads, TikTok, Bluesky)...
+    (("@novabrew",), "thanks @novabrew.great service", []),
+    (("NovaBrew",), "thanks @novabrew.great service", ["novabrew"]),  # a plain term reads words
 ]
 
 
@@ -190,3 +216,45 @@ def test_dotted_and_hyphenated_handles(
     terms: tuple[str, ...], text: str, expected: list[str]
 ) -> None:
     assert surfaces(terms, text) == expected
+
+
+# ...but an X handle is letters, digits and "_" only: on X, "@novabrew." ends the handle
+# whatever follows, as X itself reads it. What is not a handle stays none.
+X_HANDLES = [
+    (("@novabrew",), "thanks @novabrew.great service", ["@novabrew"]),
+    (("NovaBrew",), "thanks @novabrew.great service", ["novabrew"]),
+    (("@novabrew",), "@NovaBrew.Great!", ["@NovaBrew"]),
+    (("@novabrew",), "@novabrew-great", ["@novabrew"]),
+    (("@novabrew",), "thanks @novabrew.", ["@novabrew"]),
+    (("@novabrew",), "@novabrew_great @novabrew2 @novabrewé", []),
+    (("@novabrew",), "info@novabrew.com", []),  # an address, not a handle
+    (("@novabrew",), "novabrew.com", []),
+    (("NovaBrew",), "nova.brew", []),  # two words, on every platform
+    (("nova brew",), "nova.brew", []),
+    (("#novabrew",), "#novabrew.great", ["#novabrew"]),  # a tag ended there already
+]
+
+
+@pytest.mark.parametrize(("terms", "text", "expected"), X_HANDLES)
+def test_x_handles_end_at_a_dot_or_hyphen(
+    terms: tuple[str, ...], text: str, expected: list[str]
+) -> None:
+    assert surfaces(terms, text, platform="x") == expected
+
+
+@pytest.mark.parametrize("platform", [None, "reddit", "jsonl", "rss"])
+def test_other_platforms_read_dotted_handles(platform: str | None) -> None:
+    assert surfaces(("@nova",), "@nova.brew @nova-brew @nova.Great", platform=platform) == []
+
+
+def test_match_many_reads_each_post_as_its_platform() -> None:
+    watchlist = Watchlist([entity("e", "@novabrew")])
+    texts = ["@novabrew.great", "@novabrew.great", "@novabrew!"]
+    platforms = ["x", "reddit", None]
+    assert watchlist.match_many(texts, platforms) == [
+        watchlist.match(text, platform) for text, platform in zip(texts, platforms, strict=True)
+    ]
+    assert [len(found) for found in watchlist.match_many(texts, platforms)] == [1, 0, 1]
+    assert watchlist.match_many(texts) == [watchlist.match(text) for text in texts]
+    with pytest.raises(ValueError):
+        watchlist.match_many(texts, platforms[:2])

@@ -415,3 +415,31 @@ def test_classifying_holds_no_write_lock_on_sqlite(
     finally:
         app.close()
     assert writes == ["ok"]
+
+
+def test_each_post_is_matched_as_its_platform_reads_handles(
+    database_url: str, clock: FakeClock
+) -> None:
+    """On X a handle ends at a dot, so ``@novabrew.great`` is @novabrew followed by a word; on
+    Reddit (as on Instagram or Bluesky) a dotted handle is another account."""
+    handle_only = {"id": "hq", "kind": "brand", "name": "NovaBrew HQ", "terms": ["@novabrew"]}
+    settings = Settings.model_validate(
+        {**SETTINGS, "entities": [handle_only], "database_url": database_url}
+    )
+    x, reddit = MemorySource("x", platform="x"), MemorySource("reddit", platform="reddit")
+    application = App.build(
+        settings,
+        clock=clock,
+        sink=ConsoleSink(),
+        sources=[x, reddit],
+        classifier=KeywordClassifier(),
+    )
+    try:
+        x.add(make_post("1", "thanks @novabrew.great service", minutes=1))
+        reddit.add(make_post("2", "thanks @novabrew.great service", platform="reddit", minutes=1))
+        assert application.poll(x).result.stored == 1
+        assert application.poll(reddit).result.unmatched == 1
+        with application.sessions() as s:
+            assert s.scalars(select(EntityMatch.entity_id)).all() == ["hq"]
+    finally:
+        application.close()
