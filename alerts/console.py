@@ -1,7 +1,9 @@
 """The console sink: alerts as readable rich panels on a terminal (and a line in the log).
 
 It is the fake beside the Slack sink, and what the demo uses. Post text is rendered as plain
-text (``rich.text.Text``), never as console markup, so ``[bold]`` in a post stays literal.
+text (``rich.text.Text``), never as console markup, so ``[bold]`` in a post stays literal, and
+cleaned as for Slack (:func:`~alerts.blocks.clean_text`): a post's escape sequences cannot clear
+the operator's screen or fake a line, nor a bidi override reverse ``$0001`` into ``$1000``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alerts.base import Alert, Receipt
+from alerts.blocks import clean_text
 
 __all__ = ["ConsoleSink"]
 
@@ -35,17 +38,18 @@ class ConsoleSink:
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for name, value in alert.fields.items():
-            grid.add_row(name, Text(str(value)))
-        body = alert.text if len(alert.text) <= _MAX_TEXT else alert.text[:_MAX_TEXT] + " …"
+            grid.add_row(clean_text(name), Text(clean_text(str(value))))
+        text = clean_text(alert.text)
+        body = text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
         grid.add_row("Post", Text(body))
         if alert.url:
-            grid.add_row("Link", Text(alert.url))
+            grid.add_row("Link", Text(clean_text(alert.url)))
         level = alert.title.split(" ", 1)[0]
         self.console.print(
             Panel(
                 grid,
-                title=Text(alert.title, style=_STYLE.get(level, "bold")),
-                subtitle=Text(f"{alert.channel} · case {alert.case_id}"),
+                title=Text(clean_text(alert.title), style=_STYLE.get(level, "bold")),
+                subtitle=Text(clean_text(f"{alert.channel} · case {alert.case_id}")),
                 expand=False,
             )
         )

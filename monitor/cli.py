@@ -302,6 +302,7 @@ def cases(
     """List cases."""
     from sqlalchemy import select
 
+    from alerts.blocks import clean_text
     from monitor.models import Case, CaseStatus
 
     query = select(Case).order_by(Case.opened_at)
@@ -341,8 +342,8 @@ def cases(
             c.team,
             c.entity_id,
             c.post.platform,
-            "@" + c.post.author.handle,
-            " ".join(c.post.text.split())[:80],  # a row a line: the post's lines joined
+            clean_text("@" + c.post.author.handle),
+            " ".join(clean_text(c.post.text).split())[:80],  # a row a line, as for Slack
         )
     print_whole(out, table)
 

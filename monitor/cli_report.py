@@ -19,6 +19,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from alerts.blocks import clean_text
 from monitor.cli_common import (
     ConfigOption,
     DatabaseOption,
@@ -165,7 +166,9 @@ def register(app: typer.Typer) -> None:
 def case_lines(case: Case, trail: list[CaseEvent]) -> list[str]:
     """What ``replywatch case`` prints: the case, the post as the classifier read it (who
     wrote it where, its language, sentiment, complaint score and severity reasons), its text,
-    then one line per event with its details as ``key=value``."""
+    then one line per event with its details as ``key=value``. What people wrote is cleaned as
+    for Slack: a post's escape sequences cannot clear or fake the terminal, nor a bidi
+    override reverse ``$0001`` into ``$1000``."""
     post = case.post
     author = f"@{post.author.handle}"
     if post.author.display_name:
@@ -187,7 +190,7 @@ def case_lines(case: Case, trail: list[CaseEvent]) -> list[str]:
     for event in trail:
         when = f"{event.at:%Y-%m-%d %H:%M:%S}Z"
         lines.append(f"{when}  {event.kind:<14} {event.actor}  {_details(event.detail)}".rstrip())
-    return lines
+    return [clean_text(line) for line in lines]
 
 
 def _details(detail: dict[str, object] | None) -> str:

@@ -94,3 +94,18 @@ def test_the_case_list_is_a_row_a_line_when_piped(tmp_path: Path) -> None:
     assert [row.split("│")[1].strip() for row in rows] == ["RW-1", "RW-2"]
     assert PERSIAN in rows[0]
     assert "NovaBrew [/red] order still missing and nobody answers my emails and" in rows[1]
+
+
+def test_a_posts_terminal_controls_do_not_reach_the_terminal(tmp_path: Path) -> None:
+    """``replywatch case`` and ``cases`` print what people wrote: an escape sequence there
+    could clear the screen or fake a line, an override show "$0001" as "$1000"."""
+    hostile = "NovaBrew my order never arrived \x1b[2J\x1b[31mFAKE\x1b[0m refund \u202e0001$\u202c"
+    (tmp_path / "posts.jsonl").write_text(post_line(hostile) + "\n", encoding="utf-8")
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    assert CliRunner().invoke(app, ["poll", "--once", "-c", str(config)]).exit_code == 0
+    for command in (["case", "1"], ["cases"]):
+        result = CliRunner().invoke(app, [*command, "-c", str(config)])
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.stdout and "\u202e" not in result.stdout, command
+        assert "[2J[31mFAKE[0m refund 0001$" in result.stdout, command
