@@ -26,6 +26,7 @@ from alerts.base import Sink
 from alerts.console import ConsoleSink
 from classifiers.base import Classifier
 from monitor import db, outbox, store
+from monitor.acknowledge import check_reply_modes, source_repliers
 from monitor.actions import CaseActions
 from monitor.crisis import Baselines, check_crisis
 from monitor.delivery import build_senders, collapse_backlog
@@ -80,7 +81,7 @@ class App:
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
-        self.metrics.watch(self.sessions, self.clock, [s.name for s in self.sources])
+        self.metrics.watch(self.engine, self.clock, [s.name for s in self.sources])
 
     @classmethod
     def build(
@@ -253,9 +254,14 @@ def check_startup(settings: Settings) -> None:
     model in ``classifier.model_dir``): its own models are loaded, maybe downloaded, only by
     ``poll`` and ``run``. Raises what App.build raises (:class:`~monitor.errors.ConfigError`
     for a bad setting) and logs the warnings it logs (a team model it cannot read).
+
+    An acknowledgement mode that sends (``approval``, ``auto``) needs a source that can reply
+    on its platform, as :func:`~monitor.delivery.build_senders` requires of the repliers
+    ``App.build`` gives it (see :func:`~monitor.acknowledge.check_reply_modes`).
     """
     Pipeline(settings, _default_classifier(settings, offline_only=True))
-    build_sources(settings, clock=utc_clock)
+    built = build_sources(settings, clock=utc_clock)
+    check_reply_modes(settings, source_repliers(built, settings))
 
 
 def _default_classifier(settings: Settings, *, offline_only: bool = False) -> Classifier:

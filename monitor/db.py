@@ -106,13 +106,18 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, create: bool = True, write_lock: bool = True, **kwargs: Any) -> Engine:
     """An engine for ``url``; a bad URL is a :class:`ConfigError` naming ``database_url``.
 
     ``create``: a SQLite file that does not exist is made, with its folders, on first
     connect (the daemon, ``poll`` and ``db upgrade`` start a new system this way). Without
     it a missing file is a :class:`StorageError` naming it: a command that only reads or
     mends a database must not answer a typo in its path with an empty one ("0 cases").
+
+    ``write_lock``: each SQLite transaction takes the write lock as it begins (see
+    :func:`_sqlite_begin`). An engine that only ever reads passes ``False``: its
+    transactions begin deferred and read the last commit without waiting for a writer
+    (WAL); a write through it could fail at once with "database is locked".
     """
     try:
         parsed = parse_url(url)
@@ -138,7 +143,7 @@ def make_engine(url: str, *, create: bool = True, **kwargs: Any) -> Engine:
         raise ConfigError("database_url", f"cannot use {safe_url(url)}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", _sqlite_begin if write_lock else _sqlite_begin_deferred)
     return engine
 
 
@@ -180,6 +185,11 @@ def _sqlite_begin(connection: Any) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue instead of one
     # failing half-way with "database is locked" after reading stale data.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_begin_deferred(connection: Any) -> None:
+    # A reader's transaction: one snapshot for all its reads, taken without the write lock.
+    connection.exec_driver_sql("BEGIN")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -13,7 +13,7 @@ Two kinds of figure, for the two questions whoever runs replywatch asks:
   cursor's save time). ``time() - replywatch_source_last_fetch_timestamp_seconds`` is the
   alert that a source has stopped hearing mentions; ``replywatch_outbox_oldest_due_seconds``
   the one that alerts have stopped going out. A database that cannot be read is
-  ``replywatch_database_up 0``, never a failed scrape.
+  ``replywatch_database_up 0`` within a few seconds, never a failed scrape.
 
 The figures live in a registry of the :class:`Metrics` object's own, not the process-wide
 default, so tests and several apps in one process never share counts.
@@ -23,6 +23,7 @@ default, so tests and several apps in one process never share counts.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -30,10 +31,12 @@ from importlib.metadata import PackageNotFoundError, version
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
+from monitor import db
 from monitor.cases import OPEN
 from monitor.models import Case, Outbox, OutboxStatus, SourceCursor
 from monitor.outbox import DeliveryReport
@@ -50,6 +53,12 @@ CHECK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 WAITING = (OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.FAILED)
 #: What became of an outbox row tried: the :class:`~monitor.outbox.DeliveryReport` counts.
 DELIVERY_RESULTS = ("sent", "retried", "failed")
+#: How long a scrape's read may wait, well inside Prometheus' default 10 s scrape timeout:
+#: for SQLite's lock (a connection's own set-up included), for a PostgreSQL connection, and
+#: for each PostgreSQL statement (a table locked by a migration).
+SQLITE_BUSY_TIMEOUT_S = 2
+POSTGRES_CONNECT_TIMEOUT_S = 3
+POSTGRES_STATEMENT_TIMEOUT_S = 3
 
 
 class Metrics:
@@ -125,6 +134,7 @@ class Metrics:
         )
         for result in DELIVERY_RESULTS:
             self.deliveries.labels(result)  # present from the start, at 0
+        self.database: DatabaseCollector | None = None
 
     def observe_poll(
         self, report: PollReport, *, seconds: float, last_success: datetime | None
@@ -162,17 +172,24 @@ class Metrics:
 
     def watch(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         clock: Callable[[], datetime],
         sources: Sequence[str],
     ) -> None:
-        """Report the database's state at each scrape too (see :class:`DatabaseCollector`),
-        and start every source's poll counts at 0: ``increase()`` cannot see a series' first
-        sample, so a first ``auth`` failure would be invisible to an alert."""
+        """Report the state of the database ``engine`` opens at each scrape too, read
+        through an engine of its own (see :class:`DatabaseCollector`), and start every
+        source's poll counts at 0: ``increase()`` cannot see a series' first sample, so a
+        first ``auth`` failure would be invisible to an alert."""
         for source in sources:
             for outcome in OUTCOMES:
                 self.polls.labels(source, outcome)
-        self.registry.register(DatabaseCollector(sessions, clock, sources))
+        self.database = DatabaseCollector(engine, clock, sources)
+        self.registry.register(self.database)
+
+    def close(self) -> None:
+        """Close the database collector's connections (stopping :func:`serve` does)."""
+        if self.database is not None:
+            self.database.close()
 
 
 class DatabaseCollector(Collector):
@@ -180,21 +197,49 @@ class DatabaseCollector(Collector):
 
     The outbox queries read its (status, due time) index and a table of one row per source:
     milliseconds however many posts are stored. Open cases are counted through the (team,
-    status) index, read whole: about 40 ms at 300,000 cases ever opened. A scrape waits for
-    the database like any reader (SQLite's write lock, a PostgreSQL connect), so one that
-    takes longer than the scraper's timeout fails as a scrape, not as ``database_up 0``.
+    status) index, read whole: about 40 ms at 300,000 cases ever opened.
+
+    A scrape must answer before the scraper gives up (Prometheus: 10 s by default), or it
+    fails as a whole, the daemon's own figures with it. So the collector reads the database
+    ``engine`` opens through an engine of its own, which waits briefly where the app's waits
+    long: on SQLite it reads without the write lock the app's transactions begin with (a
+    writer, even one holding the lock for minutes, never delays a scrape: it reads the last
+    commit) and waits at most :data:`SQLITE_BUSY_TIMEOUT_S` for a file another process
+    holds whole (``locking_mode=EXCLUSIVE``); on PostgreSQL it gives up connecting after
+    :data:`POSTGRES_CONNECT_TIMEOUT_S` (a server down, hung, or behind a stuck proxy) and
+    each statement after :data:`POSTGRES_STATEMENT_TIMEOUT_S` (a table locked by a
+    migration or by hand). Either way the scrape answers ``replywatch_database_up 0``. Not
+    bounded: a server that stops answering on a connection already made (the statement
+    timeout is the server's own; the client has none).
+
+    The database becoming unreadable is logged once, as a warning naming the driver's error
+    type (never its message, which may name the host, the user and the statement); readable
+    again, once at info. A database down for an hour is two lines, not one per scrape.
+    :meth:`close` closes the engine's connections.
     """
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         clock: Callable[[], datetime],
         sources: Sequence[str],
     ) -> None:
-        self.sessions = sessions
+        self.engine = db.make_engine(
+            engine.url.render_as_string(hide_password=False),
+            create=False,  # the app's engine made the file; a scrape never makes one
+            write_lock=False,
+            connect_args=_connect_bounds(engine.url),
+        )
+        self.sessions = db.make_sessionmaker(self.engine)
         self.clock = clock
         #: The sources configured now: a renamed or disabled one's old cursor is not reported
         self.sources = tuple(sources)
+        #: Whether the last scrape could read the database (assumed, before the first)
+        self.up = True
+        self._lock = threading.Lock()  # scrapes may run at once, one HTTP thread each
+
+    def close(self) -> None:
+        self.engine.dispose()
 
     def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily(
@@ -203,18 +248,34 @@ class DatabaseCollector(Collector):
         try:
             figures = list(self._read())
         except SQLAlchemyError as exc:
-            # the message names the host and database, never the password (not in it)
-            log.warning("metrics: cannot read the database (%s)", type(exc).__name__)
+            self._became(up=False, error=exc)
             up.add_metric([], 0)
             yield up
             return
+        self._became(up=True)
         up.add_metric([], 1)
         yield up
         yield from figures
 
+    def _became(self, *, up: bool, error: SQLAlchemyError | None = None) -> None:
+        """Log a change of the database's state, once; nothing while it stays as it was."""
+        with self._lock:
+            was, self.up = self.up, up
+        if was and not up:
+            # the driver's type (OperationalError, ConnectionTimeout, QueryCanceled), not
+            # its message
+            orig = error.orig if isinstance(error, DBAPIError) else None
+            log.warning(
+                "metrics: cannot read the database (%s); replywatch_database_up is 0 until it can",
+                type(orig if orig is not None else error).__name__,
+            )
+        elif up and not was:
+            log.info("metrics: the database can be read again")
+
     def _read(self) -> Iterator[Metric]:
         now = self.clock()
         with self.sessions() as session:
+            _bound(session)
             rows = GaugeMetricFamily(
                 "replywatch_outbox_rows",
                 "Outbox rows waiting to be sent (pending), being sent (claimed) or given up "
@@ -272,10 +333,30 @@ class DatabaseCollector(Collector):
         yield from (rows, late, cases, fetched)
 
 
+def _connect_bounds(url: URL) -> dict[str, float]:
+    """The driver's arguments that bound a scrape's connect (see :class:`DatabaseCollector`)."""
+    if url.get_backend_name() == "sqlite":  # the lock a new connection's pragmas may wait for
+        return {"timeout": SQLITE_BUSY_TIMEOUT_S}
+    if url.get_driver_name() == "psycopg":
+        return {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+    return {}
+
+
+def _bound(session: Session) -> None:
+    """Bound the waits of this read's statements (see :class:`DatabaseCollector`)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":  # after make_engine's pragmas set the app's 30 s
+        session.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}"))
+    elif dialect == "postgresql":  # this transaction only; SET takes no bound parameter
+        ms = POSTGRES_STATEMENT_TIMEOUT_S * 1000
+        session.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+
+
 def serve(metrics: Metrics, *, host: str, port: int) -> tuple[str, Callable[[], None]]:
     """Serve ``metrics`` at ``http://host:port/metrics`` from a thread; the address it
-    answers on (``port`` 0 takes a free one) and a function that stops it. Raises
-    :class:`OSError` if the address cannot be bound."""
+    answers on (``port`` 0 takes a free one) and a function that stops it and closes the
+    collector's database connections. Raises :class:`OSError` if the address cannot be
+    bound."""
     server, thread = start_http_server(port, host, registry=metrics.registry)
     bound_host, bound_port = server.server_address[:2]
 
@@ -283,6 +364,7 @@ def serve(metrics: Metrics, *, host: str, port: int) -> tuple[str, Callable[[], 
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+        metrics.close()
 
     return f"http://{_url_host(str(bound_host))}:{bound_port}/metrics", stop
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sqlite3
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -260,18 +262,144 @@ def test_a_database_that_cannot_be_read_is_a_zero_not_a_failed_scrape(
     # PostgreSQL down (nothing listens on port 1): the scrape still answers
     engine = db.make_engine("postgresql+psycopg://postgres:hunter2@127.0.0.1:1/replywatch")
     metrics = Metrics()
-    metrics.watch(db.make_sessionmaker(engine), clock, ["mem"])
+    metrics.watch(engine, clock, ["mem"])
     url, stop = serve(metrics, host="127.0.0.1", port=0)
     try:
-        got = scrape(url)
+        scrapes = [scrape(url) for _ in range(3)]  # 45 s down at Prometheus' 15 s
     finally:
         stop()
         engine.dispose()
-    assert sample(got, "replywatch_database_up") == 0
-    assert not any(name == "replywatch_open_cases" for name, _ in got)
-    assert sample(got, "replywatch_leader") == 0  # the daemon's own figures are still there
-    assert "metrics: cannot read the database (OperationalError)" in caplog.text
+    for got in scrapes:
+        assert sample(got, "replywatch_database_up") == 0
+        assert not any(name == "replywatch_open_cases" for name, _ in got)
+        assert sample(got, "replywatch_leader") == 0  # the daemon's own figures are still there
+    # said once, not at every scrape
+    (warning,) = logged(caplog, logging.WARNING)
+    assert warning.startswith("metrics: cannot read the database (OperationalError)")
     assert "hunter2" not in caplog.text
+
+
+def logged(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    """What the metrics logged at ``level``."""
+    return [
+        r.getMessage() for r in caplog.records if r.name == "monitor.metrics" and r.levelno == level
+    ]
+
+
+def timed_scrape(url: str) -> tuple[Samples, float]:
+    """A scrape and the seconds it took; :func:`scrape` gives up after 5 s (Prometheus' own
+    default is 10 s), where the app's own reads wait 30 s for SQLite and PostgreSQL's locks
+    for ever."""
+    started = time.monotonic()
+    got = scrape(url)
+    return got, time.monotonic() - started
+
+
+def test_a_writer_holding_sqlites_lock_does_not_delay_a_scrape(
+    sqlite_url: str, clock: FakeClock, served: ServeApp
+) -> None:
+    app, source, url = served_app(sqlite_url, clock, served)
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    # another process in a long write (a migration, a backfill): the scrape reads the last
+    # commit at once instead of queueing for the lock, and the database is up all along
+    writer = sqlite3.connect(str(make_url(sqlite_url).database), isolation_level=None)
+    try:
+        writer.execute("BEGIN EXCLUSIVE")
+        writer.execute("UPDATE cases SET team = 'billing'")
+        got, took = timed_scrape(url)
+    finally:
+        writer.close()
+    assert took < 2  # a read of a few rows; it would queue 30 s behind the writer
+    assert sample(got, "replywatch_database_up") == 1
+    assert sample(got, "replywatch_open_cases", team="support") == 1  # not yet billing's
+    # what it would wait for, were the file held whole once it is connected: 2 s, not 30
+    assert app.metrics.database is not None
+    with app.metrics.database.engine.connect() as conn:  # the connection the scrape used
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2000
+
+
+def test_a_sqlite_database_held_whole_is_a_zero_within_seconds_said_once(
+    sqlite_url: str, clock: FakeClock, served: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="monitor.metrics")
+    app, source, url = served_app(sqlite_url, clock, served)
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    # a process that holds the file whole (exclusive locking mode): no one else can even
+    # read it; it can take it only once the app's own connections are closed
+    app.engine.dispose()
+    holder = sqlite3.connect(str(make_url(sqlite_url).database), isolation_level=None)
+    try:
+        holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+        holder.execute("BEGIN EXCLUSIVE")
+        down = [timed_scrape(url) for _ in range(3)]
+    finally:
+        holder.close()
+    for got, took in down:
+        assert took < 5
+        assert sample(got, "replywatch_database_up") == 0
+        assert not any(name == "replywatch_open_cases" for name, _ in got)
+    (warning,) = logged(caplog, logging.WARNING)
+    assert warning.startswith("metrics: cannot read the database (OperationalError)")
+    assert logged(caplog, logging.INFO) == []
+    got = scrape(url)
+    assert sample(got, "replywatch_database_up") == 1
+    assert sample(got, "replywatch_open_cases", team="support") == 1
+    assert logged(caplog, logging.INFO) == ["metrics: the database can be read again"]
+    scrape(url)
+    assert len(logged(caplog, logging.INFO)) == 1 and len(logged(caplog, logging.WARNING)) == 1
+
+
+def test_a_postgresql_server_that_never_answers_is_a_zero_within_seconds(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    # something listens but never answers (a hung server, a stuck proxy): the app's own
+    # connect waits 10 s, as long as Prometheus waits for the whole scrape
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        engine = db.make_engine(f"postgresql+psycopg://postgres:hunter2@127.0.0.1:{port}/rw")
+        metrics = Metrics()
+        metrics.watch(engine, clock, ["mem"])
+        url, stop = serve(metrics, host="127.0.0.1", port=0)
+        try:
+            got, took = timed_scrape(url)
+        finally:
+            stop()
+            engine.dispose()
+    assert took < 5
+    assert sample(got, "replywatch_database_up") == 0
+    (warning,) = logged(caplog, logging.WARNING)
+    assert warning.startswith("metrics: cannot read the database (ConnectionTimeout)")
+    assert "hunter2" not in caplog.text
+
+
+def test_a_table_locked_on_postgresql_is_a_zero_within_seconds(
+    postgres_url: str, clock: FakeClock, served: ServeApp, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="monitor.metrics")
+    app, source, url = served_app(postgres_url, clock, served)
+    source.add(make_post("1", "NovaBrew is broken", handle="ana"))
+    app.poll(source)
+    # a migration (or someone by hand) holds the outbox: a read of it waits for the lock
+    locker = create_engine(postgres_url)
+    try:
+        with locker.connect() as conn:
+            conn.execute(text("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE"))
+            got, took = timed_scrape(url)
+            conn.rollback()
+    finally:
+        locker.dispose()
+    assert took < 5
+    assert sample(got, "replywatch_database_up") == 0
+    (warning,) = logged(caplog, logging.WARNING)
+    assert warning.startswith("metrics: cannot read the database (QueryCanceled)")
+    got = scrape(url)
+    assert sample(got, "replywatch_database_up") == 1
+    assert sample(got, "replywatch_outbox_rows", status="pending") == 1
+    assert logged(caplog, logging.INFO) == ["metrics: the database can be read again"]
 
 
 def free_port() -> int:
