@@ -27,31 +27,52 @@ baseline nor the window. The watching measured ends at the boundary too, so a ne
 a usual once a whole window of watching lies before a boundary: up to a step later than a
 window after it began.
 
-The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel. While
-a spike goes on it is told again after ``crisis.remind_every``, or at once when the count has
-doubled since the last notice. A spike that ended (the daemon's checks found none for a whole
-window) and began again is a new one, told at once. Notices are numbered per entity
-(``crisis:{entity}:{n}``), the next number read from the last one: two checks that overlap (a
-leader handing over mid-check) write the same key, and the outbox's unique key keeps one.
+The notice goes to ``alerts.pr_channel``, or without one to the entity's team's channel. It
+pings the lead of the team whose channel that is; where no such team has a lead with a Slack
+id, the leads of the teams owning the entities told (as a critical case's breach in the PR
+channel pings its own team's lead); where none has one, nobody. It tells the count, the
+people, the usual, the platforms, the languages, the severity reasons the posts gave, and the
+most-followed authors with links, one post each (one loud account is not three voices), the
+first with an excerpt of what it wrote.
+
+One crisis is one notice. A post naming "NovaBrew Pod X2" is about the brand and the product,
+so a spike about one is mostly a spike about the other. The spiking entities told in one
+channel are grouped: one whose window posts are at least :data:`SHARED` among those of an
+entity with more (on a tie, the one listed first) joins that entity's group, and the group is
+told once, under that entity, naming the others and how many of its posts are about each. A
+spike about other posts (a product's own complaints) has a notice of its own.
+
+While a spike goes on it is told again after ``crisis.remind_every``, or at once when the count
+has doubled since the last notice. A spike that ended (the daemon's checks found none for a
+whole window) and began again is a new one, told at once. An entity's last notice is the
+latest that named it, under its own key or in another's group, and a group is told when any
+of its entities would be: an entity told in a group is not told again as new when its posts
+drift out of it. Notices are numbered per entity (``crisis:{entity}:{n}``, a group's under its
+first), the next number read from the last one: two checks that overlap (a leader handing over
+mid-check) write the same key, and the outbox's unique key keeps one.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from monitor import outbox
-from monitor.models import Author, EntityMatch, Outbox, OutboxKind, Post
-from monitor.settings import CrisisSettings, Settings
+from monitor.crisis_notice import notice_payload
+from monitor.models import EntityMatch, Outbox, OutboxKind, Post
+from monitor.settings import CrisisSettings, Entity, Settings
 from monitor.settings_types import format_duration
 
 __all__ = [
+    "SHARED",
     "STEP",
     "Baselines",
     "Spike",
@@ -59,13 +80,15 @@ __all__ = [
     "check_crisis",
     "crisis_key",
     "find_spike",
+    "group_spikes",
     "should_tell",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Posts named in a notice, the most-followed authors first.
-EXAMPLES = 3
+#: A spike whose window posts are at least this share of another's, with more, is the same
+#: crisis: told once, in the other's notice ("NovaBrew Pod X2 broken" is about both).
+SHARED = 0.8
 
 #: The baseline ends on a multiple of this (or of the window, if shorter) from the epoch, so
 #: its count is counted again at most once a step: a week moved by 15 minutes is the same
@@ -179,6 +202,29 @@ def _by_entity(
     )
 
 
+def group_spikes(
+    spikes: Sequence[Spike], posts: Mapping[str, AbstractSet[int]]
+) -> list[list[Spike]]:
+    """Pure: ``spikes`` (in the settings' order) grouped by the window posts they share.
+
+    ``posts`` holds each entity's window posts (ids). Taken from the most posts down (ties
+    keep their order), a spike joins the first group whose first spike's posts hold at least
+    :data:`SHARED` of its own; otherwise it starts a group. Each group's first spike has the
+    most posts; groups come in the order of their first spikes in ``spikes``."""
+    order = {s.entity_id: i for i, s in enumerate(spikes)}
+    groups: list[list[Spike]] = []
+    for spike in sorted(spikes, key=lambda s: -s.negative):
+        mine = posts.get(spike.entity_id, frozenset())
+        for group in groups:
+            theirs = posts.get(group[0].entity_id, frozenset())
+            if mine and len(mine & theirs) >= SHARED * len(mine):
+                group.append(spike)
+                break
+        else:
+            groups.append([spike])
+    return sorted(groups, key=lambda g: order[g[0].entity_id])
+
+
 def check_crisis(
     session: Session,
     settings: Settings,
@@ -187,7 +233,8 @@ def check_crisis(
     baselines: Baselines | None = None,
     seen: dict[str, datetime] | None = None,
 ) -> list[str]:
-    """Enqueue a notice for each entity with a spike now (see the module). Never commits.
+    """Enqueue a notice for each spike now, a group of spikes about the same posts once (see
+    the module). Never commits.
 
     ``baselines`` keeps the baseline's count between checks; without it (tests, one-off
     calls) the baseline is counted every time. ``seen`` keeps when each entity's spike was
@@ -210,7 +257,7 @@ def check_crisis(
     since = max(began, end - rules.baseline) if began is not None else end
     before = _baseline(session, since, end, baselines)
     history = max(end - since, timedelta(0))
-    keys: list[str] = []
+    by_channel: dict[str, list[Spike]] = {}
     for entity in settings.entities:
         negative, people = window.get(entity.id, (0, 0))
         spike = find_spike(
@@ -221,36 +268,50 @@ def check_crisis(
             history=history,
             rules=rules,
         )
-        if spike is None:
-            continue
-        number, last = _last_notice(session, entity.id)
-        before_now, seen[entity.id] = seen.get(entity.id), now
-        if not should_tell(spike, last, seen=before_now, rules=rules, now=now):
-            continue
-        key = crisis_key(entity.id, number + 1)
-        channel = (
-            settings.alerts.pr_channel
-            or settings.teams[entity.team or settings.default_team].slack_channel
-        )
-        row = outbox.enqueue(
-            session,
-            key=key,
-            kind=OutboxKind.NOTICE,
-            target=channel,
-            payload=_payload(session, spike, entity.name, rules, start=start, now=now),
-            now=now,
-        )
-        if row is not None:
-            keys.append(key)
-            log.warning(
-                "negative spike about %s: %d posts from %d people in %s (usual %s)",
-                entity.id,
-                spike.negative,
-                spike.people,
-                format_duration(rules.window),
-                "unknown" if spike.usual is None else f"{spike.usual:.1f}",
+        if spike is not None:
+            by_channel.setdefault(_channel(settings, entity), []).append(spike)
+    if not by_channel:
+        return []
+    found = [s.entity_id for spikes in by_channel.values() for s in spikes]
+    earlier = {e: seen.get(e) for e in found}
+    seen.update(dict.fromkeys(found, now))
+    # a notice older than the reminder tells nothing should_tell heeds: the reminder is due
+    told = _told(session, since=now - rules.remind_every)
+    shared = _window_posts(session, by_channel, start=start, now=now)
+    keys: list[str] = []
+    for channel, spikes in by_channel.items():
+        for group in group_spikes(spikes, shared):
+            tell = partial(should_tell, rules=rules, now=now)
+            if not any(tell(s, told.get(s.entity_id), seen=earlier[s.entity_id]) for s in group):
+                continue
+            key = crisis_key(group[0].entity_id, _last_number(session, group[0].entity_id) + 1)
+            posts = _negatives(start, now)
+            payload = notice_payload(
+                session, settings, group, shared, channel=channel, posts=posts, start=start
             )
+            row = outbox.enqueue(
+                session, key=key, kind=OutboxKind.NOTICE, target=channel, payload=payload, now=now
+            )
+            if row is not None:
+                keys.append(key)
+                spike = group[0]
+                log.warning(
+                    "negative spike about %s: %d posts from %d people in %s (usual %s)%s",
+                    spike.entity_id,
+                    spike.negative,
+                    spike.people,
+                    format_duration(rules.window),
+                    "unknown" if spike.usual is None else f"{spike.usual:.1f}",
+                    "".join(f", also about {s.entity_id}" for s in group[1:]),
+                )
     return keys
+
+
+def _channel(settings: Settings, entity: Entity) -> str:
+    return (
+        settings.alerts.pr_channel
+        or settings.teams[entity.team or settings.default_team].slack_channel
+    )
 
 
 def _baseline(
@@ -266,72 +327,47 @@ def _baseline(
     return counts
 
 
-def _last_notice(session: Session, entity_id: str) -> tuple[int, tuple[datetime, int] | None]:
-    """The number of the entity's last notice (0 for none), and when it was written and the
-    count it told."""
-    row = session.execute(
-        select(Outbox.key, Outbox.created_at, Outbox.payload)
+def _window_posts(
+    session: Session, by_channel: Mapping[str, Sequence[Spike]], *, start: datetime, now: datetime
+) -> dict[str, set[int]]:
+    """The window's negative posts (ids) of each spiking entity that shares its channel with
+    another: the only ones that can be grouped."""
+    shared = [s.entity_id for spikes in by_channel.values() if len(spikes) > 1 for s in spikes]
+    posts: dict[str, set[int]] = {e: set() for e in shared}
+    if shared:
+        query = (
+            select(EntityMatch.entity_id, EntityMatch.post_id)
+            .join(Post, EntityMatch.post_id == Post.id)
+            .where(EntityMatch.entity_id.in_(shared), *_negatives(start, now))
+        )
+        for entity_id, post_id in session.execute(query):
+            posts[entity_id].add(post_id)
+    return posts
+
+
+def _told(session: Session, *, since: datetime) -> dict[str, tuple[datetime, int]]:
+    """When each entity was last named in a notice written after ``since``, under its own key
+    or in another's group, and the count told about it."""
+    rows = session.execute(
+        select(Outbox.created_at, Outbox.payload)
+        .where(Outbox.key.startswith("crisis:", autoescape=True), Outbox.created_at > since)
+        .order_by(Outbox.id)
+    )
+    told: dict[str, tuple[datetime, int]] = {}
+    for at, payload in rows:
+        crisis = (payload.get("extra") or {}).get("crisis") or {}
+        # a notice written before groups names one entity, its count under "negative"
+        counts = crisis.get("told") or {crisis.get("entity"): crisis.get("negative", 0)}
+        told.update({str(entity): (at, int(count)) for entity, count in counts.items()})
+    return told
+
+
+def _last_number(session: Session, entity_id: str) -> int:
+    """The number of the last notice under the entity's key (0 for none)."""
+    key = session.scalar(
+        select(Outbox.key)
         .where(Outbox.key.startswith(f"crisis:{entity_id}:", autoescape=True))
         .order_by(Outbox.id.desc())
         .limit(1)
-    ).first()
-    if row is None:
-        return 0, None
-    key, at, payload = row
-    told = int((payload.get("extra") or {}).get("crisis", {}).get("negative", 0))
-    return int(key.rsplit(":", 1)[1]), (at, told)
-
-
-def _payload(
-    session: Session,
-    spike: Spike,
-    name: str,
-    rules: CrisisSettings,
-    *,
-    start: datetime,
-    now: datetime,
-) -> dict[str, object]:
-    examples = session.execute(
-        select(Author.handle, Author.followers, Post.platform, Post.url)
-        .join(Post, Post.author_id == Author.id)
-        .join(EntityMatch, EntityMatch.post_id == Post.id)
-        .where(EntityMatch.entity_id == spike.entity_id, *_negatives(start, now))
-        .order_by(Author.followers.desc().nulls_last(), Post.created_at.desc(), Post.id)
-        .limit(EXAMPLES)
-    ).all()
-    platforms = session.execute(
-        select(Post.platform, func.count())
-        .join(EntityMatch, EntityMatch.post_id == Post.id)
-        .where(EntityMatch.entity_id == spike.entity_id, *_negatives(start, now))
-        .group_by(Post.platform)
-        .order_by(func.count().desc(), Post.platform)
-    ).all()
-    window = format_duration(rules.window)
-    usual = "no history yet" if spike.usual is None else f"{spike.usual:.1f}"
-    return {
-        "title": f"Negative spike about {name}: {spike.negative} posts in {window}",
-        "text": "\n".join(
-            f"@{handle} ({_reach(followers)}{platform}) {url or ''}".rstrip()
-            for handle, followers, platform, url in examples
-        ),
-        "fields": {
-            "Entity": name,
-            f"Negative posts, last {window}": str(spike.negative),
-            "People": str(spike.people),
-            f"Usual for {window}": usual,
-            "Platforms": ", ".join(f"{p} {n}" for p, n in platforms),
-        },
-        "extra": {
-            "crisis": {
-                "entity": spike.entity_id,
-                "negative": spike.negative,
-                "people": spike.people,
-                "usual": None if spike.usual is None else round(spike.usual, 2),
-                "since": start.isoformat(),
-            }
-        },
-    }
-
-
-def _reach(followers: int | None) -> str:
-    return "" if followers is None else f"{followers} followers, "  # Reddit gives no count
+    )
+    return 0 if key is None else int(key.rsplit(":", 1)[1])
