@@ -101,32 +101,36 @@ class App:
         ``repliers`` (platform -> :class:`Replier`) default to the sources that can reply.
         """
         engine = db.make_engine(settings.database_url)
-        if migrate:
-            db.upgrade(engine)
-        sessions = db.make_sessionmaker(engine)
-        with sessions.begin() as session:
-            store.sync_brand_accounts(
-                session,
-                {
-                    platform: [(a.handle, a.native_id, a.team) for a in accounts]
-                    for platform, accounts in settings.brand_accounts.items()
-                },
+        try:
+            if migrate:
+                db.upgrade(engine)
+            sessions = db.make_sessionmaker(engine)
+            with sessions.begin() as session:
+                store.sync_brand_accounts(
+                    session,
+                    {
+                        platform: [(a.handle, a.native_id, a.team) for a in accounts]
+                        for platform, accounts in settings.brand_accounts.items()
+                    },
+                )
+            pipeline = Pipeline(settings, classifier or _default_classifier(settings))
+            built = list(sources) if sources is not None else build_sources(settings, clock=clock)
+            sink = sink or build_sink(settings)
+            if repliers is None:
+                repliers = source_repliers(built, settings)
+            app = cls(
+                settings=settings,
+                engine=engine,
+                sessions=sessions,
+                pipeline=pipeline,
+                sources=built,
+                senders=build_senders(sessions, settings, sink, repliers=repliers, clock=clock),
+                clock=clock,
+                sink=sink,
             )
-        pipeline = Pipeline(settings, classifier or _default_classifier(settings))
-        built = list(sources) if sources is not None else build_sources(settings, clock=clock)
-        sink = sink or build_sink(settings)
-        if repliers is None:
-            repliers = {s.platform: s for s in built if isinstance(s, Replier)}
-        app = cls(
-            settings=settings,
-            engine=engine,
-            sessions=sessions,
-            pipeline=pipeline,
-            sources=built,
-            senders=build_senders(sessions, settings, sink, repliers=repliers, clock=clock),
-            clock=clock,
-            sink=sink,
-        )
+        except BaseException:  # a refused setting (a reply mode no source can carry out):
+            engine.dispose()  # no connection left open behind the error
+            raise
         return app
 
     def lead(self, ttl: timedelta) -> bool:

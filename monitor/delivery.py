@@ -20,7 +20,14 @@
   the database's clock (:func:`monitor.db.shared_now`, recorded in the attempt events), as the
   outbox's leases are: the resend may be claimed by a daemon on another host, and one whose
   clock runs ahead would otherwise ask the platform at once. Skipped when a person answered
-  in the meantime.
+  in the meantime. A reply given up for good (refused, credentials missing, attempts used
+  up) is told where people look: an ``ack_failed`` case event and, through the outbox, an
+  "Acknowledgement not sent: ..." line in the case's Slack thread; once per give-up.
+
+:func:`build_senders` refuses (:class:`~monitor.errors.ConfigError`) an ``approval`` or
+``auto`` acknowledgement mode that none of its repliers can carry out (see
+:func:`monitor.acknowledge.check_reply_modes`), so ``poll`` and ``run`` refuse to start as
+``check-config`` does.
 
 :func:`collapse_backlog` runs before each delivery round: a channel with more pending alerts
 than ``alerts.slack.digest_after`` gets one digest message instead of a flood.
@@ -39,6 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.base import Alert, Sink
 from monitor import outbox
+from monitor.acknowledge import check_reply_modes
 from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
 from monitor.db import shared_now
 from monitor.errors import AuthError, DeliveryError, Refused, ReplywatchError
@@ -150,7 +158,10 @@ class _Senders:
                     title=line,
                     case_id=row.case_id,
                     thread_ts=ts,
-                    extra={"resend": True} if row.attempts > 1 else {},
+                    extra={
+                        "mentions": list(row.payload.get("mentions") or ()),
+                        **({"resend": True} if row.attempts > 1 else {}),
+                    },
                 )
             )
         return {"channel": channel, "ts": ts}
@@ -184,11 +195,35 @@ class _Senders:
 
     # -- public replies ---------------------------------------------------------------------
     def reply(self, row: Outbox) -> dict[str, Any]:
+        """Send the acknowledgement (:meth:`_reply`); when this try gives it up for good, as
+        :func:`monitor.outbox.deliver_due` will, tell the case (:meth:`_gave_up`)."""
+        try:
+            return self._reply(row)
+        except DeliveryError as exc:
+            if not exc.retryable or (exc.counted and row.attempts >= outbox.MAX_ATTEMPTS):
+                reason = str(exc).removeprefix(f"outbox {row.key}: ")
+                if exc.retryable:
+                    reason += f" (gave up after {row.attempts} attempts)"
+                self._gave_up(row, reason)
+            raise
+        except Exception as exc:  # a bug: deliver_due retries it, while attempts are left
+            if row.attempts >= outbox.MAX_ATTEMPTS:
+                self._gave_up(
+                    row, f"{type(exc).__name__}: {exc} (gave up after {row.attempts} attempts)"
+                )
+            raise
+
+    def _reply(self, row: Outbox) -> dict[str, Any]:
         platform = str(row.payload["platform"])
         in_reply_to = str(row.payload["in_reply_to"])
         replier = self.repliers.get(platform)
-        if replier is None:
-            raise DeliveryError(row.key, f"no replier for {platform}", retryable=False)
+        if replier is None:  # refused at start-up; rows written under an older config
+            raise DeliveryError(
+                row.key,
+                f"no {platform} source can reply: add one with reply credentials, or set "
+                f"acknowledgements.modes.{platform} to off",
+                retryable=False,
+            )
         if row.attempts > 1:
             recorded = self._recorded_reply(row)
             if recorded is not None:  # sent and recorded; only marking the row failed
@@ -238,6 +273,36 @@ class _Senders:
         """Note the failed attempt on the case: when it happened decides when to look again."""
         detail = {"error": error[:500], "attempt": row.attempts}
         self._note(row, "ack_attempt_failed", detail, shared_time=True)
+
+    def _gave_up(self, row: Outbox, reason: str) -> None:
+        """The reply will not go out: an ``ack_failed`` event and an "Acknowledgement not
+        sent" line in the case's thread, in one transaction (the line is an outbox row keyed
+        by that event, as every case update is).
+
+        Once per give-up: a give-up run again before any new attempt (a row reclaimed after
+        its failure was noted but not marked, or requeued with nothing to reply through) finds
+        its ``ack_failed`` still the case's latest reply event and adds nothing. A requeued
+        row that tries the platform again and fails again is a new give-up, and says so."""
+        now = self.clock()
+        with self.sessions.begin() as session:
+            case = session.get(Case, row.case_id)
+            if case is None:
+                return
+            latest = session.scalar(
+                select(CaseEvent.kind)
+                .where(
+                    CaseEvent.case_id == case.id,
+                    CaseEvent.kind.in_(("ack_attempt", "ack_sent", "ack_failed")),
+                )
+                .order_by(CaseEvent.id.desc())
+                .limit(1)
+            )
+            if latest == "ack_failed":
+                return
+            detail = {"error": reason[:500], "attempts": row.attempts}
+            add_event(session, case, "ack_failed", actor=SYSTEM, now=now, detail=detail)
+            line = f"Acknowledgement not sent: {_shorten(reason, 300)}"
+            enqueue_case_update(session, case, self.settings, line=line, now=now)
 
     def _note(
         self, row: Outbox, kind: str, detail: dict[str, object], *, shared_time: bool = False
@@ -327,6 +392,11 @@ class _Senders:
         self._note(row, "ack_skipped", {"reason": reason})
 
 
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _shared_at(detail: Mapping[str, Any] | None) -> datetime | None:
     """When an attempt event was written, by the database's clock; ``None`` for an event
     written before that was recorded."""
@@ -342,6 +412,10 @@ def build_senders(
     repliers: Mapping[str, Replier] | None = None,
     clock: Callable[[], datetime],
 ) -> dict[str, Sender]:
+    """One sender per outbox kind. Raises :class:`~monitor.errors.ConfigError` when an
+    acknowledgement mode that sends has no replier able to carry it out
+    (:func:`~monitor.acknowledge.check_reply_modes`): every reply would fail for good."""
+    check_reply_modes(settings, repliers or {})
     s = _Senders(sessions, settings, sink, repliers or {}, clock)
     return {
         OutboxKind.ALERT: s.alert,

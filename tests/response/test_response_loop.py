@@ -51,7 +51,7 @@ def world(database_url: str, clock: FakeClock) -> Iterator[dict[str, Any]]:
 
 
 def build(
-    world: dict[str, Any], **settings: Any
+    world: dict[str, Any], *, repliers: dict[str, FakeReplier] | None = None, **settings: Any
 ) -> tuple[App, MemorySource, RecordingSink, FakeReplier]:
     source = MemorySource("mem", platform="x")
     sink = RecordingSink()
@@ -62,7 +62,7 @@ def build(
         sink=sink,
         sources=[source],
         classifier=TaggedClassifier(),
-        repliers={"x": replier},
+        repliers={"x": replier, **(repliers or {})},
     )
     world["apps"].append(app)
     return app, source, sink, replier
@@ -202,7 +202,7 @@ def test_buttons_change_state_once_and_land_in_the_audit_trail(world: dict[str, 
     assert len(sink.updates) == 1 and sink.updates[0][0] == claimed.slack_ts
     assert sink.updates[0][1].fields["Owner"] == "bob"
     thread = [m for m in sink.messages if m.thread_ts == claimed.slack_ts]
-    assert [m.title for m in thread] == ["Claimed by Bob"]
+    assert [m.title for m in thread] == ["Claimed by Bob, from alice"]  # routed to alice
 
     clock.advance(timedelta(minutes=5))
     actions.on_action("responded", case.id, "U0BOB0001", "Bob")
@@ -231,12 +231,12 @@ def test_buttons_change_state_once_and_land_in_the_audit_trail(world: dict[str, 
     app.deliver()
     lines = [m.title for m in sink.messages if m.thread_ts == claimed.slack_ts]
     assert lines == [
-        "Claimed by Bob",
+        "Claimed by Bob, from alice",
         "Marked responded by Bob",
         "Escalated by Bob",
         "Marked not a complaint by Alice",
     ]
-    assert sink.updates[-1][1].extra["actions"] == []  # a closed case has no buttons
+    assert sink.updates[-1][1].extra["actions"] == ["reopen"]  # a closed case: only Reopen
 
 
 def test_a_missed_complaint_becomes_a_case_and_a_label(world: dict[str, Any]) -> None:
@@ -589,8 +589,11 @@ def test_acknowledgement_guards(world: dict[str, Any]) -> None:
 
 
 def test_dry_run_records_and_approval_waits_for_the_button(world: dict[str, Any]) -> None:
+    reddit_replier = FakeReplier("reddit")
     app, source, sink, replier = build(
-        world, acknowledgements={"modes": {"x": "dry-run", "reddit": "approval"}}
+        world,
+        repliers={"reddit": reddit_replier},
+        acknowledgements={"modes": {"x": "dry-run", "reddit": "approval"}},
     )
     clock: FakeClock = world["clock"]
     dry = post(clock, "NovaBrew broken", handle="d")
@@ -609,20 +612,11 @@ def test_dry_run_records_and_approval_waits_for_the_button(world: dict[str, Any]
     reddit_alert = next(m for m in sink.top_level() if m.fields["Platform"] == "reddit")
     assert "send_ack" in reddit_alert.extra["actions"]
     ok_case = case_of(app, needs_ok.native_id)
-    reddit_replier = FakeReplier("reddit")
-    app.senders = build_senders_for(app, {"x": replier, "reddit": reddit_replier})
     assert "Sending" in app.actions().on_action("send_ack", ok_case.id, "U0BOB0001", "Bob")
     assert "one per case" in app.actions().on_action("send_ack", ok_case.id, "U0BOB0001", "Bob")
     app.deliver()
     assert list(reddit_replier.replies) == [needs_ok.native_id]
     assert ("ack_queued", "Bob (slack:U0BOB0001)") in events(app, ok_case.id)
-
-
-def build_senders_for(app: App, repliers: dict[str, FakeReplier]) -> Any:
-    from monitor.delivery import build_senders
-
-    assert app.sink is not None
-    return build_senders(app.sessions, app.settings, app.sink, repliers=repliers, clock=app.clock)
 
 
 # ------------------------------------------------------------------------ clocks & escalation
