@@ -60,6 +60,7 @@ ACTIONS: Mapping[str, str] = {
     "resolve": "Resolve",
     "not_complaint": "Not a complaint",
     "escalate": "Escalate",
+    "reopen": "Reopen",
     "send_ack": "Send acknowledgement",
 }
 ACTION_PREFIX = "rw_"

@@ -79,10 +79,10 @@ class ActionHandler(Protocol):
     commits its own database session.
 
     ``on_action`` gets the action name (a key of :data:`alerts.blocks.ACTIONS`: ``claim``,
-    ``responded``, ``resolve``, ``not_complaint``, ``escalate``, ``send_ack``), the case id
-    from the button, and the clicker's Slack id and handle; it returns a short confirmation
-    ("Case 42 is yours."). Refusals ("already resolved by @ana") are return values, or a
-    raised ``ReplywatchError`` whose message the user sees.
+    ``responded``, ``resolve``, ``not_complaint``, ``escalate``, ``reopen``, ``send_ack``), the
+    case id from the button, and the clicker's Slack id and handle; it returns a short
+    confirmation ("Case 42 is yours."). Refusals ("already resolved by @ana") are return
+    values, or a raised ``ReplywatchError`` whose message the user sees.
 
     ``on_command`` gets what followed ``/replywatch`` (e.g. ``"support"``), the user's Slack
     id and handle, and the channel, and returns the text to show (e.g. a team's open cases

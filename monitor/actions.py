@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import cases, outbox
 from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
-from monitor.cases import OPEN
-from monitor.models import Case, CaseEvent, OutboxKind, Post
+from monitor.cases import CLOSED, OPEN
+from monitor.models import Case, CaseEvent, CaseStatus, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
 from monitor.opening import (
     Complaint,
@@ -35,7 +35,7 @@ __all__ = ["ACTIONS", "CaseActions", "actor_name"]
 
 log = logging.getLogger(__name__)
 
-ACTIONS = ("claim", "responded", "resolve", "not_complaint", "escalate", "send_ack")
+ACTIONS = ("claim", "responded", "resolve", "not_complaint", "escalate", "reopen", "send_ack")
 #: A second "Escalate" within this long of the first is the same escalation.
 _ESCALATE_DEBOUNCE = timedelta(minutes=10)
 
@@ -84,8 +84,16 @@ class CaseActions:
         log.info("%s on RW-%s by %s: %s", action, case_id, actor, reply)
         return str(reply)
 
-    def _update(self, session: Session, case: Case, line: str, now: datetime) -> None:
-        enqueue_case_update(session, case, self.settings, line=line, now=now)
+    def _update(
+        self,
+        session: Session,
+        case: Case,
+        line: str,
+        now: datetime,
+        *,
+        mentions: tuple[str, ...] = (),
+    ) -> None:
+        enqueue_case_update(session, case, self.settings, line=line, now=now, mentions=mentions)
 
     def _member_name(self, team: str, user_id: str, user_name: str) -> str:
         for member in self.settings.teams[team].members:
@@ -93,16 +101,38 @@ class CaseActions:
                 return member.name
         return user_name
 
+    def _slack_id(self, team: str, name: str) -> str | None:
+        """The Slack id configured for the member (or lead) called ``name``: the case's team
+        first, then any team (an owner may have moved)."""
+        teams = [self.settings.teams[team], *self.settings.teams.values()]
+        for each in teams:
+            for person in [*each.members, *([each.lead] if each.lead else [])]:
+                if person.name == name and person.slack_id:
+                    return str(person.slack_id)
+        return None
+
     def _claim(
         self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
     ) -> str:
         owner = self._member_name(case.team, user_id, user_name)
         if case.owner == owner and case.acknowledged_at is not None:
             return f"RW-{case.id} is already yours."
+        previous = case.owner
         if not cases.claim(session, case, owner=owner, actor=actor, now=now):
             return f"RW-{case.id} is {case.status}; nothing to claim."
-        self._update(session, case, f"Claimed by {user_name}", now)
-        return f"You own RW-{case.id} now."
+        if previous is None or previous == owner:
+            self._update(session, case, f"Claimed by {user_name}", now)
+            return f"You own RW-{case.id} now."
+        # taking a case from someone: say so where they will see it, and ping them there
+        pinged = self._slack_id(case.team, previous)
+        line = f"Claimed by {user_name}, from {previous}"
+        self._update(session, case, line, now, mentions=(pinged,) if pinged else ())
+        if pinged:
+            return f"You own RW-{case.id} now, taken from {previous}; its thread tells them."
+        return (
+            f"You own RW-{case.id} now, taken from {previous} (no Slack id is configured for "
+            "them: let them know)."
+        )
 
     def _responded(
         self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
@@ -127,11 +157,34 @@ class CaseActions:
         if not cases.dismiss(session, case, actor=actor, now=now):
             return f"RW-{case.id} was already marked not a complaint."
         self._update(session, case, f"Marked not a complaint by {user_name}", now)
-        return f"RW-{case.id} closed as not a complaint; saved as a label for the classifier."
+        return (
+            f"RW-{case.id} closed as not a complaint; saved as a label for the classifier. "
+            "Reopen on its message undoes both."
+        )
+
+    def _reopen(
+        self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
+    ) -> str:
+        """Undo "Resolve" or "Not a complaint": the case is back in the queue, its clocks run
+        again and, for a dismissal, its label says ``complaint`` (see :func:`cases.reopen`)."""
+        was = case.status
+        if not cases.reopen(session, case, actor=actor, now=now):
+            return f"RW-{case.id} is not closed ({case.status}); nothing to reopen."
+        if was == CaseStatus.DISMISSED:
+            self._update(session, case, f"Reopened by {user_name}: a complaint after all", now)
+            return (
+                f"RW-{case.id} reopened; its clocks run again, and the classifier's label for "
+                "the post now says complaint."
+            )
+        self._update(session, case, f"Reopened by {user_name}", now)
+        return f"RW-{case.id} reopened; its clocks run again."
 
     def _escalate(
         self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
     ) -> str:
+        if case.status in CLOSED:
+            # the sender would drop it as stale: say so rather than claim the lead was told
+            return f"RW-{case.id} is {case.status}; reopen it to escalate."
         recent = session.scalar(
             select(CaseEvent.id).where(
                 CaseEvent.case_id == case.id,
@@ -218,20 +271,25 @@ class CaseActions:
                 return f"{team}: no open cases."
             lines = [f"{team}: {len(rows)} open case(s)"]
             for case in rows:
-                clocks = clocks_for(case, self.settings, now=now)
-                overdue = [name for name, state in clocks.items() if state.breached(now)]
-                due = due_summary(case, self.settings, now=now)
-                running = next(
-                    (f"{n.replace('_', ' ')} {due[n]}" for n, s in clocks.items() if s.running),
-                    "all clocks stopped",
-                )
-                flag = f" OVERDUE: {', '.join(overdue)}" if overdue else ""
                 lines.append(
                     f"RW-{case.id} {case.severity} @{case.post.author.handle} on "
                     f"{case.post.platform}, {case.status}, owner {case.owner or 'none'}: "
-                    f"{running}{flag}"
+                    f"{self._clocks_line(case, now)}"
                 )
         return "\n".join(lines)
+
+    def _clocks_line(self, case: Case, now: datetime) -> str:
+        """The clocks someone must act on: each running clock past its due time, once
+        ("acknowledge OVERDUE since ..."), else the next running one ("first response due
+        ..."). A clock that stopped late is history, not work: the list leaves it out."""
+        clocks = clocks_for(case, self.settings, now=now)
+        due = due_summary(case, self.settings, now=now)
+        running = [name for name, state in clocks.items() if state.running]
+        overdue = [name for name in running if clocks[name].breached(now)]
+        shown = overdue or running[:1]
+        if not shown:
+            return "all clocks stopped"
+        return ", ".join(f"{name.replace('_', ' ')} {due[name]}" for name in shown)
 
     def _open_missed(self, ref: str, actor: str) -> str:
         """Open a case for a stored mention the classifier did not flag, routed and alerted
@@ -253,6 +311,11 @@ class CaseActions:
             if post.kind == "repost":
                 return "That is a repost: open the case on the original post."
             existing = session.scalar(select(Case).where(Case.post_id == post.id))
+            if existing is not None and existing.status in CLOSED:
+                return (
+                    f"RW-{existing.id} already covers that post ({existing.status}): Reopen "
+                    "on its message opens it again."
+                )
             if existing is not None:
                 return f"RW-{existing.id} already covers that post ({existing.status})."
             entities = [

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, lazyload
 
 from monitor.db import in_chunks
@@ -274,7 +274,14 @@ def resolve(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
 
 def keep_label(session: Session, post: Post, label: str, *, actor: str, now: datetime) -> None:
     """A person's complaint verdict on ``post`` (``complaint`` or ``not_complaint``), kept as
-    training data for ``replywatch classifier train``."""
+    training data for ``replywatch classifier train``.
+
+    The newest verdict on a post replaces the earlier ones: ``classifier train`` reads every
+    label row, so a "Not a complaint" undone by "Reopen" (or a missed complaint opened, then
+    dismissed) would otherwise teach it both answers for one text. Who said what, and when,
+    stays in the case's events.
+    """
+    session.execute(delete(Label).where(Label.post_id == post.id, Label.task == "complaint"))
     session.add(
         Label(
             post_id=post.id,
@@ -306,11 +313,28 @@ def dismiss(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
 
 
 def reopen(session: Session, case: Case, *, actor: str, now: datetime) -> bool:
-    """Undo a resolution (a customer came back); the resolution clock runs again."""
+    """Undo a resolution or a dismissal (a mis-click, or the customer came back).
+
+    The case goes back to the state its clocks say (open, acknowledged or responded), and
+    each clock that had not stopped before it closed runs again from when it started: the
+    customer has waited all along. Undoing a dismissal also undoes its label: the post is
+    kept as a ``complaint`` label instead (:func:`keep_label`), so retraining does not learn
+    the mis-click. ``False`` when the case is not closed.
+    """
     if case.status not in CLOSED:
         return False
-    case.status = CaseStatus.RESPONDED if case.first_response_at else CaseStatus.OPEN
+    was = str(case.status)
+    if case.first_response_at is not None:
+        case.status = CaseStatus.RESPONDED
+    elif case.acknowledged_at is not None:
+        case.status = CaseStatus.ACKNOWLEDGED
+    else:
+        case.status = CaseStatus.OPEN
     case.resolved_at = None
     case.updated_at = now
-    add_event(session, case, "reopened", actor=actor, now=now)
+    detail: dict[str, Any] = {"from": was}
+    if was == CaseStatus.DISMISSED:
+        keep_label(session, case.post, "complaint", actor=actor, now=now)
+        detail["label"] = "complaint"
+    add_event(session, case, "reopened", actor=actor, now=now, detail=detail)
     return True

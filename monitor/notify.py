@@ -3,12 +3,13 @@
 Payloads are plain JSON (title, fields, text, link, extra) so every sink renders them its own
 way: the console as a rich panel, Slack as Block Kit. The post's text is carried as data, never
 as markup; each sink escapes it for its medium. ``extra`` carries what the Slack sink turns
-into buttons and context: ``actions`` (button names), ``history`` (the author's earlier cases,
-so nobody asks a customer to repeat themselves) and ``due`` (each clock's due time, in words).
+into buttons and context: ``actions`` (button names: the case's work while it is open, only
+"Reopen" once it is closed), ``history`` (the author's earlier cases, so nobody asks a
+customer to repeat themselves) and ``due`` (each clock's due time, in words).
 
 A state change writes an ``alert_update`` row (key ``update:{case_id}:{event_id}``): the sender
 re-renders the case as it is when sent, rewrites the Slack message and adds ``line`` to its
-thread.
+thread, pinging the member ids in ``mentions`` when there are any.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from monitor.settings import Settings
 
 __all__ = [
     "CASE_ACTIONS",
+    "CLOSED_ACTIONS",
     "alert_key",
     "author_histories",
     "author_history",
@@ -43,6 +45,8 @@ __all__ = [
 
 #: Buttons on an open case's message; ``send_ack`` is added where approval mode is on.
 CASE_ACTIONS = ("claim", "responded", "resolve", "not_complaint", "escalate")
+#: Buttons on a resolved or dismissed case's message: a mis-click is one click from undone.
+CLOSED_ACTIONS = ("reopen",)
 _HISTORY_LIMIT = 5
 
 
@@ -165,7 +169,7 @@ def _history_line(other: _Earlier) -> str:
 
 def _actions(case: Case, settings: Settings) -> list[str]:
     if case.status in CLOSED:
-        return []
+        return list(CLOSED_ACTIONS)
     actions = list(CASE_ACTIONS)
     mode = settings.acknowledgements.mode(case.post.platform)
     if mode == "approval" and public_reply_allowed(settings.entity(case.entity_id)):
@@ -238,21 +242,31 @@ def enqueue_case_alerts(
 
 
 def enqueue_case_update(
-    session: Session, case: Case, settings: Settings, *, line: str, now: datetime
+    session: Session,
+    case: Case,
+    settings: Settings,
+    *,
+    line: str,
+    now: datetime,
+    mentions: Sequence[str] = (),
 ) -> None:
     """After a state change: rewrite the case's message and add ``line`` to its thread.
 
-    Keyed by the newest event of the case, so one state change gives one update however
-    often this is called for it.
+    ``mentions`` are Slack member ids the thread line pings (payload ``mentions``), such as
+    the owner a claim took the case from. Keyed by the newest event of the case, so one state
+    change gives one update however often this is called for it.
     """
     session.flush()
     event_id = max((e.id for e in case.events if e.id is not None), default=0)
+    payload: dict[str, Any] = {"line": line, "case_id": case.id}
+    if mentions:
+        payload["mentions"] = list(dict.fromkeys(mentions))
     outbox.enqueue(
         session,
         key=update_key(case, event_id),
         kind=OutboxKind.ALERT_UPDATE,
         target=settings.teams[case.team].slack_channel,
-        payload={"line": line, "case_id": case.id},
+        payload=payload,
         case_id=case.id,
         now=now,
     )

@@ -123,6 +123,7 @@ def test_action_ids_round_trip() -> None:
         "rw_resolve",
         "rw_not_complaint",
         "rw_escalate",
+        "rw_reopen",
         "rw_send_ack",
     ]
     assert all(action_name(action_id(a)) == a for a in ACTIONS)

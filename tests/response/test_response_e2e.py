@@ -226,7 +226,8 @@ def test_the_response_loop_end_to_end(
         drain(daemon.app, clock, rounds=1)
         assert len(slack.updates) == 1 and slack.updates[0].ts == maria_case.slack_ts
         thread = [m for m in slack.in_channel("support") if m.thread_ts == maria_case.slack_ts]
-        assert [m.text for m in thread] == ["Claimed by bob"]
+        # routed to alice, who is told in the thread
+        assert [m.text.endswith("Claimed by bob, from alice") for m in thread] == [True]
 
         # acknowledgements are due two minutes after opening; X loses the first answer after
         # posting the reply, and refuses the second one outright
