@@ -76,8 +76,9 @@ class App:
     metrics: Metrics = field(default_factory=Metrics)
     #: The negative-spike check's usual counts, kept for a quarter hour (see monitor.crisis).
     baselines: Baselines = field(default_factory=Baselines)
-    #: When each entity's negative spike was last found, to tell a new spike from the last.
-    spikes_seen: dict[str, datetime] = field(default_factory=dict)
+    #: Since when the crisis checks have found no spike about each entity: tells a new spike
+    #: from the last one told (see monitor.crisis.should_tell).
+    spikes_calm: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
@@ -201,8 +202,11 @@ class App:
 
     def check_crisis(self) -> list[str]:
         """Negative-volume spikes (daemon job ``crisis``); returns the notice keys written."""
-        check = partial(check_crisis, baselines=self.baselines, seen=self.spikes_seen)
-        return self._check("crisis", check, lambda keys: {"spike": len(keys)})
+        calm = dict(self.spikes_calm)
+        check = partial(check_crisis, baselines=self.baselines, calm=calm)
+        keys = self._check("crisis", check, lambda keys: {"spike": len(keys)})
+        self.spikes_calm = calm  # kept once the check's notices are committed, not before
+        return keys
 
     def _check(
         self,

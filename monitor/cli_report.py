@@ -168,7 +168,7 @@ def case_lines(case: Case, trail: list[CaseEvent]) -> list[str]:
     wrote it where, its language, sentiment, complaint score and severity reasons), its text,
     then one line per event with its details as ``key=value``. What people wrote is cleaned as
     for Slack: a post's escape sequences cannot clear or fake the terminal, nor a bidi
-    override reverse ``$0001`` into ``$1000``."""
+    override reverse ``$0001`` into ``$1000``; its text is quoted (``> ``) line by line."""
     post = case.post
     author = f"@{post.author.handle}"
     if post.author.display_name:
@@ -184,7 +184,8 @@ def case_lines(case: Case, trail: list[CaseEvent]) -> list[str]:
         f"{post.platform} post by {author} at {post.created_at:%Y-%m-%d %H:%M}Z"
         + (f"  {post.url}" if post.url else ""),
         ", ".join(read),
-        post.text,
+        # quoted line by line: a line the author wrote can never pass for an event
+        *(f"> {line}" for line in clean_text(post.text).splitlines() or [""]),
         "",
     ]
     for event in trail:

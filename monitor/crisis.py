@@ -128,23 +128,25 @@ def should_tell(
     spike: Spike,
     last: tuple[datetime, int] | None,
     *,
-    seen: datetime | None,
+    calm_since: datetime | None,
     rules: CrisisSettings,
     now: datetime,
 ) -> bool:
     """Pure: tell ``spike`` unless ``last`` (when the entity's last notice was written, and its
     count) is recent and the spike has not doubled since, and it is the same spike.
 
-    ``seen`` is when this daemon's checks last found a spike about the entity, before this
-    one. No spike for a whole window since then, after the notice, means the spike told ended
-    and this is a new one: told at once, not at the next reminder. Without ``seen`` (another
-    daemon told it, or this one has just started) a spike is taken to be the one told."""
+    ``calm_since`` is when this daemon's checks last began finding no spike about the entity:
+    the first of an unbroken run of checks that found none, up to this one. A run that began
+    after the notice and lasted a whole window means the spike told ended, and this is a new
+    one: told at once, not at the next reminder. Without one (no check in between found it
+    calm, however long ago the last ran; another daemon told it; this one has just started)
+    a spike is taken to be the one told."""
     if last is None:
         return True
     at, count = last
     if now - at >= rules.remind_every or spike.negative >= 2 * count:
         return True
-    return seen is not None and seen >= at and now - seen >= rules.window
+    return calm_since is not None and calm_since > at and now - calm_since >= rules.window
 
 
 def baseline_end(start: datetime, *, window: timedelta) -> datetime:
@@ -231,25 +233,41 @@ def check_crisis(
     *,
     now: datetime,
     baselines: Baselines | None = None,
-    seen: dict[str, datetime] | None = None,
+    calm: dict[str, datetime] | None = None,
 ) -> list[str]:
     """Enqueue a notice for each spike now, a group of spikes about the same posts once (see
     the module). Never commits.
 
     ``baselines`` keeps the baseline's count between checks; without it (tests, one-off
-    calls) the baseline is counted every time. ``seen`` keeps when each entity's spike was
-    last found, so a spike that ended and began again is told as a new one (see
-    :func:`should_tell`); it is updated here."""
-    seen = {} if seen is None else seen
+    calls) the baseline is counted every time. ``calm`` keeps, per entity, when the checks
+    began finding no spike about it, so a spike that ended and began again is told as a new
+    one (see :func:`should_tell`); it is updated here, and the caller keeps the update only
+    once the notices are committed."""
+    calm = {} if calm is None else calm
     rules = settings.crisis
     if not rules.enabled:
         return []
+    found = _spikes(session, settings, now=now, baselines=baselines)
+    spiking = {s.entity_id for spikes in found.values() for s in spikes}
+    for entity in settings.entities:  # a calm run begins at the first check without a spike
+        if entity.id not in spiking:
+            calm.setdefault(entity.id, now)
+    if not found:
+        return []
+    return _tell(session, settings, found, {e: calm.pop(e, None) for e in spiking}, now=now)
+
+
+def _spikes(
+    session: Session, settings: Settings, *, now: datetime, baselines: Baselines | None
+) -> dict[str, list[Spike]]:
+    """The entities with a spike now, by the channel their notice goes to."""
+    rules = settings.crisis
     start = now - rules.window
     people_of = func.count(func.distinct(Post.author_id))
     by_entity = _by_entity(start, now, func.count(), people_of)
     window = {e: (n, people) for e, n, people in session.execute(by_entity)}
     if not any(people >= rules.min_people for _, people in window.values()):
-        return []
+        return {}
     end = baseline_end(start, window=rules.window)
     # how long replywatch has watched, of the baseline: since it stored its first post. Read
     # every time, not kept: one primary-key lookup, and it is part of the count's bounds.
@@ -270,11 +288,21 @@ def check_crisis(
         )
         if spike is not None:
             by_channel.setdefault(_channel(settings, entity), []).append(spike)
-    if not by_channel:
-        return []
-    found = [s.entity_id for spikes in by_channel.values() for s in spikes]
-    earlier = {e: seen.get(e) for e in found}
-    seen.update(dict.fromkeys(found, now))
+    return by_channel
+
+
+def _tell(
+    session: Session,
+    settings: Settings,
+    by_channel: Mapping[str, list[Spike]],
+    calm_since: Mapping[str, datetime | None],
+    *,
+    now: datetime,
+) -> list[str]:
+    """Enqueue the notices due about the spikes found, a group of them about the same posts
+    once; the keys written."""
+    rules = settings.crisis
+    start = now - rules.window
     # a notice older than the reminder tells nothing should_tell heeds: the reminder is due
     told = _told(session, since=now - rules.remind_every)
     shared = _window_posts(session, by_channel, start=start, now=now)
@@ -282,7 +310,9 @@ def check_crisis(
     for channel, spikes in by_channel.items():
         for group in group_spikes(spikes, shared):
             tell = partial(should_tell, rules=rules, now=now)
-            if not any(tell(s, told.get(s.entity_id), seen=earlier[s.entity_id]) for s in group):
+            if not any(
+                tell(s, told.get(s.entity_id), calm_since=calm_since[s.entity_id]) for s in group
+            ):
                 continue
             key = crisis_key(group[0].entity_id, _last_number(session, group[0].entity_id) + 1)
             posts = _negatives(start, now)

@@ -208,8 +208,14 @@ class _Senders:
             raise
         except Exception as exc:  # a bug: deliver_due retries it, while attempts are left
             if row.attempts >= outbox.MAX_ATTEMPTS:
+                # it may have struck after the platform took the reply (recording it): not
+                # "not sent", or a person would answer by hand a second time
+                reason = f"{type(exc).__name__}: {exc} (gave up after {row.attempts} attempts)"
                 self._gave_up(
-                    row, f"{type(exc).__name__}: {exc} (gave up after {row.attempts} attempts)"
+                    row,
+                    reason,
+                    sent="Acknowledgement stopped by an error, it may "
+                    "have gone out: check the post before answering by hand",
                 )
             raise
 
@@ -274,10 +280,10 @@ class _Senders:
         detail = {"error": error[:500], "attempt": row.attempts}
         self._note(row, "ack_attempt_failed", detail, shared_time=True)
 
-    def _gave_up(self, row: Outbox, reason: str) -> None:
+    def _gave_up(self, row: Outbox, reason: str, *, sent: str = "Acknowledgement not sent") -> None:
         """The reply will not go out: an ``ack_failed`` event and an "Acknowledgement not
-        sent" line in the case's thread, in one transaction (the line is an outbox row keyed
-        by that event, as every case update is).
+        sent" line (``sent`` says otherwise where it may have) in the case's thread, in one
+        transaction (the line is an outbox row keyed by that event, as every case update is).
 
         Once per give-up: a give-up run again before any new attempt (a row reclaimed after
         its failure was noted but not marked, or requeued with nothing to reply through) finds
@@ -301,7 +307,7 @@ class _Senders:
                 return
             detail = {"error": reason[:500], "attempts": row.attempts}
             add_event(session, case, "ack_failed", actor=SYSTEM, now=now, detail=detail)
-            line = f"Acknowledgement not sent: {_shorten(reason, 300)}"
+            line = f"{sent}: {_shorten(reason, 300)}"
             enqueue_case_update(session, case, self.settings, line=line, now=now)
 
     def _note(

@@ -68,7 +68,7 @@ def test_the_case_shows_the_post_as_read_and_a_trail_a_person_can_read(tmp_path:
         "x post by @shirin (شیرین) at 2026-11-20 09:00Z  https://x.com/shirin/status/7"
     )
     assert lines[2].startswith("language fa, sentiment negative, complaint ")
-    assert lines[3] == PERSIAN  # one line: not wrapped at 80 columns when piped
+    assert lines[3] == f"> {PERSIAN}"  # quoted, and not wrapped at 80 columns when piped
     (attempt,) = [line for line in lines if " ack_attempt " in line]
     assert attempt.startswith("2026-11-20 09:30:00Z  ack_attempt")
     # details as key=value, Persian as written (not \\u escapes), text with spaces quoted
@@ -109,3 +109,19 @@ def test_a_posts_terminal_controls_do_not_reach_the_terminal(tmp_path: Path) -> 
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.stdout and "\u202e" not in result.stdout, command
         assert "[2J[31mFAKE[0m refund 0001$" in result.stdout, command
+
+
+def test_a_post_cannot_fake_an_event_in_the_trail(tmp_path: Path) -> None:
+    """Each line of the post is quoted: one the author wrote to look like an event
+    ("... resolved ana") is told apart from the trail."""
+    fake = "2026-11-20 10:05:00Z  resolved       ana (slack:U1)"
+    text = f"NovaBrew my order never arrived\n\n{fake}"
+    (tmp_path / "posts.jsonl").write_text(post_line(text) + "\n", encoding="utf-8")
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    assert CliRunner().invoke(app, ["poll", "--once", "-c", str(config)]).exit_code == 0
+    result = CliRunner().invoke(app, ["case", "1", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[3:6] == ["> NovaBrew my order never arrived", "> ", f"> {fake}"]
+    assert not any(line.startswith("2026-11-20 10:05") for line in lines)

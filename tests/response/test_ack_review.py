@@ -297,3 +297,28 @@ def test_a_reply_left_with_no_source_to_send_it_is_told(database_url: str, apps:
         "acknowledgements.modes.x to off"
     )
     assert len(failed_events(later)) == 1
+
+
+class CrashingReplier(FakeReplier):
+    """A reply that crashes after the platform may have taken it (a bug, a database error
+    recording it): not a refusal, so never "not sent"."""
+
+    def reply(self, in_reply_to: str, text: str) -> str:
+        raise RuntimeError("lost after the platform's answer")
+
+    def find_reply(self, in_reply_to: str) -> str | None:
+        return None
+
+
+def test_a_reply_that_crashed_is_not_told_as_not_sent(database_url: str, apps: list[App]) -> None:
+    # "not sent" would have a person answer by hand, a second public reply if it went out
+    clock = FakeClock(MONDAY_10)
+    app, sink, _ = complaint(apps, database_url, clock, CrashingReplier("x"))
+    for _ in range(MAX_ATTEMPTS * 2):
+        app.deliver()
+        pass_time(app.sessions, clock, timedelta(minutes=20))
+    app.deliver()
+    assert not_sent_lines(sink) == []
+    (line,) = [m.title for m in sink.messages if m.thread_ts and "Acknowledgement" in m.title]
+    assert line.startswith("Acknowledgement stopped by an error, it may have gone out: check")
+    assert "RuntimeError" in line and len(failed_events(app)) == 1

@@ -67,7 +67,7 @@ def test_a_spike_is_told_again_after_the_reminder_or_when_it_doubles() -> None:
     spike = Spike("nova", negative=10, people=6, usual=1.0)
     hour = timedelta(hours=1)
     rules = CrisisSettings(remind_every=2 * hour)  # window 30m
-    told = partial(should_tell, spike, seen=None, rules=rules, now=MONDAY_10)
+    told = partial(should_tell, spike, calm_since=None, rules=rules, now=MONDAY_10)
     assert told(None)
     assert not told((MONDAY_10 - hour, 6))
     assert told((MONDAY_10 - hour, 5))
@@ -78,16 +78,16 @@ def test_a_spike_that_ended_and_began_again_is_told_at_once() -> None:
     spike = Spike("nova", negative=10, people=6, usual=1.0)
     notice = (MONDAY_10 - timedelta(hours=1), 6)  # an hour ago: the reminder is not due
     told = partial(should_tell, spike, notice, rules=RULES, now=MONDAY_10)
-    # last found 31 minutes ago, after the notice: a whole 30m window without a spike
-    assert told(seen=MONDAY_10 - 31 * MINUTE)
-    assert told(seen=MONDAY_10 - 30 * MINUTE)
-    # found a minute ago: the same spike, going on
-    assert not told(seen=MONDAY_10 - MINUTE)
-    assert not told(seen=MONDAY_10 - 29 * MINUTE)
-    # found before the notice: another daemon told it and may have seen it since
-    assert not told(seen=MONDAY_10 - 2 * timedelta(hours=1))
-    # not found by this daemon since it started: taken to be the spike told
-    assert not told(seen=None)
+    # checks found it calm from 31 minutes ago on, after the notice: a whole 30m window
+    assert told(calm_since=MONDAY_10 - 31 * MINUTE)
+    assert told(calm_since=MONDAY_10 - 30 * MINUTE)
+    # calm for a minute, or 29: the same spike, flickering around the threshold
+    assert not told(calm_since=MONDAY_10 - MINUTE)
+    assert not told(calm_since=MONDAY_10 - 29 * MINUTE)
+    # calm before the notice: that calm ended when the spike told began
+    assert not told(calm_since=MONDAY_10 - 2 * timedelta(hours=1))
+    # no check found it calm (the last ran long ago; another daemon told it): the same spike
+    assert not told(calm_since=None)
 
 
 @pytest.mark.parametrize(
@@ -263,6 +263,20 @@ def test_a_spike_still_going_is_told_again_after_the_reminder(
     source.add(*(post(clock.now, "NovaBrew broken", f"late{i}") for i in range(2)))
     app.poll(source)
     assert app.check_crisis() == ["crisis:novabrew:2"]  # an hour on, and still going
+
+
+def test_a_spike_found_by_checks_far_apart_is_the_same_spike(
+    database_url: str, clock: FakeClock, apps: list[App]
+) -> None:
+    """Checks an hour apart (a check_every longer than the window, a stalled daemon) that
+    each find the spike still going have seen no calm: it is not told as new each time."""
+    app, source, _ = build(database_url, clock, apps)  # 30m window, reminder 2h
+    yesterday(app, source, clock, negatives=0)
+    for hour in range(2):
+        clock.now = MONDAY_10 + timedelta(hours=hour)
+        source.add(*(post(clock.now, "NovaBrew broken", f"h{hour}-{i}") for i in range(6)))
+        app.poll(source)
+        assert app.check_crisis() == (["crisis:novabrew:1"] if hour == 0 else []), hour
 
 
 def test_a_new_spike_after_one_that_ended_is_told_before_the_reminder(
