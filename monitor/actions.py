@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor import cases, outbox
 from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
 from monitor.cases import CLOSED, OPEN
+from monitor.escalation import rearm
 from monitor.models import Case, CaseEvent, CaseStatus, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
 from monitor.opening import (
@@ -170,6 +171,7 @@ class CaseActions:
         was = case.status
         if not cases.reopen(session, case, actor=actor, now=now):
             return f"RW-{case.id} is not closed ({case.status}); nothing to reopen."
+        rearm(session, case.id, now=now)  # a breach skipped while it was shut goes out
         if was == CaseStatus.DISMISSED:
             self._update(session, case, f"Reopened by {user_name}: a complaint after all", now)
             return (

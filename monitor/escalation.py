@@ -27,12 +27,19 @@ from sqlalchemy.orm import Session
 from monitor import outbox
 from monitor.cases import OPEN, SYSTEM, add_event, assign, open_counts
 from monitor.clocks import ClockState, is_open
-from monitor.models import Case, OutboxKind
+from monitor.models import Case, Outbox, OutboxKind, OutboxStatus
 from monitor.notify import clocks_for, enqueue_case_update
 from monitor.routing import choose_owner
 from monitor.settings import Member, Settings, Team
 
-__all__ = ["CheckReport", "Escalation", "assign_waiting", "check_clocks", "escalations_for"]
+__all__ = [
+    "CheckReport",
+    "Escalation",
+    "assign_waiting",
+    "check_clocks",
+    "escalations_for",
+    "rearm",
+]
 
 log = logging.getLogger(__name__)
 
@@ -182,3 +189,25 @@ def assign_waiting(session: Session, settings: Settings, *, now: datetime) -> in
         enqueue_case_update(session, case, settings, line=f"Assigned to {choice.owner}", now=now)
         assigned += 1
     return assigned
+
+
+def rearm(session: Session, case_id: int, *, now: datetime) -> list[str]:
+    """Put back in line the warnings and breaches a case skipped while it was closed (marked
+    sent as ``{"skipped": "the case is resolved"}`` by the sender), once it is reopened: their
+    keys are taken, so the check would never write them again, and a lead would not hear of a
+    clock that ran out while the case was shut by mistake. Each is checked again when sent:
+    one whose clock has stopped since is skipped again. Returns the keys put back."""
+    rows = session.scalars(
+        select(Outbox).where(
+            Outbox.case_id == case_id,
+            Outbox.kind == OutboxKind.ESCALATION,
+            Outbox.status == OutboxStatus.SENT,
+        )
+    )
+    keys = []
+    for row in rows:
+        skipped = (row.result or {}).get("skipped")
+        if isinstance(skipped, str) and skipped.startswith("the case is "):
+            row.status, row.due_at, row.result = OutboxStatus.PENDING, now, None
+            keys.append(row.key)
+    return keys

@@ -243,6 +243,31 @@ def test_not_a_complaint_is_undone_by_reopen_and_so_is_its_label(
     assert world.labels() == [(case.post_id, "complaint", "complaint")]
 
 
+def test_a_breach_skipped_while_the_case_was_shut_goes_out_once_it_is_reopened(
+    world: World, clock: FakeClock
+) -> None:
+    """Slack backed up: the breach was written, then the case resolved by mistake before it
+    went out, so it was skipped as stale. Reopened, its clock is still overdue: the lead must
+    hear, though the breach's key was taken."""
+    case = world.complaint("lena")
+    clock.advance(timedelta(days=3))
+    assert world.app.check_clocks().breached >= 1  # written, not yet delivered
+    world.click("resolve", case, PRIYA, "priya")
+    world.app.deliver()
+
+    def breaches() -> list[str]:
+        return [m.text for m in world.slack.in_channel("support") if "BREACH" in m.text]
+
+    assert breaches() == []  # skipped: the case was resolved
+    world.click("reopen", case, PRIYA, "priya")
+    world.app.deliver()
+    told = breaches()
+    assert told and all(f"RW-{case.id}" in text for text in told)
+    world.app.check_clocks()
+    world.app.deliver()
+    assert breaches() == told  # told once, not again
+
+
 def test_resolve_is_undone_by_reopen_with_the_clocks_that_had_stopped_kept(
     world: World, clock: FakeClock
 ) -> None:
