@@ -199,6 +199,9 @@ class _Senders:
         :func:`monitor.outbox.deliver_due` will, tell the case (:meth:`_gave_up`)."""
         try:
             return self._reply(row)
+        except _OutcomeUnknown as exc:
+            self._gave_up(row, str(exc).removeprefix(f"outbox {row.key}: "), sent=_MAY_HAVE_GONE)
+            raise
         except DeliveryError as exc:
             if not exc.retryable or (exc.counted and row.attempts >= outbox.MAX_ATTEMPTS):
                 reason = str(exc).removeprefix(f"outbox {row.key}: ")
@@ -211,12 +214,7 @@ class _Senders:
                 # it may have struck after the platform took the reply (recording it): not
                 # "not sent", or a person would answer by hand a second time
                 reason = f"{type(exc).__name__}: {exc} (gave up after {row.attempts} attempts)"
-                self._gave_up(
-                    row,
-                    reason,
-                    sent="Acknowledgement stopped by an error, it may "
-                    "have gone out: check the post before answering by hand",
-                )
+                self._gave_up(row, reason, sent=_MAY_HAVE_GONE)
             raise
 
     def _reply(self, row: Outbox) -> dict[str, Any]:
@@ -230,10 +228,21 @@ class _Senders:
                 f"acknowledgements.modes.{platform} to off",
                 retryable=False,
             )
+        via = _source_name(replier)
         if row.attempts > 1:
             recorded = self._recorded_reply(row)
             if recorded is not None:  # sent and recorded; only marking the row failed
                 return {"reply_id": recorded, "found": True}
+            before = self._attempted_via(row)
+            if before is not None and before != via:
+                # find_reply looks in this source's account only: an earlier reply through
+                # the other would not be found, and the customer answered twice
+                raise _OutcomeUnknown(
+                    row.key,
+                    f"an earlier attempt went through source {before!r}, and {via!r} replies on "
+                    f"{platform} now: it cannot see that reply",
+                    retryable=False,
+                )
             self._settled_or_wait(row)
             try:
                 existing = replier.find_reply(in_reply_to)
@@ -261,7 +270,7 @@ class _Senders:
             self._skipped(row, skip)
             return {"skipped": skip}
         # committed before the call: whatever happens after it, a resend waits and looks
-        self._note(row, "ack_attempt", {"attempt": row.attempts}, shared_time=True)
+        self._note(row, "ack_attempt", {"attempt": row.attempts, "via": via}, shared_time=True)
         try:
             reply_id = replier.reply(in_reply_to, str(row.payload["text"]))
         except (AuthError, Refused) as exc:  # retrying cannot help: a person must act
@@ -323,6 +332,19 @@ class _Senders:
             case = session.get(Case, row.case_id)
             if case is not None:
                 add_event(session, case, kind, actor=SYSTEM, now=now, detail=detail)
+
+    def _attempted_via(self, row: Outbox) -> str | None:
+        """The source the last attempt at this reply went through (``None`` before any, or
+        for an attempt recorded before the source was)."""
+        with self.sessions() as session:
+            detail = session.scalar(
+                select(CaseEvent.detail)
+                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_attempt")
+                .order_by(CaseEvent.id.desc())
+                .limit(1)
+            )
+        via = (detail or {}).get("via")
+        return str(via) if via else None
 
     def _recorded_reply(self, row: Outbox) -> str | None:
         """The id of the reply an earlier attempt posted and recorded (its ``ack_sent``
@@ -401,6 +423,22 @@ class _Senders:
 def _shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _OutcomeUnknown(DeliveryError):
+    """A reply given up whose earlier attempt may have gone out: told as such, not "not
+    sent", or a person would answer the customer a second time."""
+
+
+#: The thread line's start for a reply given up that may have gone out.
+_MAY_HAVE_GONE = (
+    "Acknowledgement given up, and it may have gone out: check the post before answering by hand"
+)
+
+
+def _source_name(replier: Replier) -> str:
+    """What a resend compares: the source a reply goes through (a test's fake: its platform)."""
+    return str(getattr(replier, "name", None) or replier.platform)
 
 
 def _shared_at(detail: Mapping[str, Any] | None) -> datetime | None:

@@ -320,5 +320,45 @@ def test_a_reply_that_crashed_is_not_told_as_not_sent(database_url: str, apps: l
     app.deliver()
     assert not_sent_lines(sink) == []
     (line,) = [m.title for m in sink.messages if m.thread_ts and "Acknowledgement" in m.title]
-    assert line.startswith("Acknowledgement stopped by an error, it may have gone out: check")
+    assert line.startswith("Acknowledgement given up, and it may have gone out: check the post")
     assert "RuntimeError" in line and len(failed_events(app)) == 1
+
+
+class NamedReplier(FakeReplier):
+    """A source that replies as one brand account: ``name`` is the source's."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__("x")
+        self.name = name
+
+
+def test_a_resend_through_another_source_is_not_made(database_url: str, apps: list[App]) -> None:
+    """The first attempt went through one X source and its answer was lost (it may be up);
+    the config changed and another X source replies now. It looks in its own account only,
+    would not find the first reply and would answer the customer twice: it gives up, saying
+    the reply may be out."""
+    clock = FakeClock(MONDAY_10)
+    first = NamedReplier("x-support")
+    first.crash_after_post = 1  # posted, then the connection dropped
+    app, sink, key = complaint(apps, database_url, clock, first)
+    app.deliver()
+    assert list(first.replies) == ["555"]
+    pass_time(app.sessions, clock, timedelta(minutes=5))
+    other = NamedReplier("x-marketing")
+    restarted = App.build(
+        app.settings,
+        clock=clock,
+        sink=sink,
+        sources=[MemorySource("mem", platform="x")],
+        classifier=TaggedClassifier(),
+        repliers={"x": other},
+    )
+    apps.append(restarted)
+    assert restarted.deliver().failed == 1
+    assert other.replies == {} and other.find_calls == []
+    restarted.deliver()  # the thread line
+    (line,) = [m.title for m in sink.messages if m.thread_ts and "Acknowledgement" in m.title]
+    assert line.startswith("Acknowledgement given up, and it may have gone out")
+    assert "'x-support'" in line and "'x-marketing'" in line
+    with app.sessions() as s:
+        assert s.scalars(select(Outbox.status).where(Outbox.key == key)).one() == "failed"
