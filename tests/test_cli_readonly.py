@@ -36,16 +36,8 @@ alerts:
   slack: {bot_token: "env:SLACK_BOT_TOKEN", app_token: "env:SLACK_APP_TOKEN"}
 """
 
-#: The same daemon's sources that need no secret, to fill the database once.
-FILLER = """\
-database_url: sqlite:///replywatch.db
-entities:
-  - {id: novabrew, kind: brand, name: NovaBrew, terms: [NovaBrew], team: support}
-teams:
-  support: {slack_channel: "#support"}
-sources:
-  - {name: demo, type: jsonl, path: posts.jsonl}
-"""
+#: The same daemon with only its source that needs no secret, to fill the database once.
+FILLER = CONFIG[: CONFIG.index("  - {name: x-mentions")]
 
 READERS = [
     ["cases"],

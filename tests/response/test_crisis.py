@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from alerts.console import ConsoleSink
+from classifiers.base import Classifier
 from monitor.app import App
 from monitor.crisis import Baselines, Spike, baseline_end, check_crisis, find_spike, should_tell
 from monitor.models import Outbox
@@ -133,7 +134,11 @@ def clock() -> FakeClock:
 
 
 def build(
-    database_url: str, clock: FakeClock, apps: list[App], **settings: Any
+    database_url: str,
+    clock: FakeClock,
+    apps: list[App],
+    classifier: Classifier | None = None,
+    **settings: Any,
 ) -> tuple[App, MemorySource, RecordingSink]:
     source = MemorySource("mem", platform="x")
     sink = RecordingSink()
@@ -142,7 +147,7 @@ def build(
         clock=clock,
         sink=sink,
         sources=[source],
-        classifier=TaggedClassifier(),
+        classifier=classifier or TaggedClassifier(),
     )
     apps.append(app)
     return app, source, sink

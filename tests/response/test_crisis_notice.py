@@ -21,8 +21,9 @@ from monitor.crisis import Spike, group_spikes
 from monitor.crisis_notice import EXCERPT_CHARS, excerpt
 from sources.memory import MemorySource
 from tests.fakes import FakeClock
-from tests.response.response_support import BASE, RecordingSink, TaggedClassifier, make_settings
+from tests.response.response_support import BASE, RecordingSink, TaggedClassifier
 from tests.response.test_crisis import MONDAY_10, post, yesterday
+from tests.response.test_crisis import build as crisis_build
 from tests.response.test_crisis import clock as clock  # the fixture, used here
 
 MINUTE = timedelta(minutes=1)
@@ -79,17 +80,7 @@ class ReasonedClassifier(TaggedClassifier):
 def build(
     database_url: str, clock: FakeClock, apps: list[App], **settings: Any
 ) -> tuple[App, MemorySource, RecordingSink]:
-    source = MemorySource("mem", platform="x")
-    sink = RecordingSink()
-    app = App.build(
-        make_settings(database_url=database_url, **settings),
-        clock=clock,
-        sink=sink,
-        sources=[source],
-        classifier=ReasonedClassifier(),
-    )
-    apps.append(app)
-    return app, source, sink
+    return crisis_build(database_url, clock, apps, ReasonedClassifier(), **settings)
 
 
 def notices(app: App, sink: RecordingSink) -> list[Alert]:
