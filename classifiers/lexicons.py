@@ -202,7 +202,19 @@ _CUES = _terms(
     اشتکیت | مستحیل اطلب | اخر مره | لن اطلب | یطلعنی
     again | third time | 3rd time | fix your | me out | logged out | stuck | closed without
     ثالث مره | مره ثانیه | علقت | مشقوق | سه بار | هر بار | دوباره | از حساب خارج
-    beses | na-stuck | stuck | nabasa | ulit | iniwan lang"""
+    beses | na-stuck | stuck | nabasa | ulit | iniwan lang
+    money back | my money | want my | my refund | refund me | refunded | not refunded
+    never refunded | reimburse | reimbursement | chargeback | charged me | charged us
+    was charged | got charged | been charged | still charged | charged for | paid for
+    double charged | double charge | charged double | billed twice | billed me | overcharge
+    overcharging | over charged | hidden fee | hidden fees
+    nobody answers | no one answers | nobody answered | no one answered | nobody responds
+    no one responds | nobody replies | no one replies | no answer | not answering
+    never answered | never responded | never replied | not responding | not replying
+    without response | without reply | any answer | any update | any updates | ignoring
+    no callback | no call | never called | call back | on hold | gotten back
+    پولمو پس | پس بدید | پس بدین | پس بده | پس میدید | پس میدین | پس نمیدن | پس نمیدید
+    برگردونین | ابغی فلوسی | ارید فلوسی | رجعوا فلوسی | استرجاع المبلغ | استرداد المبلغ"""
 )
 #: Complaint cues, one or two words each (matched as word n-grams); Arabic-script ones also
 #: with a conjunction joined in front (:func:`_with_conjunctions`).
@@ -210,6 +222,7 @@ COMPLAINT_CUES: tuple[str, ...] = _with_conjunctions(_CUES)
 
 NEGATIONS: tuple[str, ...] = _terms(
     """not | no | never | don't | doesn't | didn't | isn't | wasn't | won't | can't | cannot
+    nobody | noone | nothing | none
     نه | نمی | نیست | نبود | هیچ | لا | لم | لن | ما | مش | مو | مب | ليس
     hindi | di | wala | walang | ayaw | huwag | wag"""
 )
@@ -239,6 +252,8 @@ NEGATIVE: tuple[str, ...] = _terms(
     ridiculous | disgusting | sick | dead | died | death | kill | killed | war | attack
     crisis | fear | worry | worried | upset | shame | sorry | unfortunately | lost | lose
     disaster | mess | stupid | idiot | fake | liar | lies | cancel | refund | complaint
+    money back | charged twice | double charged | overcharged | not refunded | nobody answers
+    no one answers | no answer | my money | charged me
     بد | بدترین | افتضاح | سرد | دیر | ضعیف | کم | اشتباه | خراب | بی کیفیت | بیکیفیت
     متاسفانه | ناراضی | گرون | شور | بی مزه | بیمزه | سوخته | کثیف | بو میداد | مزخرف
     اصلا | افتضاح بود | وحشتناک | داغون | نرسید | تاخیر | حیف | بدمزه | بد مزه | خمیر
