@@ -230,11 +230,11 @@ class _Senders:
             )
         via = _source_name(replier)
         if row.attempts > 1:
-            recorded = self._recorded_reply(row)
-            if recorded is not None:  # sent and recorded; only marking the row failed
-                return {"reply_id": recorded, "found": True}
-            before = self._attempted_via(row)
-            if before is not None and before != via:
+            recorded = self._last_detail(row, "ack_sent").get("reply_id")
+            if recorded:  # sent and recorded; only marking the row failed
+                return {"reply_id": str(recorded), "found": True}
+            before = self._last_detail(row, "ack_attempt").get("via")
+            if before and before != via:
                 # find_reply looks in this source's account only: an earlier reply through
                 # the other would not be found, and the customer answered twice
                 raise _OutcomeUnknown(
@@ -333,29 +333,19 @@ class _Senders:
             if case is not None:
                 add_event(session, case, kind, actor=SYSTEM, now=now, detail=detail)
 
-    def _attempted_via(self, row: Outbox) -> str | None:
-        """The source the last attempt at this reply went through (``None`` before any, or
-        for an attempt recorded before the source was)."""
+    def _last_detail(self, row: Outbox, kind: str) -> Mapping[str, Any]:
+        """The detail of the row's case's latest ``kind`` event; empty when there is none.
+        ``ack_sent`` holds the reply an earlier attempt posted and recorded (the platform need
+        not be asked, and must not be answered twice); ``ack_attempt`` the source the last
+        attempt went through (``via``; none in one recorded before that was)."""
         with self.sessions() as session:
             detail = session.scalar(
                 select(CaseEvent.detail)
-                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_attempt")
+                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == kind)
                 .order_by(CaseEvent.id.desc())
                 .limit(1)
             )
-        via = (detail or {}).get("via")
-        return str(via) if via else None
-
-    def _recorded_reply(self, row: Outbox) -> str | None:
-        """The id of the reply an earlier attempt posted and recorded (its ``ack_sent``
-        event), if any: the platform need not be asked, and must not be answered twice."""
-        with self.sessions() as session:
-            detail = session.scalar(
-                select(CaseEvent.detail)
-                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_sent")
-                .limit(1)
-            )
-        return str(detail["reply_id"]) if detail and detail.get("reply_id") else None
+        return detail or {}
 
     def _settled_or_wait(self, row: Outbox) -> None:
         """Platforms list a new reply with a delay (X's timelines are eventually consistent):

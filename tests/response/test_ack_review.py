@@ -31,23 +31,17 @@ from tests.response.response_support import (
     TaggedClassifier,
     make_settings,
 )
+from tests.test_cli import CONFIG as CLI_CONFIG
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # London is at work
 NOT_SENT = "Acknowledgement not sent: "
 
 # ------------------------------------------------------------------ start-up and check-config
 
-CONFIG = """\
-database_url: sqlite:///{db}
-entities:
-  - {{id: novabrew, kind: brand, name: NovaBrew, terms: [NovaBrew], team: support}}
-teams:
-  support: {{slack_channel: "#support"}}
-brand_accounts:
-  reddit: [{{handle: NovaBrewHQ}}]
-sources:
-  - {{name: demo, type: jsonl, path: {posts}}}
-"""
+#: test_cli's config with a Reddit brand account (a Reddit source's username to reply as)
+CONFIG = CLI_CONFIG.replace(
+    "sources:\n", "brand_accounts:\n  reddit: [{{handle: NovaBrewHQ}}]\nsources:\n"
+)
 X_READ = "  - {name: xmain, type: x, bearer_token: env:RW_BEARER, api_url: 'http://127.0.0.1:9'}\n"
 X_KEYS = (
     "  - {name: xreply, type: x, bearer_token: env:RW_BEARER, consumer_key: env:RW_CK,"
