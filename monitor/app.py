@@ -44,7 +44,7 @@ from sources.base import Replier, Source
 #: Outbox rows claimed per round of delivery.
 PAGE = 50
 
-__all__ = ["App", "build_sink", "check_startup", "utc_clock"]
+__all__ = ["App", "build_sink", "check_startup", "host_id", "utc_clock"]
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,42 @@ def utc_clock() -> datetime:
     return datetime.now(UTC)
 
 
+def host_id() -> str:
+    """This host as worker ids name it: its name and, on Linux, its PID namespace. Containers
+    that share a host name (host networking, a fixed ``--hostname``) each number their
+    processes from 1, so a pid means one process only within a namespace: without it, a
+    daemon starting in one container would read another's live pid 1 as its own dead
+    predecessor and free rows that one is sending (see :func:`monitor.outbox.dead_claimers`).
+    """
+    try:
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:  # not Linux: the host name alone
+        return socket.gethostname()
+    return f"{socket.gethostname()}/{namespace}"
+
+
 def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    return f"{host_id()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+#: The worker ids of this process's Apps: alive, though they share our pid (tests, and
+#: anything else that runs two Apps in one process; see :func:`monitor.outbox.dead_claimers`).
+_THIS_PROCESS: set[str] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this host (in our PID namespace). A zombie counts, as
+    does a process we may not signal; where we cannot tell (not POSIX, where ``os.kill``
+    would end the process), it is taken as alive and its rows wait for their lease."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 @dataclass
@@ -82,6 +116,9 @@ class App:
 
     def __post_init__(self) -> None:
         self.poller = Poller(self.sessions, self.pipeline, clock=self.clock, stop=self.stop)
+        _THIS_PROCESS.add(self.worker)
+        self._dead_freed = False
+        self._dead_lock = threading.Lock()
         self.metrics.watch(self.engine, self.clock, [s.name for s in self.sources])
 
     @classmethod
@@ -174,8 +211,11 @@ class App:
 
     def deliver(self, *, rounds: int = 1) -> DeliveryReport:
         """Fold channel backlogs into digests, then send what is due, up to ``rounds`` claims
-        of a page each (``poll --once`` drains everything; the daemon's job sends a page)."""
+        of a page each (``poll --once`` drains everything; the daemon's job sends a page).
+        The first call first frees the rows a dead earlier daemon on this host claimed."""
         total = DeliveryReport()
+        if not self.stop.is_set():
+            self._free_dead_claims()
         for _ in range(rounds):
             if self.stop.is_set():
                 break
@@ -189,6 +229,32 @@ class App:
             if report.claimed < PAGE:
                 break
         return total
+
+    def _free_dead_claims(self) -> None:
+        """Once, before this App's first delivery (the daemon's first, ``poll --once``'s):
+        put back the rows a dead earlier daemon on this host claimed, so a kill -9 or a reboot
+        does not hold its alerts for a whole lease (:func:`~monitor.outbox.dead_claimers`
+        says which claimers are dead). Tried again at the next delivery if the database
+        fails; the daemon's deliveries run in several threads, hence the lock."""
+        with self._dead_lock:
+            if self._dead_freed:
+                return
+            with self.sessions.begin() as session:
+                freed = outbox.release_dead_claims(
+                    session,
+                    host=host_id(),
+                    pid=os.getpid(),
+                    pid_alive=_pid_alive,
+                    ours=_THIS_PROCESS,
+                    now=self.clock(),
+                )
+            self._dead_freed = True
+        if freed:
+            log.info(
+                "freed %d outbox row(s) claimed by dead sender(s) %s; sending them now",
+                sum(freed.values()),
+                ", ".join(f"{worker} ({n})" for worker, n in freed.items()),
+            )
 
     def check_clocks(self) -> CheckReport:
         """Warnings, breaches and out-of-hours assignments now due (daemon job ``clocks``)."""

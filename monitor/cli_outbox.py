@@ -3,6 +3,11 @@
 An alert Slack refused for good (the app not in the channel, a revoked token) or a reply the
 platform refused stays ``failed`` until a person fixes the cause; these commands list them
 and put them back in line for the next ``poll --once`` or the running daemon.
+
+A row stays ``claimed`` while its sender holds it. A daemon killed (or its host rebooted) is
+replaced on its host by the next one started, which frees its rows at once; elsewhere they wait
+out the sender's lease (10 minutes), unless a person who knows the sender is dead names them
+to ``outbox retry --claimed``.
 """
 
 from __future__ import annotations
@@ -88,13 +93,29 @@ def register(app: typer.Typer) -> None:
         keys: Annotated[
             list[str] | None, typer.Argument(help="Keys to resend; none: every failed row.")
         ] = None,
+        claimed: Annotated[
+            bool,
+            typer.Option(
+                "--claimed",
+                help="Put back the named rows still claimed by a sender you know is dead.",
+            ),
+        ] = False,
         database_url: DatabaseOption = None,
     ) -> None:
-        """Put failed rows back in line; the next delivery sends them."""
+        """Put failed rows back in line (or, with --claimed, the named claimed rows); the next
+        delivery sends them."""
+        if claimed and not keys:
+            usage_error("--claimed needs the keys of the rows to put back (see `outbox list`)")
         with failures(), database(config, database_url) as sessions, sessions.begin() as session:
-            done = outbox.requeue(session, keys=keys or (), now=datetime.now(UTC))
+            done = outbox.requeue(session, keys=keys or (), now=datetime.now(UTC), claimed=claimed)
         missing = sorted(set(keys or ()) - set(done))
         err.print(f"requeued {len(done)} row(s)")
+        if claimed and done:
+            err.print(
+                "[bold yellow]warning:[/] if their sender is still alive, these may be sent "
+                "twice (public replies excepted: the platform is checked for them first)"
+            )
         if missing:
-            err.print(f"[bold red]error:[/] not failed or not found: {escape(', '.join(missing))}")
+            state = "claimed" if claimed else "failed"
+            err.print(f"[bold red]error:[/] not {state} or not found: {escape(', '.join(missing))}")
             raise typer.Exit(1)

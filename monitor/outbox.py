@@ -5,7 +5,9 @@ its alert exist together or not at all. A sender then ``claim``s due rows under 
 each outside any transaction, and marks it ``sent`` (with what the far side returned) or puts
 it back with a retry time. A sender that dies mid-send leaves its lease to expire; the row is
 claimed again and resent, so delivery is at least once, and exactly once wherever the sink can
-check the far side first (public replies look for an existing reply before any resend).
+check the far side first (public replies look for an existing reply before any resend). A
+sender certainly dead (:func:`dead_claimers`: killed, its host rebooted) need not wait out its
+lease: the next daemon started on its host frees its rows (:func:`release_dead_claims`).
 
 Two clocks, never compared with each other:
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,9 +45,11 @@ __all__ = [
     "DeliveryReport",
     "claim",
     "compute_backoff",
+    "dead_claimers",
     "deliver_due",
     "enqueue",
     "enqueue_values",
+    "release_dead_claims",
     "requeue",
 ]
 
@@ -141,12 +145,22 @@ def claim(session: Session, *, worker: str, now: datetime, limit: int = 50) -> l
     return rows
 
 
-def requeue(session: Session, *, keys: Sequence[str] = (), now: datetime) -> list[str]:
+def requeue(
+    session: Session, *, keys: Sequence[str] = (), now: datetime, claimed: bool = False
+) -> list[str]:
     """Put given-up rows back in line, due ``now``: those named in ``keys``, or every failed
     row when ``keys`` is empty (after a person fixed the cause: a channel, a token). Rows in
     another status are left alone. Their attempts are kept, so a public reply is looked for on
-    the platform before it is posted again. Returns the keys requeued."""
-    query = select(Outbox).where(Outbox.status == OutboxStatus.FAILED).order_by(Outbox.id)
+    the platform before it is posted again. Returns the keys requeued.
+
+    With ``claimed``, the rows named in ``keys`` (it must name some) that are claimed, not
+    failed, are put back: a person's word that their sender is dead. If it is not, the row may
+    be sent twice (public replies excepted: they are looked for first).
+    """
+    if claimed and not keys:
+        raise ValueError("requeue(claimed=True) takes only named rows")
+    status = OutboxStatus.CLAIMED if claimed else OutboxStatus.FAILED
+    query = select(Outbox).where(Outbox.status == status).order_by(Outbox.id)
     rows = (
         [
             r
@@ -162,6 +176,72 @@ def requeue(session: Session, *, keys: Sequence[str] = (), now: datetime) -> lis
         row.claimed_by = None
         row.claimed_until = None
     return [row.key for row in rows]
+
+
+def dead_claimers(
+    claimers: Iterable[str],
+    *,
+    host: str,
+    pid: int,
+    pid_alive: Callable[[int], bool],
+    ours: Collection[str] = (),
+) -> set[str]:
+    """Of the worker ids ``claimers`` (``host:pid:uuid``, as :class:`monitor.app.App` makes
+    them), those certainly dead, seen from process ``pid`` on ``host``: a worker on this host
+    whose pid runs no process, or whose pid is ours but which is none of ``ours`` (this
+    process's own workers), as after a container restart where the daemon is pid 1 each time.
+
+    Anything else is left to its lease: a worker on another host, a pid that runs (a second
+    daemon, or a process that took the pid since: not certain), an id in another form.
+    The host part names the PID namespace too (:func:`monitor.app.host_id`), since
+    ``pid_alive`` sees our namespace only: a restarted container has a new one, so its dead
+    predecessor's rows wait for their lease (or ``replywatch outbox retry --claimed``).
+    """
+    dead = set()
+    for worker in claimers:
+        their_host, _, rest = worker.partition(":")
+        their_pid, sep, _ = rest.partition(":")
+        if worker in ours or not sep or their_host != host:
+            continue
+        if not (their_pid.isascii() and their_pid.isdigit()) or int(their_pid) <= 0:
+            continue
+        if int(their_pid) == pid or not pid_alive(int(their_pid)):
+            dead.add(worker)
+    return dead
+
+
+def release_dead_claims(
+    session: Session,
+    *,
+    host: str,
+    pid: int,
+    pid_alive: Callable[[int], bool],
+    ours: Collection[str] = (),
+    now: datetime,
+) -> dict[str, int]:
+    """Put the rows held by :func:`dead_claimers` back in line, due ``now``, without waiting
+    for their leases; returns how many rows each dead worker held. The caller commits.
+
+    Attempts are kept: the dead worker may have sent a row before it died, so the next try is
+    a resend (a public reply is looked for on the platform after its settle time; a Slack
+    alert asks the sink to look). A row another sender took meanwhile stays theirs.
+    """
+    held = session.scalars(
+        select(Outbox.claimed_by)
+        .where((Outbox.status == OutboxStatus.CLAIMED) & Outbox.claimed_by.is_not(None))
+        .distinct()
+    )
+    dead = dead_claimers([w for w in held if w], host=host, pid=pid, pid_alive=pid_alive, ours=ours)
+    freed: dict[str, int] = {}
+    for worker in sorted(dead):
+        released = session.execute(
+            update(Outbox)
+            .where((Outbox.status == OutboxStatus.CLAIMED) & (Outbox.claimed_by == worker))
+            .values(status=OutboxStatus.PENDING, due_at=now, claimed_by=None, claimed_until=None)
+        )
+        if released.rowcount:  # type: ignore[attr-defined]
+            freed[worker] = released.rowcount  # type: ignore[attr-defined]
+    return freed
 
 
 def compute_backoff(

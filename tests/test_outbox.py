@@ -3,7 +3,8 @@
 A sender claims a page of rows and sends them one by one; a slow far side can outlast the
 lease, and another sender then claims what is left. Each effect must still go out once,
 also when one daemon folds a channel's backlog into a digest while another claims from it,
-and when the daemons run on hosts whose clocks disagree.
+and when the daemons run on hosts whose clocks disagree. A sender killed on this host (kill -9,
+a reboot) does not hold its rows for a whole lease: the next daemon started here frees them.
 
 On PostgreSQL leases are timed by the database's clock (:func:`monitor.db.shared_now`), which
 a test cannot move: there :func:`tests.fakes.pass_time` moves the leases' ends back instead,
@@ -12,20 +13,32 @@ as the database's clock moving on would bring them closer.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor import outbox
+from monitor.app import App, host_id
 from monitor.delivery import collapse_backlog
 from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
+from sources.base import Author, SourcePost
+from sources.memory import MemorySource
 from tests.fakes import FakeClock, pass_time
+from tests.response.response_support import (
+    FakeReplier,
+    RecordingSink,
+    TaggedClassifier,
+    make_settings,
+)
 
 LEASE_S = outbox.LEASE.total_seconds()
 
@@ -237,3 +250,216 @@ def test_a_fold_leaves_alone_the_alerts_another_sender_is_claiming(
         "a2": "pending",
         "a3": "pending",
     }
+
+
+# ------------------------------------------------- a dead sender's rows, freed at start-up
+
+HOST = "rw-host"
+
+
+@pytest.mark.parametrize(
+    ("worker", "dead"),
+    [
+        ("rw-host:4242:a1b2c3", True),  # this host, no process 4242
+        ("rw-host:100:a1b2c3", True),  # this host, our own pid: an earlier us (pid 1 again)
+        ("rw-host:100:ffffff", False),  # another App in this very process
+        ("rw-host:777:a1b2c3", False),  # this host, pid 777 runs (a second daemon, maybe)
+        ("other-host:4242:a1b2c3", False),  # another host: its pids are not ours to check
+        ("other-host:100:a1b2c3", False),
+        ("rw-host", False),  # not a worker id
+        ("rw-host:abc:a1b2c3", False),
+        ("rw-host:0:a1b2c3", False),
+        ("rw-host:-5:a1b2c3", False),
+        ("dead", False),
+    ],
+)
+def test_only_claimers_certainly_dead_are_dead(worker: str, dead: bool) -> None:
+    asked: list[int] = []
+
+    def pid_alive(pid: int) -> bool:
+        asked.append(pid)
+        return pid == 777
+
+    found = outbox.dead_claimers(
+        [worker], host=HOST, pid=100, pid_alive=pid_alive, ours={"rw-host:100:ffffff"}
+    )
+    assert found == ({worker} if dead else set())
+    assert all(pid not in (0, 100) for pid in asked), "never signal pid 0 or ourselves"
+
+
+def test_a_dead_senders_rows_are_freed_and_nothing_else(
+    sessions: sessionmaker[Session], clock: FakeClock
+) -> None:
+    holders = {
+        "d1": "rw-host:4242:a1b2c3",  # dead
+        "d2": "rw-host:4242:a1b2c3",
+        "d3": "rw-host:100:a1b2c3",  # our pid, an earlier incarnation: dead
+        "live": "rw-host:777:a1b2c3",
+        "ours": "rw-host:100:ffffff",
+        "away": "other-host:4242:a1b2c3",
+    }
+    enqueue(sessions, clock, *holders, "waiting", "given-up")
+    with sessions.begin() as s:
+        for key, worker in holders.items():
+            (row,) = outbox.claim(s, worker=worker, now=clock(), limit=1)
+            assert row.key == key
+            row.attempts = 3  # a resend is told apart from a first try by this
+        s.execute(update(Outbox).where(Outbox.key == "given-up").values(status="failed"))
+    later = clock.advance(timedelta(minutes=1))
+    with sessions.begin() as s:
+        freed = outbox.release_dead_claims(
+            s,
+            host=HOST,
+            pid=100,
+            pid_alive=lambda pid: pid == 777,
+            ours={"rw-host:100:ffffff"},
+            now=later,
+        )
+    assert freed == {"rw-host:100:a1b2c3": 1, "rw-host:4242:a1b2c3": 2}
+    assert statuses(sessions) == {
+        "d1": "pending",
+        "d2": "pending",
+        "d3": "pending",
+        "live": "claimed",
+        "ours": "claimed",
+        "away": "claimed",
+        "waiting": "pending",
+        "given-up": "failed",
+    }
+    with sessions() as s:
+        rows = {r.key: r for r in s.scalars(select(Outbox))}
+    for key in ("d1", "d2", "d3"):
+        row = rows[key]
+        assert row.attempts == 3 and row.claimed_by is None and row.claimed_until is None
+        assert row.due_at.replace(tzinfo=UTC) == later
+    assert rows["live"].claimed_by == "rw-host:777:a1b2c3" and rows["live"].attempts == 3
+    with sessions.begin() as s:  # taken at once, long before the dead sender's lease ends
+        taken = [r.key for r in outbox.claim(s, worker="rw-host:100:ffffff", now=later)]
+    assert sorted(taken) == ["d1", "d2", "d3", "waiting"]
+
+
+#: Run in a fresh PID namespace (as a container's pid 1): prints its worker id, or, given
+#: another worker's id, whether it reads that one as dead, as a daemon starting there would.
+IN_CONTAINER = """
+import os, sys
+from monitor import app, outbox
+if len(sys.argv) == 1:
+    print(app._worker_id())
+else:
+    dead = outbox.dead_claimers(
+        [sys.argv[1]], host=app.host_id(), pid=os.getpid(), pid_alive=app._pid_alive
+    )
+    print(os.getpid(), sorted(dead))
+"""
+
+
+def in_container(*args: str) -> str:
+    command = ["unshare", "--user", "--map-root-user", "--pid", "--fork"]
+    try:
+        done = subprocess.run(
+            [*command, sys.executable, "-c", IN_CONTAINER, *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError) as exc:
+        pytest.skip(f"cannot start a process in a new PID namespace here (unshare): {exc}")
+    return done.stdout.strip()
+
+
+def test_a_daemon_in_another_container_with_the_same_host_name_is_not_taken_for_dead() -> None:
+    """Two containers sharing a host name (host networking) both run their daemon as pid 1:
+    one starting must not read the other's live pid 1 as its own dead predecessor."""
+    other = in_container()
+    assert other.split(":")[1] == "1", other
+    assert in_container(other) == "1 []"
+
+
+@pytest.fixture
+def dead_pid() -> int:
+    """The pid of a process that ran on this host and has ended (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    assert proc.wait(timeout=60) == 0
+    with pytest.raises(ProcessLookupError):  # not taken again meanwhile
+        os.kill(proc.pid, 0)
+    return proc.pid
+
+
+class Killed(BaseException):
+    """The daemon killed with -9 mid-send: nothing after this point runs, no handler sees it."""
+
+
+class KilledAfterPosting(FakeReplier):
+    """Posts the reply, then the daemon is killed before it hears back."""
+
+    def __init__(self) -> None:
+        super().__init__("x")
+        self.kill = True
+
+    def reply(self, in_reply_to: str, text: str) -> str:
+        reply_id = super().reply(in_reply_to, text)
+        if self.kill:
+            self.kill = False
+            raise Killed
+        return reply_id
+
+
+def test_a_reply_claimed_by_a_killed_daemon_is_checked_for_not_posted_twice(
+    database_url: str, dead_pid: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A daemon posted an acknowledgement and was killed before it recorded it; the daemon
+    started next frees the row without waiting out the lease, waits for the platform to list
+    recent replies, finds the reply there and never posts a second one."""
+    clock = FakeClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+    settings = make_settings(
+        database_url=database_url, acknowledgements={"modes": {"x": "auto"}, "delay": "2m"}
+    )
+    replier, sink, source = KilledAfterPosting(), RecordingSink(), MemorySource("mem", platform="x")
+
+    def build() -> App:
+        return App.build(
+            settings,
+            clock=clock,
+            sink=sink,
+            sources=[source],
+            classifier=TaggedClassifier(),
+            repliers={"x": replier},
+        )
+
+    dead, restarted = build(), None
+    try:
+        dead.worker = f"{host_id()}:{dead_pid}:a1b2c3"  # the killed process's id
+        source.add(
+            SourcePost(
+                platform="x",
+                native_id="555",
+                text="NovaBrew broken again",
+                author=Author(native_id="id-maria", handle="maria", followers=1200),
+                created_at=clock.now,
+            )
+        )
+        dead.poll(source)
+        assert dead.deliver().sent == 1  # the alert
+        clock.advance(timedelta(minutes=2))
+        with pytest.raises(Killed):
+            dead.deliver()  # the reply is posted; the daemon dies before it hears back
+        assert list(replier.replies) == ["555"]
+        pass_time(dead.sessions, clock, 10)
+
+        restarted = build()
+        with caplog.at_level("INFO", logger="monitor.app"):
+            first = restarted.deliver()
+        assert first.retried == 1 and replier.find_calls == []  # freed; the platform settles
+        (line,) = [r.getMessage() for r in caplog.records if "dead sender" in r.getMessage()]
+        assert line.startswith("freed 1 outbox row(s)") and dead.worker in line
+        pass_time(restarted.sessions, clock, 61)  # far short of the 10-minute lease
+        assert restarted.deliver().sent == 1
+        assert replier.find_calls == ["555"] and len(replier.replies["555"]) == 1
+        with restarted.sessions() as s:
+            row = s.scalars(select(Outbox).where(Outbox.key == "ack:x:555")).one()
+        assert row.status == "sent" and row.result == {"reply_id": "found-555", "found": True}
+    finally:
+        dead.close()
+        if restarted is not None:
+            restarted.close()
