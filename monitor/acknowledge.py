@@ -15,7 +15,10 @@ here and in :mod:`monitor.delivery`:
 - ``approval`` and ``auto`` only where a source can reply: :func:`check_reply_modes` refuses
   at start-up (and in ``check-config``) a mode no configured source could ever carry out, as
   with no X source, or one with only a bearer token. Otherwise the button would say
-  "Sending" and the reply fail for good where nobody looks.
+  "Sending" and the reply fail for good where nobody looks;
+- from the brand account that answers for the case's team (:func:`reply_account`), through
+  the source holding that account's credentials where a platform has several
+  (:mod:`monitor.reply_sources`, which also holds the checks above).
 
 Templates live in ``monitor/templates/<language>.yaml`` (shipped in the package; point
 ``acknowledgements.templates`` at a copy to write your own) with ``default``, ``high`` and
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,9 +43,14 @@ from monitor import outbox
 from monitor.cases import CLOSED, SYSTEM, add_event
 from monitor.errors import ConfigError
 from monitor.models import Case, Outbox, OutboxKind, Post
+from monitor.reply_sources import (
+    check_reply_modes,
+    missing_reply_credentials,
+    reply_account,
+    source_repliers,
+)
 from monitor.routing import public_reply_allowed
-from monitor.settings import RedditSourceSettings, Settings, SourceSettings, XSourceSettings
-from sources.base import Replier
+from monitor.settings import Settings
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -185,108 +193,6 @@ def decide(
     if mode == "approval" and not approved:
         return AckDecision("skip", "waiting for approval in Slack")
     return AckDecision("send", "approved" if approved else "automatic")
-
-
-#: Modes that post on the platform, and so need a source that can reply there.
-_SENDING_MODES = ("approval", "auto")
-_X_USER_KEYS = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
-#: What a source of each platform needs to reply, as the fix names it.
-_REPLY_NEEDS = {
-    "x": "the brand account's consumer_key, consumer_secret, access_token and access_token_secret",
-    "reddit": "the brand account's username and password (a script app)",
-}
-
-
-def missing_reply_credentials(source: SourceSettings, settings: Settings) -> list[str]:
-    """The settings ``source`` lacks to post a reply; empty when it can reply.
-
-    X replies with user-context keys (a bearer token only reads); Reddit with the script
-    app's password and a username (``username``, else the first ``brand_accounts.reddit``
-    handle, as :func:`monitor.wiring.build_source` gives it). Other source types never reply.
-    """
-    if isinstance(source, XSourceSettings):
-        return [name for name in _X_USER_KEYS if getattr(source, name) is None]
-    if isinstance(source, RedditSourceSettings):
-        missing = []
-        if not source.username and not settings.brand_accounts.get("reddit"):
-            missing.append("username")
-        if source.password is None:
-            missing.append("password")
-        return missing
-    return [f"a {source.type} source never replies"]
-
-
-def _configured(settings: Settings, replier: Replier) -> tuple[int, SourceSettings] | None:
-    """The configured source ``replier`` was built from (same name and platform), with its
-    index in ``sources``; ``None`` for one built otherwise (a test's fake)."""
-    name = getattr(replier, "name", None)
-    for i, cfg in enumerate(settings.sources):
-        if cfg.name == name and cfg.type == replier.platform:
-            return i, cfg
-    return None
-
-
-def _can_reply(settings: Settings, replier: Replier) -> bool:
-    found = _configured(settings, replier)
-    return found is None or not missing_reply_credentials(found[1], settings)
-
-
-def source_repliers(sources: Iterable[object], settings: Settings) -> dict[str, Replier]:
-    """Platform -> the source that posts acknowledgements there: of several sources of one
-    platform, the first that can reply (by its settings), else the first that is a
-    :class:`~sources.base.Replier` (:func:`check_reply_modes` then names what it lacks)."""
-    chosen: dict[str, Replier] = {}
-    for source in sources:
-        if not isinstance(source, Replier):
-            continue
-        current = chosen.get(source.platform)
-        if current is None or (not _can_reply(settings, current) and _can_reply(settings, source)):
-            chosen[source.platform] = source
-    return chosen
-
-
-def check_reply_modes(settings: Settings, repliers: Mapping[str, Replier]) -> None:
-    """Refuse an ``approval`` or ``auto`` mode no replier can carry out: no replier for the
-    platform, or one built from a configured source whose settings lack the credentials to
-    reply. A replier that is no configured source (a test's fake) is trusted.
-
-    Raises :class:`ConfigError` naming ``acknowledgements.modes.<platform>`` and the fix.
-    ``dry-run`` needs no replier: it sends nothing.
-    """
-    for platform, mode in settings.acknowledgements.modes.items():
-        if mode not in _SENDING_MODES:
-            continue
-        field = f"acknowledgements.modes.{platform}"
-        off = f"or set {field} to off (or dry-run)"
-        replier = repliers.get(platform)
-        if replier is None:
-            needs = _REPLY_NEEDS.get(platform)
-            fix = (
-                f"add an enabled {platform} source with {needs}, {off}"
-                if needs
-                else f"replywatch cannot reply on {platform}: set {field} to off (or dry-run)"
-            )
-            raise ConfigError(
-                field, f"is {mode}, but no enabled {platform} source can reply; {fix}", value=mode
-            )
-        found = _configured(settings, replier)
-        missing = missing_reply_credentials(found[1], settings) if found else []
-        if found and missing:
-            raise ConfigError(
-                field,
-                f"is {mode}, but source {found[1].name!r} cannot reply without "
-                f"{', '.join(missing)}; add them to sources.{found[0]}, {off}",
-                value=mode,
-            )
-
-
-def reply_account(settings: Settings, platform: str, team: str) -> str | None:
-    """The handle that replies for ``team`` on ``platform``: the team's account, else the first."""
-    accounts = settings.brand_accounts.get(platform, ())  # type: ignore[call-overload]
-    for account in accounts:
-        if account.team == team:
-            return str(account.handle)
-    return str(accounts[0].handle) if accounts else None
 
 
 def _brand_name(settings: Settings, entity_id: str) -> str:

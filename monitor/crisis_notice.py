@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from monitor.escalation import channel_lead
 from monitor.models import Author, EntityMatch, Post
 from monitor.settings import Settings
 from monitor.settings_types import format_duration
@@ -117,12 +118,13 @@ def _also(
 
 
 def _leads(settings: Settings, channel: str, group: Sequence[Spike]) -> list[str]:
-    """Slack ids to ping: the lead of the team whose channel the notice goes to, else the
-    leads of the teams owning the group's entities (see the module)."""
-    owners = [t for t in settings.teams.values() if t.slack_channel == channel]
-    ids = [t.lead.slack_id for t in owners if t.lead is not None and t.lead.slack_id]
-    if ids:
-        return ids[:1]
+    """Slack ids to ping: the lead of the team whose channel the notice goes to (the one a
+    critical breach's #pr copy pings too), else the leads of the teams owning the group's
+    entities (see the module)."""
+    lead = channel_lead(settings, channel)
+    if lead is not None and lead.slack_id:
+        return [lead.slack_id]
+    ids: list[str] = []
     for spike in group:
         entity = settings.entity(spike.entity_id)
         lead = settings.teams[entity.team or settings.default_team].lead

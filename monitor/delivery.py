@@ -7,7 +7,7 @@
   (the send succeeded but its confirmation was lost).
 - ``alert_update``: ``chat.update`` of that message, then the row's ``line`` in its thread.
   Waits (retryable) while the first message is not out yet; dropped for a digested alert.
-- ``escalation``: a new message, unless its clock stopped or the case closed since.
+- ``escalation``: a new message, unless its clocks stopped or the case closed since.
 - ``notice``: a new message.
 - ``public_reply``: the acknowledgement on the platform through a
   :class:`~sources.base.Replier`. Each attempt is written down (an ``ack_attempt`` case
@@ -59,6 +59,7 @@ from monitor.notify import (
     enqueue_case_update,
 )
 from monitor.outbox import Sender
+from monitor.reply_sources import replier_for
 from monitor.settings import Settings
 from sources.base import Replier
 
@@ -220,7 +221,7 @@ class _Senders:
     def _reply(self, row: Outbox) -> dict[str, Any]:
         platform = str(row.payload["platform"])
         in_reply_to = str(row.payload["in_reply_to"])
-        replier = self.repliers.get(platform)
+        replier = replier_for(self.repliers, row)  # the source posting as its account
         if replier is None:  # refused at start-up; rows written under an older config
             raise DeliveryError(
                 row.key,
@@ -470,9 +471,9 @@ _FOLDED = {
 def _stale_escalation(
     session: Session, settings: Settings, row: Outbox, *, now: datetime
 ) -> str | None:
-    """Why a warning or breach should no longer go out: its clock stopped or its case closed
-    since it was written. Behind a Slack outage or a backlog, "Due soon" for a case answered
-    an hour ago sends a lead chasing work that is done."""
+    """Why a warning or breach should no longer go out: every clock it names stopped, or its
+    case closed, since it was written. Behind a Slack outage or a backlog, "Due soon" for a
+    case answered an hour ago sends a lead chasing work that is done."""
     case = session.get(Case, row.case_id) if row.case_id is not None else None
     if case is None:
         return "the case is gone"
@@ -480,11 +481,17 @@ def _stale_escalation(
         return f"the case is {case.status}"
     if case.team not in settings.teams:
         return None
-    clock = str((row.payload.get("fields") or {}).get("Clock") or "")
-    state = clocks_for(case, settings, now=now).get(clock)
-    if state is not None and not state.running:
-        return f"its {clock.replace('_', ' ')} clock stopped"
-    return None
+    # a message may tell of several clocks (``clocks``; rows written before that name one, as
+    # ``fields.Clock``): stale once every one has stopped, as any still running needs doing
+    names = row.payload.get("clocks") or [(row.payload.get("fields") or {}).get("Clock") or ""]
+    states = clocks_for(case, settings, now=now)
+    stopped = [str(n) for n in names if (s := states.get(str(n))) is not None and not s.running]
+    if not stopped or len(stopped) < len(names):
+        return None
+    words = [n.replace("_", " ") for n in stopped]
+    if len(words) == 1:
+        return f"its {words[0]} clock stopped"
+    return f"its {', '.join(words[:-1])} and {words[-1]} clocks stopped"
 
 
 def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> list[str]:

@@ -497,6 +497,15 @@ class RedditSource:
             raise SourceUnavailable(self.name, f"reply to {in_reply_to} returned no id; unseen")
         return found
 
+    def reply_handle(self) -> str:
+        """The account :meth:`reply` posts as: the script app's ``brand_username``, which the
+        password grant logs in as. Several Reddit sources may each log in as another brand
+        account; the sender replies through the one whose handle the reply names. Makes no
+        request; raises :class:`AuthError` where this source cannot reply (no password)."""
+        if self._brand is None or not self.brand_username:
+            raise AuthError(self.name, "replying needs the brand account's username and password")
+        return self.brand_username
+
     def find_reply(self, in_reply_to: str) -> str | None:
         """The brand's comment answering ``in_reply_to``, or ``None`` when there is none.
 

@@ -234,7 +234,7 @@ class XSource:
         self._resolve_at: datetime | None = None  # when to resolve missing handles again
         self._unresolved: list[str] = []  # handles X did not know, for the next batch
         self._guard = StreamGuard(name, clock)
-        self._reply_account: str | None = None
+        self._reply_user: dict[str, str] | None = None  # users/me: id and username
         self._budgets: dict[str, _Budget] = {}
 
     def close(self) -> None:
@@ -358,6 +358,14 @@ class XSource:
         if not isinstance(data, dict) or "id" not in data:
             raise MalformedResponse(self.name, "create_tweet answered without data.id")
         return str(data["id"])
+
+    def reply_handle(self) -> str:
+        """The handle :meth:`reply` posts as: the account the user-context keys belong to,
+        as X says (``users/me``, asked once). Several X sources may each hold another brand
+        account's keys; the sender replies through the one whose handle the reply names.
+        Raises :class:`AuthError` without user-context keys, or when X refuses them."""
+        self._require_user_auth()
+        return self._reply_user_field("username")
 
     def find_reply(self, in_reply_to: str) -> str | None:
         """Id of the reply account's tweet answering ``in_reply_to``, or ``None``.
@@ -498,13 +506,20 @@ class XSource:
         )
 
     def _reply_account_id(self) -> str:
-        if self._reply_account is None:
+        return self._reply_user_field("id")
+
+    def _reply_user_field(self, name: str) -> str:
+        """``id`` or ``username`` of the account the user-context keys belong to."""
+        if self._reply_user is None:
             payload = self._call("me", lambda: self.client.get_me(user_auth=True))
             data = payload.get("data")
             if not isinstance(data, dict) or "id" not in data:
                 raise MalformedResponse(self.name, "users/me answered without data.id")
-            self._reply_account = str(data["id"])
-        return self._reply_account
+            self._reply_user = {k: str(v) for k, v in data.items() if k in ("id", "username")}
+        value = self._reply_user.get(name)
+        if value is None:
+            raise MalformedResponse(self.name, f"users/me answered without data.{name}")
+        return value
 
     def _require_user_auth(self) -> None:
         if not self._has_user_auth:

@@ -82,6 +82,9 @@ class XEmulator(Emulator):
         self.tweets: dict[int, dict[str, Any]] = {}
         #: The account the OAuth 1.0a keys belong to (``/2/users/me``, ``POST /2/tweets``).
         self.me: str | None = None
+        #: Access tokens of other accounts (:meth:`add_user` with ``access_token``), for the
+        #: same app: token -> (its secret, the user id it acts as).
+        self.user_keys: dict[str, tuple[str, str]] = {}
         self._tokens: dict[str, int] = {}
         self._budgets: dict[str, _Budget] = {}
         self._replay: dict[tuple[str, str], deque[Response]] = {}
@@ -107,7 +110,12 @@ class XEmulator(Emulator):
         followers: int = 0,
         me: bool = False,
         user_id: str | None = None,
+        access_token: str | None = None,
+        access_token_secret: str = "",
     ) -> str:
+        """Add an account; its id. ``me``: the emulator's own keys act as it. With
+        ``access_token`` (and its secret) the account has keys of its own, as each brand
+        account of one app does: requests signed with them act as this account."""
         user_id = user_id or str(1000 + next(self._ids))
         self.users[user_id] = {
             "id": user_id,
@@ -122,6 +130,8 @@ class XEmulator(Emulator):
         }
         if me:
             self.me = user_id
+        if access_token is not None:
+            self.user_keys[access_token] = (access_token_secret, user_id)
         return user_id
 
     def user_id(self, username: str) -> str:
@@ -308,7 +318,12 @@ class XEmulator(Emulator):
         oauth = dict(params)
         if oauth.get("oauth_consumer_key") != self.consumer_key:
             return False
-        if oauth.get("oauth_token") != self.access_token:
+        token = oauth.get("oauth_token")
+        if token == self.access_token:
+            token_secret = self.access_token_secret
+        elif token in self.user_keys:
+            token_secret = self.user_keys[token][0]
+        else:
             return False
         given = dict(
             signature.collect_parameters(
@@ -322,10 +337,23 @@ class XEmulator(Emulator):
             signature.normalize_parameters(params),
         )
         keys = SimpleNamespace(
-            client_secret=self.consumer_secret, resource_owner_secret=self.access_token_secret
+            client_secret=self.consumer_secret, resource_owner_secret=token_secret
         )
         expected = signature.sign_hmac_sha1_with_client(base, keys)
         return secrets.compare_digest(given, expected)
+
+    def _acting(self, request: Request) -> str | None:
+        """The user id a user-context request acts as (its signature already checked): the
+        account whose access token signed it."""
+        params = signature.collect_parameters(
+            headers={"Authorization": request.headers.get("authorization", "")},
+            exclude_oauth_signature=True,
+            with_realm=False,
+        )
+        token = dict(params).get("oauth_token")
+        if token is not None and token in self.user_keys:
+            return self.user_keys[token][1]
+        return self.me
 
     # -- endpoints -------------------------------------------------------------------------
     def _search(self, request: Request) -> Response:
@@ -394,21 +422,23 @@ class XEmulator(Emulator):
         return Response(200, body)
 
     def _me(self, request: Request) -> Response:
-        if self.me is None:
+        me = self._acting(request)
+        if me is None:
             return Response(403, {"title": "Forbidden", "detail": "no user context", "status": 403})
-        user = self.users[self.me]
+        user = self.users[me]
         return Response(200, {"data": {k: user[k] for k in ("id", "name", "username")}})
 
     def _create(self, request: Request) -> Response:
         body = request.json() or {}
-        if self.me is None or not isinstance(body.get("text"), str):
+        me = self._acting(request)
+        if me is None or not isinstance(body.get("text"), str):
             return _invalid("text is required", "text")
         reply = (body.get("reply") or {}).get("in_reply_to_tweet_id")
         if reply is not None and int(reply) not in self.tweets:
             return _invalid(
                 "The tweet you are replying to has been deleted or is not visible", "reply"
             )
-        author = self.users[self.me]["username"]
+        author = self.users[me]["username"]
         tweet_id = self.add_tweet(author, body["text"], reply_to=reply)
         tweet = self.tweets[int(tweet_id)]
         data = {

@@ -719,7 +719,7 @@ def test_an_escalation_whose_clock_stopped_before_it_went_out_is_not_sent(
     app.deliver()
     warned = [m.title for m in sink.messages if m.title.startswith("Due soon")]
     assert warned == [
-        f"Due soon: RW-{case_of(app, waiting.native_id).id} acknowledge due Mon 10:15 GMT"
+        f"Due soon: RW-{case_of(app, waiting.native_id).id} acknowledgement due Mon 10:15 GMT"
     ]
     with app.sessions() as s:
         skipped = s.scalars(select(Outbox.result).where(Outbox.key.like("warn:%"))).all()
