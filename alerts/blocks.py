@@ -10,11 +10,14 @@ Everything a post's author controls (the post text, the author's handle, earlier
   (U+200C), which Persian needs inside words, keeps ZWJ between emoji (family and flag
   sequences), and keeps the bidi *marks* LRM/RLM/ALM, which cannot reverse or hide text.
 * :func:`escape_text` then applies Slack's escaping rules (``&`` ``<`` ``>`` become
-  ``&amp;`` ``&lt;`` ``&gt;``), so no ``<!channel>``, ``<@U123>``, ``<#C123>`` or
-  ``<https://evil|click>`` can be smuggled into any text field.
-* The post body goes into a ``plain_text`` section (``emoji: false``), so ``*bold*``,
-  ``_italics_`` or ``:shortcodes:`` in a post render literally; ``mrkdwn`` objects carrying
-  values set ``verbatim: true`` so bare URLs and ``@here`` are not turned into links.
+  ``&amp;`` ``&lt;`` ``&gt;``) to text Slack parses: ``mrkdwn`` objects and the message's
+  ``text`` fallback. No ``<!channel>``, ``<@U123>``, ``<#C123>`` or ``<https://evil|click>``
+  can be smuggled into them. ``mrkdwn`` objects also set ``verbatim: true`` so bare URLs and
+  ``@here`` are not turned into links.
+* ``plain_text`` objects (headers, buttons, context lines, the post body) are cleaned but
+  *not* escaped: Slack parses nothing in them, so ``<!channel>`` there is shown as typed and
+  pings nobody, while an entity would be shown literally (``&lt;team&gt;``). The post body's
+  object sets ``emoji: false``, so ``:shortcodes:`` in a post render literally too.
 
 Right-to-left text stays readable because each user-supplied value starts its own line (a
 field's label and value are separate paragraphs), so Slack's bidi algorithm picks the
@@ -175,20 +178,22 @@ def _units(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
-def fit(text: str, limit: int, *, ellipsis: str = "…") -> str:
+def fit(text: str, limit: int, *, ellipsis: str = "…", escape: bool = True) -> str:
     """Clean and escape ``text`` and cut it to at most ``limit`` UTF-16 units.
 
-    A cut ends with ``ellipsis``, prefers a word boundary near the end, and never splits an
-    entity (``&amp;``) or a surrogate pair.
+    ``escape=False`` cleans without escaping, for ``plain_text`` objects (Slack would show an
+    entity there as typed). A cut ends with ``ellipsis``, prefers a word boundary near the
+    end, and never splits an entity (``&amp;``) or a surrogate pair.
     """
-    escaped = escape_text(text)
-    if _units(escaped) <= limit:
-        return escaped
+    escapes = _ESCAPES if escape else {}
+    shown = escape_text(text) if escape else clean_text(text)
+    if _units(shown) <= limit:
+        return shown
     budget = limit - _units(ellipsis)
     out: list[str] = []
     used = 0
     for ch in clean_text(text):
-        piece = _ESCAPES.get(ch, ch)
+        piece = escapes.get(ch, ch)
         size = _units(piece)
         if used + size > budget:
             break
@@ -220,7 +225,9 @@ def safe_url(url: str | None) -> str | None:
 
 # -- block builders ----------------------------------------------------------------------
 def _plain(text: str, limit: int, *, emoji: bool = True) -> dict[str, Any]:
-    return {"type": "plain_text", "text": fit(text, limit) or " ", "emoji": emoji}
+    """A ``plain_text`` object: ``text`` cleaned and cut, never escaped (see the module's
+    docstring), so pass it raw."""
+    return {"type": "plain_text", "text": fit(text, limit, escape=False) or " ", "emoji": emoji}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -298,7 +305,7 @@ def render_alert(alert: Alert) -> Rendered:
     if body:
         if fields:
             blocks.append({"type": "divider"})
-        shown = fit(body, min(POST_TEXT_CHARS, LIMITS["section_text"]))
+        shown = fit(body, min(POST_TEXT_CHARS, LIMITS["section_text"]), escape=False)
         blocks.append(
             {"type": "section", "text": {"type": "plain_text", "text": shown, "emoji": False}}
         )
@@ -394,9 +401,10 @@ def render_digest(
     ping: object = None,
 ) -> Rendered:
     """One summary message for a channel with a backlog: up to ``limit`` cases, each a
-    linked title with a Claim button and a one-line snippet of the post (plain text), then
-    "…and N more". ``ping``: Slack member ids to mention, as :func:`mentions` takes them (a
-    digest of clock breaches pings the leads its notices would have pinged).
+    linked title, its number (RW-N) and a Claim button, then a one-line snippet of the post
+    (plain text); then "…and N more". ``ping``: Slack member ids to mention, as
+    :func:`mentions` takes them (a digest of clock breaches pings the leads its notices would
+    have pinged).
 
     ``alerts`` may be :class:`Alert` objects or their JSON form (mappings with ``title``,
     ``url``, ``case_id``, ``text``, ``fields``). ``total`` is the backlog size when it is
@@ -413,13 +421,15 @@ def render_digest(
         {"type": "header", "text": _plain(title, LIMITS["header_text"])}
     ]
     for item in shown:
-        label = item.title or (f"Case {item.case_id}" if item.case_id is not None else "Alert")
-        url = safe_url(item.url)
-        if url and len(url) > LIMITS["section_text"] - 600:  # keep the section under 3,000
-            url = None
-        head = f"<{url}|{fit(label, 300)}>" if url else fit(label, 300)
-        if item.case_id is not None:
-            head += f"  ·  case {item.case_id}"
+        case = None if item.case_id is None else f"RW-{item.case_id}"
+        label = item.title or case or "Alert"
+        # a link's target is mrkdwn too: its "&"s are escaped like any other (Slack decodes them)
+        link = escape_text(safe_url(item.url) or "")
+        if len(link) > LIMITS["section_text"] - 600:  # keep the section under 3,000
+            link = ""
+        head = f"<{link}|{fit(label, 300)}>" if link else fit(label, 300)
+        if case is not None and item.title:
+            head += f"  ·  {escape_text(case)}"
         owner = item.fields.get("Owner")
         if owner:
             head += f"  ·  {fit(str(owner), 100)}"

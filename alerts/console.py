@@ -4,13 +4,20 @@ It is the fake beside the Slack sink, and what the demo uses. Post text is rende
 text (``rich.text.Text``), never as console markup, so ``[bold]`` in a post stays literal, and
 cleaned as for Slack (:func:`~alerts.blocks.clean_text`): a post's escape sequences cannot clear
 the operator's screen or fake a line, nor a bidi override reverse ``$0001`` into ``$1000``.
+
+A panel is titled with the alert's title and footed with its case (``RW-7 · #support``, or the
+channel alone for a notice, which has no case). The footer leads with the case so that a
+narrow terminal crops the channel, never the number, and the panel is made wide enough for
+it. A title too long for the panel's border (rich crops a border title to one line) is shown
+as the panel's first line instead, where it wraps.
 """
 
 from __future__ import annotations
 
 import logging
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -24,6 +31,18 @@ log = logging.getLogger(__name__)
 
 _STYLE = {"CRITICAL": "bold red", "HIGH": "red", "NORMAL": "yellow", "LOW": "cyan"}
 _MAX_TEXT = 1200
+#: What an alert's ``text`` is, by ``alert.kind``: only a case's alert carries the post.
+_TEXT_LABEL = {
+    "alert": "Post",  # a case's first message (the outbox kind)
+    "alert_update": "Post",  # the same message rewritten after a state change
+    "case": "Post",
+    "escalation": "Message",  # a warning or breach, addressed to its owner or lead
+    "digest": "Cases",
+    "notice": "Details",  # a crisis notice's loudest voices, a quiet account's reasons
+}
+#: Columns a panel's border takes beside its title or footer: a corner, a line and a space
+#: on each side.
+_BORDER = 6
 
 
 class ConsoleSink:
@@ -34,25 +53,40 @@ class ConsoleSink:
         self.delivered: list[Alert] = []
 
     def deliver(self, alert: Alert) -> Receipt:
+        title = clean_text(alert.title)
+        style = _STYLE.get(title.split(" ", 1)[0], "bold")
+        footer = clean_text(alert.channel)
+        if alert.case_id is not None:
+            footer = f"RW-{alert.case_id} · {footer}"
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
         for name, value in alert.fields.items():
             grid.add_row(clean_text(name), Text(clean_text(str(value))))
-        text = clean_text(alert.text)
-        body = text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
-        grid.add_row("Post", Text(body))
+        text = clean_text(alert.text).strip()
+        if text:  # a thread line has none: no empty row
+            body = text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
+            grid.add_row(_TEXT_LABEL.get(alert.kind, "Text"), Text(body))
         if alert.url:
             grid.add_row("Link", Text(clean_text(alert.url)))
-        level = alert.title.split(" ", 1)[0]
-        self.console.print(
-            Panel(
-                grid,
-                title=Text(clean_text(alert.title), style=_STYLE.get(level, "bold")),
-                subtitle=Text(clean_text(f"{alert.channel} · case {alert.case_id}")),
-                expand=False,
-            )
+        # an empty grid measures as wide as the screen: a bare thread line has no body
+        rows: list[RenderableType] = [grid] if grid.row_count else []
+        heading = Text(title, style=style)
+        # rich crops a border title to one line: a title too long for it opens the body instead
+        in_border = cell_len(title) <= self.console.width - _BORDER
+        if not in_border:
+            rows.insert(0, heading)
+        panel = Panel(
+            Group(*rows),
+            title=heading if in_border else None,
+            subtitle=Text(footer),
+            expand=False,
         )
+        # rich sizes a panel by its body and title, not its footer: widen it to fit the footer
+        width = self.console.measure(panel).maximum
+        if width < cell_len(footer) + _BORDER:
+            panel.width, panel.expand = cell_len(footer) + _BORDER, True
+        self.console.print(panel)
         log.info("alert %s -> %s: %s", alert.key, alert.channel, alert.title)
         self.delivered.append(alert)
         return Receipt(channel=alert.channel, message_id=alert.key)

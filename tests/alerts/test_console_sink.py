@@ -6,7 +6,9 @@ the operator's screen, colour a fake line or plant a hyperlink; a bidi override 
 from __future__ import annotations
 
 import io
+import re
 
+import pytest
 from rich.console import Console
 
 from alerts.base import Alert
@@ -41,3 +43,104 @@ def test_a_posts_terminal_controls_are_not_passed_to_the_terminal() -> None:
     assert "refund 0001$" in shown
     assert "[bold]not markup[/bold]" in shown
     assert "سفارش\u200cها" in shown  # Persian's zero-width non-joiner is kept
+
+
+def shown(alert: Alert, *, width: int = 100) -> str:
+    screen = io.StringIO()
+    ConsoleSink(Console(file=screen, width=width, color_system=None)).deliver(alert)
+    return screen.getvalue()
+
+
+def squeezed(text: str) -> str:
+    """The panel's characters less its border and all spacing: wrapped text reads whole."""
+    return re.sub(r"[\s│╭╮╰╯─]", "", text)
+
+
+BREACH = (
+    "BREACH: RW-7 acknowledgement and first response overdue"
+    " (was due Mon 10:15 GMT and Mon 14:00 GMT)"
+)
+
+
+def test_a_case_alert_shows_its_post_and_is_footed_with_its_number_first() -> None:
+    out = shown(
+        Alert(
+            key="a",
+            kind="alert",
+            channel="#support",
+            title="HIGH",
+            text="broken",
+            fields={"Case": "RW-4"},
+            case_id=4,
+        )
+    )
+    assert re.search(r"│ Post +broken", out)
+    assert "RW-4 · #support" in out.splitlines()[-1]
+
+
+def test_a_thread_line_without_text_has_no_empty_row_and_keeps_its_number() -> None:
+    """A line in a case's thread ("Answered by @NovaBrewHelp") is a title alone: no empty
+    "Post" row, and a footer the short panel is made wide enough for."""
+    line = Alert(
+        key="t",
+        kind="thread",
+        channel="#exec-office",
+        title="Claimed by Ana",
+        case_id=1234,
+        thread_ts="1.2",
+    )
+    out = shown(line)
+    assert out.splitlines() == [
+        "╭───── Claimed by Ana ─────╮",
+        "╰─ RW-1234 · #exec-office ─╯",
+    ]
+    # on a screen too narrow for the footer, the channel is cut, not the number
+    assert "RW-1234" in shown(line, width=16)
+
+
+def test_a_thread_lines_text_is_shown_not_called_a_post() -> None:
+    line = Alert(
+        key="t",
+        kind="thread",
+        channel="#support",
+        title="Answered by @NovaBrewHelp",
+        text="Sorry\x1b[2J! We've sent\u202e you a DM",
+        case_id=4,
+        thread_ts="1.2",
+    )
+    out = shown(line)
+    assert "We've sent you a DM" in out and "\x1b" not in out and "\u202e" not in out
+    assert "Post" not in out
+
+
+def test_a_notice_has_no_case_in_its_footer() -> None:
+    notice = Alert(
+        key="c",
+        kind="notice",
+        channel="#sl-pr",
+        title="Negative spike about NovaBrew: 7 posts in 1h",
+        text="@a (5000 followers, x) https://x.com/a/1",
+        fields={"People": "5"},
+    )
+    out = shown(notice)
+    assert "None" not in out and "case" not in out.lower()
+    assert out.splitlines()[-1].replace("─", "").strip() == "╰ #sl-pr ╯"
+    assert "Post" not in out and re.search(r"│ Details +@a \(5000", out)
+
+
+@pytest.mark.parametrize("width", [60, 100, 140])
+def test_a_long_breach_title_is_shown_whole_and_its_text_labelled(width: int) -> None:
+    breach = Alert(
+        key="breach:7:acknowledge",
+        kind="escalation",
+        channel="#support",
+        title=BREACH,
+        text="Lena: RW-7 (high) missed its standards. Owner: Ana.",
+        fields={"Case": "RW-7", "Clock": "acknowledge, first_response"},
+        case_id=7,
+    )
+    out = shown(breach, width=width)
+    assert squeezed(BREACH) in squeezed(out)
+    assert all(len(line) <= width for line in out.splitlines())
+    assert "Post" not in out and re.search(r"│ Message +Lena: RW-7", out)
+    assert "RW-7 · #support" in out.splitlines()[-1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,13 +32,15 @@ ZWNJ = "\u200c"
 PERSIAN = "می" + ZWNJ + "خواهم پولم را پس بگیرم"  # "I want my money back"
 
 
-def texts(blocks: list[dict[str, Any]]) -> list[str]:
-    """Every string a person could see: text objects anywhere in the blocks."""
+def texts(blocks: list[dict[str, Any]], kind: str | None = None) -> list[str]:
+    """Every string a person could see: text objects anywhere in the blocks (only those of
+    type ``kind``, "plain_text" or "mrkdwn", when given)."""
     found: list[str] = []
+    kinds = (kind,) if kind else ("plain_text", "mrkdwn")
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+            if node.get("type") in kinds and isinstance(node.get("text"), str):
                 found.append(node["text"])
             for value in node.values():
                 walk(value)
@@ -47,6 +50,12 @@ def texts(blocks: list[dict[str, Any]]) -> list[str]:
 
     walk(blocks)
     return found
+
+
+def unescaped(text: str) -> str:
+    """``text`` less Slack's three entities: what is left must hold no ``&``, ``<`` or ``>``
+    when ``text`` was escaped."""
+    return text.replace("&amp;", "").replace("&lt;", "").replace("&gt;", "")
 
 
 def case(text: str = "the widget is broken", **kw: Any) -> Alert:
@@ -250,18 +259,70 @@ def test_digest_lists_cases_with_links_and_counts_the_rest() -> None:
     assert rendered.blocks[0]["text"]["text"] == "30 open cases waiting in #support"
     links = [b["text"]["text"] for b in rendered.blocks if b["type"] == "section"]
     assert len(links) == 15
-    assert (
-        links[0] == "<https://x.com/a/status/0|HIGH complaint &lt;!here&gt; 0>  ·  case 0  ·  @ana"
-    )
-    assert "…and 15 more" in json.dumps(rendered.blocks, ensure_ascii=False)
-    snippets = [b["elements"][0]["text"] for b in rendered.blocks if b["type"] == "context"]
-    assert snippets[0] == "post 0 &lt;@U1&gt; *x*"
+    assert links[0] == "<https://x.com/a/status/0|HIGH complaint &lt;!here&gt; 0>  ·  RW-0  ·  @ana"
+    snippets = [b["elements"][0] for b in rendered.blocks if b["type"] == "context"]
+    # plain text, which Slack parses for nothing: shown as typed, so not escaped
+    assert snippets[0] == {"type": "plain_text", "text": "post 0 <@U1> *x*", "emoji": False}
+    assert snippets[-1] == {
+        "type": "plain_text",
+        "text": "…and 15 more not shown: /replywatch <team> lists them.",
+        "emoji": True,
+    }
     # a folded case has no message of its own: its line carries the Claim button
     buttons = [b["accessory"] for b in rendered.blocks if b["type"] == "section"]
     assert [(b["action_id"], b["value"]) for b in buttons[:2]] == [
         ("rw_claim", "0"),
         ("rw_claim", "1"),
     ]
+
+
+def test_a_digest_names_cases_rw_n_and_escapes_its_links() -> None:
+    items = [
+        {"title": "", "url": "https://x.com/a?b=1&c=<2>", "case_id": 3},
+        {"title": "t", "url": None, "case_id": "<!channel>"},  # JSON from elsewhere: data
+    ]
+    rendered = render_digest("#support", items)
+    assert validate_blocks(rendered.blocks) == []
+    links = [b["text"]["text"] for b in rendered.blocks if b["type"] == "section"]
+    # a title-less case is named by its number, once; the link's "&" is escaped in mrkdwn
+    assert links == ["<https://x.com/a?b=1&amp;c=%3C2%3E|RW-3>", "t  ·  RW-&lt;!channel&gt;"]
+    assert "case 3" not in json.dumps(rendered.blocks)
+
+
+def test_plain_text_is_shown_as_typed_and_mrkdwn_is_escaped() -> None:
+    """Slack decodes ``&amp;`` ``&lt;`` ``&gt;`` in mrkdwn only: in plain_text an entity is
+    shown as typed, and ``<!channel>`` is harmless text."""
+    raw = "Q&A <!channel> 5 > 3"
+    alert = case(
+        text=raw,
+        title=raw,
+        fields={"Author": raw},
+        extra={"status": raw, "history": [raw], "actions": ["claim"]},
+    )
+    for rendered in (render_alert(alert), render_alert(replace(alert, thread_ts="1.2"))):
+        plain = texts(rendered.blocks, "plain_text")
+        assert plain.count(raw) == 3  # the title, the post and the status line
+        assert not any("&amp;" in t or "&lt;" in t or "&gt;" in t for t in plain)
+        for text in [rendered.text, *texts(rendered.blocks, "mrkdwn")]:
+            assert not any(ch in unescaped(text) for ch in "&<>")
+        assert "Q&amp;A &lt;!channel&gt; 5 &gt; 3" in rendered.text
+    digest = render_digest("#support", [alert], title=raw, total=4)
+    plain = texts(digest.blocks, "plain_text")
+    assert plain[0] == raw and plain.count(raw) == 2  # the header and the post's snippet
+    assert "…and 3 more not shown: /replywatch <team> lists them." in plain
+    assert not any("&amp;" in t or "&lt;" in t or "&gt;" in t for t in plain)
+    (head,) = [b["text"]["text"] for b in digest.blocks if b["type"] == "section"]
+    assert head == "<https://x.com/dana/status/1|Q&amp;A &lt;!channel&gt; 5 &gt; 3>  ·  RW-42"
+    assert digest.text == "Q&amp;A &lt;!channel&gt; 5 &gt; 3"
+
+
+def test_plain_text_is_cut_by_its_own_length() -> None:
+    """Unescaped, "&" counts one unit: a header of 150 "&"s fits whole."""
+    assert fit("&" * 150, 150, escape=False) == "&" * 150
+    out = fit("a&b " * 100, 20, escape=False)
+    assert len(out) <= 20 and out.endswith("…") and "&amp;" not in out
+    header = render_alert(case(title="&" * 150)).blocks[0]["text"]["text"]
+    assert header == "&" * 150
 
 
 def test_a_digest_pings_checked_member_ids_once_and_escapes_the_rest() -> None:
@@ -320,9 +381,13 @@ def test_random_hostile_alerts_always_render_valid_and_harmless(seed: int) -> No
     )
     for rendered in (render_alert(alert), render_digest(junk(20) or "#c", [alert] * 3)):
         assert validate_blocks(rendered.blocks) == [], rendered.blocks
-        shown = [rendered.text, *texts(rendered.blocks)]
-        for text in shown:
+        # what Slack parses is escaped: no markup but the digest's link and checked pings
+        for text in [rendered.text, *texts(rendered.blocks, "mrkdwn")]:
             if text.startswith("<https://"):  # the digest's own link markup
                 text = text.split(">", 1)[1]
-            assert "<" not in text and ">" not in text
+            assert not any(ch in unescaped(text) for ch in "&<>")
+        # plain text is shown as typed: never escaped (NASTY spells no entity itself)
+        for text in texts(rendered.blocks, "plain_text"):
+            assert "&amp;" not in text and "&lt;" not in text and "&gt;" not in text
+        for text in [rendered.text, *texts(rendered.blocks)]:
             assert not any(ch in text for ch in BIDI + INVISIBLE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import re
@@ -384,12 +383,14 @@ HOSTILE = {
 }
 
 
-def visible_texts(message: SlackMessage) -> list[str]:
-    found = [message.text]
+def visible_texts(message: SlackMessage, *, parsed: bool) -> list[str]:
+    """What Slack parses for markup (``parsed``: the fallback and mrkdwn objects) or shows as
+    typed (plain_text objects)."""
+    found = [message.text] if parsed else []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("plain_text", "mrkdwn"):
+            if node.get("type") == ("mrkdwn" if parsed else "plain_text"):
                 found.append(node["text"])
             for value in node.values():
                 walk(value)
@@ -414,12 +415,15 @@ def test_hostile_text_arrives_harmless_and_readable(
     sink.deliver(alert(1, text=text, fields=hostile_fields, extra={"history": [text[:60]]}))
     assert slack.rejected == []
     [message] = slack.in_channel("C0SUPPORT")
-    for shown in visible_texts(message):
+    for shown in visible_texts(message, parsed=True):  # escaped: no markup
         assert "<" not in shown and ">" not in shown, shown
+    for shown in visible_texts(message, parsed=False):  # as typed: no entity
+        assert "&amp;" not in shown and "&lt;" not in shown and "&gt;" not in shown, shown
+    for shown in visible_texts(message, parsed=True) + visible_texts(message, parsed=False):
         assert not DISGUISE.search(shown), shown
         assert "\u200d" not in shown.replace("👨\u200d👩\u200d👧", ""), shown
     divider = [b["type"] for b in message.blocks].index("divider")
-    post = html.unescape(message.blocks[divider + 1]["text"]["text"])
+    post = message.blocks[divider + 1]["text"]["text"]
     assert words(DISGUISE.sub("", text)) <= words(post)  # every word is still there
     if ZWNJ in text:
         assert "می" + ZWNJ + "خواهم" in post
@@ -462,7 +466,10 @@ def test_a_digest_is_one_valid_message(sink: SlackSink, slack: SlackEmulator) ->
     [message] = slack.in_channel("C0SUPPORT")
     assert message.text == "40 open cases waiting in #support"
     assert len(message.blocks) <= 50
-    assert "&lt;!channel&gt;" in json.dumps(message.blocks)
+    # each post's snippet is plain text, shown as typed (Slack parses nothing there)
+    snippets = [e for b in message.blocks if b["type"] == "context" for e in b["elements"]]
+    assert snippets[0] == {"type": "plain_text", "text": "<!channel> broken 0", "emoji": False}
+    assert "RW-0" in message.blocks[1]["text"]["text"]
 
 
 def test_a_digest_keeps_the_monitors_title(sink: SlackSink, slack: SlackEmulator) -> None:
