@@ -1,14 +1,16 @@
 """``replywatch classify`` and ``replywatch classifier eval|train|finetune``.
 
-- ``classify`` reads texts one per line on stdin (blank lines skipped) and writes one JSON
-  verdict per line (``--format json``, the default) or a table (``--format table``).
+- ``classify`` reads texts one per line on stdin and writes one JSON verdict per line
+  (``--format json``, the default) or a table (``--format table``): line N of the output
+  answers line N of the input, a blank line included.
 - ``classifier eval --data CSV`` scores the shipped model (or, ``--backend transformers``,
   the transformer models named) on a ``text,label`` CSV; with ``--cv K`` it cross-validates
   the offline classifier on that CSV instead (the CSV's rows refit the models they train,
-  fold by fold). Prints macro-F1 over the CSV's labels,
-  per-class precision and recall, and the confusion matrix. A CSV of one label only (a
-  recall check: every post a complaint) is scored too, with a note that the figure is that
-  label's F1.
+  fold by fold). Prints macro-F1 over the CSV's labels, per-class precision and recall, and
+  the confusion matrix. A CSV of one label only (a recall check: every post a complaint) is
+  scored too, with a note that the figure is that label's F1. Without ``--cv``, a CSV whose
+  rows the offline models were trained on (the labelled sets under ``../shared/data``) gets a
+  warning that the figure is a training-set score, pointing to ``--cv 5``.
 - ``classifier train`` refits the offline models on ``../shared/data`` (or ``--data``) plus
   the corrected labels in the database of ``-c CONFIG``, and writes the artifact into that
   config's ``classifier.model_dir`` (the daemon reads it there; a config without one is an
@@ -23,8 +25,8 @@ a bad config) prints one ``error:`` line and exits with code 2.
 from __future__ import annotations
 
 import codecs
-import io
 import json
+import re
 import statistics
 import sys
 from collections import Counter
@@ -82,15 +84,18 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _lines(stream: BinaryIO) -> Iterator[list[str]]:
-    """The non-blank lines of ``stream``, in chunks of at most ``_CHUNK``, each chunk as soon
-    as it is read: a read returns what is there (a file's next block, every line a producer
-    has sent so far), so a verdict never waits for lines that have not come yet.
+    """Every line of ``stream``, blank ones included, in chunks of at most ``_CHUNK``, each
+    chunk as soon as it is read: a read returns what is there (a file's next block, every line
+    a producer has sent so far), so a verdict never waits for lines that have not come yet.
+
+    A line ends at ``\\n`` only, one ``\\r`` before it dropped (a Windows file's ``\\r\\n``);
+    a ``\\r`` anywhere else is part of the text. Splitting at a bare ``\\r`` too (universal
+    newlines), or skipping blank lines, answered some line twice or not at all, and every
+    verdict after it sat beside the wrong row of the spreadsheet it was pasted next to.
 
     UTF-8 whatever the locale, a leading byte order mark dropped (Windows tools write one),
-    bytes that are not UTF-8 read as U+FFFD, ``\r\n`` and ``\r`` ending lines as ``\n`` does."""
-    decoder = io.IncrementalNewlineDecoder(
-        codecs.getincrementaldecoder("utf-8-sig")(errors="replace"), translate=True
-    )
+    bytes that are not UTF-8 read as U+FFFD."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
     read = getattr(stream, "read1", stream.read)  # read1: no waiting for a full block
     partial: list[str] = []  # a line's start, read before its end
     while True:
@@ -100,33 +105,60 @@ def _lines(stream: BinaryIO) -> Iterator[list[str]]:
             lines[0] = "".join(partial) + lines[0]
             partial = []
         partial.append(rest)
-        if not data:
-            lines.append("".join(partial))
-        texts = [line for line in lines if line.strip()]
+        if not data and (last := "".join(partial)):
+            lines.append(last)  # a last line with no newline; after a final "\n" there is none
+        texts = [line.removesuffix("\r") for line in lines]
         for start in range(0, len(texts), _CHUNK):
             yield texts[start : start + _CHUNK]
         if not data:
             return
 
 
+#: What ``json.dumps(ensure_ascii=False)`` writes raw that a terminal or a line reader acts
+#: on: DEL and the C1 controls (U+009B alone is a CSI, as ``ESC [`` is, and can clear the
+#: screen), the bidi embeddings, overrides and isolates (they reorder what follows on the
+#: screen), and the line and paragraph separators (``str.splitlines`` and JavaScript end a
+#: line there, cutting a verdict in two). Written as ``\uXXXX`` they decode to the same text.
+#: C0 controls, ``ESC`` among them, ``json`` escapes itself.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def _escape_unsafe(line: str) -> str:
+    """``line`` of JSON with :data:`_JSON_UNSAFE` characters escaped; only strings hold them."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
+def _cell(text: str) -> str:
+    """``text`` for the table's text column: cleaned as the console alerts are
+    (:func:`~alerts.blocks.clean_text`: a post's escape sequence cannot clear the screen or
+    colour the terminal, a bidi override cannot reverse the row), on one line (a row per input
+    line), and cut to 60 characters."""
+    from alerts.blocks import clean_text
+
+    flat = " ".join(clean_text(text).split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
 def _verdict_json(text: str, v: object) -> str:
     from classifiers import Verdict
 
     assert isinstance(v, Verdict)
-    return json.dumps(
-        {
-            "text": text,
-            "language": v.language,
-            "languages": list(v.languages),
-            "sentiment": v.sentiment.value,
-            "sentiment_scores": {k: round(float(p), 4) for k, p in v.sentiment_scores.items()},
-            "complaint": round(v.complaint, 4),
-            "is_complaint": v.is_complaint,
-            "severity": v.severity.value,
-            "reasons": [r.value for r in v.reasons],
-            "model": v.model,
-        },
-        ensure_ascii=False,
+    return _escape_unsafe(
+        json.dumps(
+            {
+                "text": text,
+                "language": v.language,
+                "languages": list(v.languages),
+                "sentiment": v.sentiment.value,
+                "sentiment_scores": {k: round(float(p), 4) for k, p in v.sentiment_scores.items()},
+                "complaint": round(v.complaint, 4),
+                "is_complaint": v.is_complaint,
+                "severity": v.severity.value,
+                "reasons": [r.value for r in v.reasons],
+                "model": v.model,
+            },
+            ensure_ascii=False,
+        )
     )
 
 
@@ -143,7 +175,14 @@ def _classify(
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="complaint threshold")] = 0.5,
     model_dir: ModelDirOption = None,
 ) -> None:
-    """Classify texts read one per line on stdin."""
+    """Classify texts read one per line on stdin.
+
+    Line N of the output answers line N of the input, so results line up beside the input
+    and join on line number: a blank line gets a verdict too, with the same fields as any
+    (what the classifier makes of that text: language und), and a line ends at a newline only
+    (the carriage return of a Windows line end dropped; a lone one is text). JSON keeps each
+    text exact; the table shows it cleaned for the terminal (escape sequences and bidi
+    overrides removed) and on one line."""
     from classifiers import load_classifier
 
     try:
@@ -171,9 +210,8 @@ def _classify(
             sys.stdout.flush()
             continue
         for text, v in zip(chunk, verdicts, strict=True):
-            short = text if len(text) <= 60 else text[:57] + "..."
             table.add_row(
-                short,
+                _cell(text),
                 "+".join(v.languages) or v.language,
                 f"{v.sentiment.value} {v.sentiment_scores[v.sentiment.value]:.2f}",
                 f"{v.complaint:.2f}" + (" yes" if v.is_complaint else ""),
@@ -184,7 +222,76 @@ def _classify(
         data_console(140).print(table)
 
 
-def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], title: str) -> None:
+#: Share of an evaluated CSV's rows found in the training data from which ``eval`` warns that
+#: its figure is a training-set score. Not 0: a team's own posts can repeat a short common
+#: text that some public set holds too ("thank you!"), and a few such rows move the figure
+#: little.
+_SEEN_SHARE = 0.05
+
+
+def _text_key(text: str) -> str:
+    """``text`` with case and runs of spacing folded: a set re-saved by a spreadsheet or an
+    editor (line ends, trailing spaces) still matches the rows it came from."""
+    return " ".join(text.split()).casefold()
+
+
+def _rows_in_training_data(texts: Sequence[str], data_dir: Path) -> int:
+    """How many of ``texts`` are rows of the labelled sets under ``data_dir``, the sets the
+    shipped model (and a ``classifier train`` refit, by default) was trained on.
+
+    Compared by text, not by the CSV's path, so a copy of a set elsewhere is found too. The
+    sets are read here rather than their rows' hashes kept in the artifact, which holds no
+    text (MODEL_CARD.md): a hash of each row would let anyone holding a guess of a post test
+    whether it was in the training data. Without the sets (an install without
+    ``../shared/data``) nothing can be compared, and 0 is returned; a set that cannot be read
+    is likewise left out, as the evaluation itself does not need it."""
+    from classifiers.train import load_base_data
+
+    try:
+        sets = load_base_data(data_dir)
+    except ReplywatchError:
+        return 0
+    seen = {_text_key(e.text) for rows in sets.values() for e in rows}
+    return sum(_text_key(t) in seen for t in texts)
+
+
+def _training_data_warning(texts: Sequence[str], data_dir: Path, *, offline: bool) -> str | None:
+    """A warning when :data:`_SEEN_SHARE` or more of ``texts`` are training rows, else None.
+
+    ``offline``: the offline models score the CSV; else a transformer does, which
+    ``classifier finetune`` trains on the same sets by default (and which leaves complaints
+    to the offline model unless it was given a complaint model)."""
+    seen = _rows_in_training_data(texts, data_dir)
+    if not texts or seen / len(texts) < _SEEN_SHARE:
+        return None
+    head = (
+        f"warning: {seen} of {len(texts)} rows ({100 * seen / len(texts):.0f}%) are in the "
+        f"labelled sets under {data_dir}, "
+    )
+    if offline:
+        return head + (
+            "which the offline models were trained on: this figure is a score on training "
+            "data and overstates what the model does on new posts. For a held-out figure, "
+            "run again with --cv 5."
+        )
+    return head + (
+        "which the offline models (complaints, unless --complaint-model) and `classifier "
+        "finetune` train on: this figure may overstate what the models do on new posts. For "
+        "held-out figures, cross-validate: --cv 5 for the offline default, `replywatch "
+        "classifier finetune --cv 5` for a transformer."
+    )
+
+
+def _report(
+    labels: Sequence[str],
+    truth: Sequence[str],
+    pred: Sequence[str],
+    title: str,
+    *,
+    warning: str | None = None,
+) -> None:
+    """Print macro-F1, per-class figures and the confusion matrix; ``warning`` right under
+    the figure it is about, in the same output, so a saved report keeps it."""
     from sklearn.metrics import f1_score, precision_recall_fscore_support
 
     gold = [lab for lab in labels if lab in set(truth)]
@@ -193,6 +300,8 @@ def _report(labels: Sequence[str], truth: Sequence[str], pred: Sequence[str], ti
     p, r, f, s = precision_recall_fscore_support(truth, pred, labels=present, zero_division=0)
     console = data_console(120)  # the title names the CSV, and labels are the CSV's own
     console.print(f"{title}: {len(truth)} texts, macro-F1 {100 * macro:.1f}")
+    if warning:
+        console.print(warning)
     if len(gold) == 1:  # a recall check (these are all complaints): worth running, say so
         console.print(f"(the CSV holds one label only, {gold[0]}: macro-F1 is that label's F1)")
     if len(gold) < len(present):
@@ -259,6 +368,7 @@ def _eval(
             "by `replywatch classifier finetune --cv K`"
         )
     spread: list[float] = []
+    warning: str | None = None
     try:
         rows = read_labelled_csv(data)
         if not rows:
@@ -309,9 +419,14 @@ def _eval(
             else:
                 pred = [v.sentiment.value for v in verdicts]
             title = f"{clf.name} on {data.name} ({task.value})"
+            # scoring the rows a model learnt (a set under ../shared/data) reads like a
+            # held-out figure, 88 where cross-validation gives 63-65: say so
+            warning = _training_data_warning(
+                texts, default_data_dir(), offline=backend == "offline"
+            )
     except ReplywatchError as exc:
         raise _fail(str(exc)) from None
-    _report(labels, truth, pred, title)
+    _report(labels, truth, pred, title, warning=warning)
     if len(spread) > 1:
         figures = ", ".join(f"{f:.1f}" for f in spread)
         data_console(120).print(

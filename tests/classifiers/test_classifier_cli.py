@@ -53,8 +53,8 @@ def test_classify_json_lines(app: typer.Typer) -> None:
     result = CliRunner().invoke(app, ["classify"], input=stdin)
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 2  # blank lines are skipped
-    first, second = (json.loads(line) for line in lines)
+    assert len(lines) == 4  # blank lines are answered too, so that line N answers line N
+    first, second = (json.loads(line) for line in (lines[0], lines[3]))
     assert first["text"] == "I'll sue you, my refund never came"
     assert first["reasons"] == ["legal_threat"]
     assert first["severity"] == "critical"
