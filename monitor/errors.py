@@ -37,6 +37,7 @@ __all__ = [
     "SourceError",
     "SourceUnavailable",
     "StorageError",
+    "field_items",
 ]
 
 
@@ -48,13 +49,67 @@ class ConfigError(ReplywatchError):
     """A settings file or environment value is wrong.
 
     ``field`` is the dotted path to the bad value (``teams.support.slack_channel``), so the
-    message can say exactly where to look and what to write instead.
+    message can say exactly where to look and what to write instead. A list's items are
+    counted from 0 in the path, as pydantic counts them, so the message adds which item that
+    is as people count: ``routing.1.team (the 2nd routing rule)`` (see :func:`field_items`).
     """
 
     def __init__(self, field: str, message: str, *, value: object = None) -> None:
         self.field = field
         self.value = value
-        super().__init__(f"{field}: {message}" if field else message)
+        items = field_items(field)
+        where = f"{field} ({items})" if items else field
+        super().__init__(f"{where}: {message}" if field else message)
+
+
+#: What one item of each list in the settings is called, by the list's key. A number after
+#: any other key is a mapping's key (a team named ``1``), not an index, and is left alone.
+_ITEM_NAMES = {
+    "days": "day",
+    "entities": "entity",
+    "entity_kinds": "entity kind",
+    "exclude": "exclusion",
+    "keywords": "keyword",
+    "languages": "language",
+    "members": "member",
+    "platforms": "platform",
+    "routing": "routing rule",
+    "severities": "severity",
+    "sources": "source",
+    "subreddits": "subreddit",
+    "terms": "term",
+    "urls": "URL",
+}
+
+
+def field_items(field: str) -> str:
+    """The list items in a dotted field path, counted from 1 as people count them:
+    ``"the 2nd routing rule"`` for ``routing.1.team``, ``"the 1st entity's 3rd term"`` for
+    ``entities.0.terms.2``, ``"the 1st x brand account"`` for ``brand_accounts.x.0``; ``""``
+    for a path with no list index in it (``teams.support.lead``, ``sources.reddit``).
+
+    A number is taken for an index only after a key that holds a list (or a platform under
+    ``brand_accounts``), so a team named ``1`` is not counted as an item."""
+    parts = field.split(".")
+    items: list[str] = []
+    for i, part in enumerate(parts[1:], start=1):
+        if not part.isdigit():
+            continue
+        key = parts[i - 1]
+        if i >= 2 and parts[i - 2] == "brand_accounts":
+            name = f"{key} brand account"
+        elif key in _ITEM_NAMES:
+            name = _ITEM_NAMES[key]
+        else:
+            continue
+        items.append(f"{_ordinal(int(part) + 1)} {name}")
+    return "the " + "'s ".join(items) if items else ""
+
+
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``12th``, ``13th``, ``21st``."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 class NotFound(ReplywatchError):

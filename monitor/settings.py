@@ -519,12 +519,13 @@ class CrossRef(ValueError):
 
 def _unique(section: str, names: list[str], key: str) -> None:
     seen: set[str] = set()
+    article = "an" if key[0] in "aeiou" else "a"  # "an id", "a name"
     for i, name in enumerate(names):
         if name in seen:
             raise CrossRef(
                 f"{section}.{i}.{key}",
                 name,
-                f"a {key} not used earlier in {section}",
+                f"{article} {key} not used earlier in {section}",
                 problem="is repeated",
             )
         seen.add(name)

@@ -16,7 +16,7 @@ from monitor.settings import CrossRef, Settings
 from monitor.settings_sources import SOURCE_MODELS
 from monitor.settings_types import SecretProblem
 
-__all__ = ["to_config_error"]
+__all__ = ["looks_like_a_name", "to_config_error"]
 
 
 def to_config_error(exc: ValidationError) -> ConfigError:
@@ -31,7 +31,7 @@ def to_config_error(exc: ValidationError) -> ConfigError:
         return ConfigError(inner.field, inner.message, value=inner.value)
     kind = error["type"]
     key = _wrong_key(error["loc"], kind)
-    if key is not None and not _looks_like_a_name(key):
+    if key is not None and not looks_like_a_name(key):
         return _hidden_key_error(error["loc"], kind, str(error["msg"]), key)
     loc = _path(error["loc"])
     field = ".".join(loc) or "(top level)"
@@ -86,7 +86,7 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,31}")
 _CAPITALS = re.compile(r"[A-Z]{2}")
 
 
-def _looks_like_a_name(key: str) -> bool:
+def looks_like_a_name(key: str) -> bool:
     """Whether a wrong key is a misspelt setting (``bot_tokn``, ``pollInterval``, ``BOT_TOKEN``),
     named in the error because that is the fix, rather than a token written with a colon after
     it (``xoxb-1-2-abc: 1``, an X bearer, a Reddit secret), which must not be shown.
@@ -94,7 +94,8 @@ def _looks_like_a_name(key: str) -> bool:
     Settings keys are short snake_case words, so a key is taken for a token when it has a
     character no name has (``%``, ``/``, ``.``, ``=``), is over 32 characters, has more than two
     digits or digits and a dash, or mixes cases with capitals side by side. This errs towards
-    hiding: a hidden typo still gets its section and the keys allowed there."""
+    hiding: a hidden typo still gets its section and the keys allowed there. A YAML slip's
+    line is shown up to its key by the same rule (:mod:`monitor.settings_yaml`)."""
     if not _NAME.fullmatch(key):
         return False
     digits = sum(c.isdigit() for c in key)
@@ -187,7 +188,7 @@ def _mapping_shape(value: Mapping[Any, Any], known: frozenset[str] | None) -> st
     """``a mapping with keys type, bearer_token``; keys not in ``known`` (when ``None``, keys
     that do not look like a name: a token written with a colon after it) are only counted."""
     names = [
-        str(k) for k in value if (_looks_like_a_name(str(k)) if known is None else str(k) in known)
+        str(k) for k in value if (looks_like_a_name(str(k)) if known is None else str(k) in known)
     ]
     others = len(value) - len(names)
     if not names:

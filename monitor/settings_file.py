@@ -16,8 +16,9 @@ from sqlalchemy.exc import ArgumentError
 from monitor.errors import ConfigError
 from monitor.settings import Settings
 from monitor.settings_errors import to_config_error
+from monitor.settings_yaml import yaml_error
 
-__all__ = ["load_settings"]
+__all__ = ["load_settings", "settings_warnings"]
 
 
 def load_settings(
@@ -53,15 +54,12 @@ def load_settings(
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader: no Python objects
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError("", f"{path} is not valid YAML{where}: {problem}") from None
+        raise yaml_error(path, text, exc) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(
-            "", f"{path} must be a mapping of settings (key: value), not a {type(data).__name__}"
+            "", f"{path} must be a mapping of settings (key: value), not {_a(type(data).__name__)}"
         )
     data = _relative_paths(data, base=path.parent)
     given_as, override = _database_override(database_url, env)
@@ -74,6 +72,26 @@ def load_settings(
             message = str(exc).removeprefix("database_url: ")
             raise ConfigError(given_as, message) from None
         raise
+
+
+def settings_warnings(settings: Settings) -> list[str]:
+    """What is wrong in loaded settings but harms nothing yet, one line each, naming the field:
+    for ``replywatch check-config`` to print as warnings while it still says OK.
+
+    An ``acknowledgements.templates`` folder that is not there is read only when a platform
+    acknowledges (any mode but ``off``): until then it harms nothing, and the start-up checks
+    refuse it as soon as a mode would use it (:func:`monitor.acknowledge.load_templates`).
+    It is still a mistake, found now rather than the day a mode is turned on."""
+    warnings: list[str] = []
+    templates = settings.acknowledgements.templates
+    if templates is not None and not settings.acknowledgements.enabled and not templates.is_dir():
+        what = "is a file, not a folder" if templates.exists() else "does not exist"
+        warnings.append(
+            f"acknowledgements.templates: {templates} {what}; it is not read while every "
+            "acknowledgements mode is off, but turning one on will fail until it is a folder of "
+            "<lang>.yaml templates (or leave templates unset for the shipped ones)"
+        )
+    return warnings
 
 
 def _database_override(cli: str | None, env: Mapping[str, str]) -> tuple[str, str | None]:
@@ -189,3 +207,8 @@ def _validate(
         return Settings.model_validate(data, context=context)
     except ValidationError as exc:
         raise to_config_error(exc) from None
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its article: ``a list``, ``an int``."""
+    return f"{'an' if noun[:1] in tuple('aeiou') else 'a'} {noun}"

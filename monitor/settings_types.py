@@ -49,7 +49,7 @@ def parse_duration(value: object) -> timedelta:
         value = f"{value:g}"  # nan and inf fall through to the general message
     if isinstance(value, str) and _NUMBER.match(value):
         n = value.strip()
-        raise ValueError(f"{n} has no unit; write {n}s, {n}m or {n}h")
+        raise ValueError(f"{n} has no unit; write {n}s, {n}m, {n}h or {n}d")
     if isinstance(value, str) and (m := _DURATION.match(value)):
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:

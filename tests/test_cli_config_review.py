@@ -1,5 +1,6 @@
 """Config and CLI slips found in review: a ``~`` in a database URL given outside the file,
-``init`` pointed below a file, and durations in ``check-config`` written as in the config."""
+``init`` pointed below a file, durations in ``check-config`` written as in the config, and a
+templates folder that is not there while no mode reads it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from monitor.cli import app
+from monitor.settings_file import load_settings, settings_warnings
 from tests.test_settings import BASE, mutate, write
 
 # ------------------------------------------------------------ ~ in --database-url and env
@@ -105,3 +107,55 @@ def test_check_config_writes_poll_intervals_as_in_the_config(
     text = " ".join(result.stdout.split())
     assert f"demo (jsonl, every {shown})" in text, result.stdout
     assert "0:0" not in result.stdout and "3:00:00" not in result.stdout
+
+
+# ------------------------------------------------- a templates folder no mode reads yet
+
+
+def _with_templates(tmp_path: Path, templates: str, modes: dict[str, str]) -> Path:
+    (tmp_path / "posts.jsonl").write_text("", encoding="utf-8")
+    acks = {"templates": templates, "modes": modes}
+    return write(tmp_path, yaml.safe_dump(mutate(lambda d: d.update(acknowledgements=acks))))
+
+
+def test_a_missing_templates_folder_is_a_warning_while_every_mode_is_off(tmp_path: Path) -> None:
+    settings = load_settings(_with_templates(tmp_path, "replies", {}), environ={})
+    assert settings_warnings(settings) == [
+        f"acknowledgements.templates: {tmp_path / 'replies'} does not exist; it is not read "
+        "while every acknowledgements mode is off, but turning one on will fail until it is a "
+        "folder of <lang>.yaml templates (or leave templates unset for the shipped ones)"
+    ]
+    (tmp_path / "replies").write_text("", encoding="utf-8")
+    (warning,) = settings_warnings(load_settings(tmp_path / "replywatch.yaml", environ={}))
+    assert "replies is a file, not a folder" in warning
+    (tmp_path / "replies").unlink()
+    (tmp_path / "replies").mkdir()
+    assert settings_warnings(load_settings(tmp_path / "replywatch.yaml", environ={})) == []
+    assert settings_warnings(load_settings(write(tmp_path, BASE), environ={})) == []
+
+
+def test_check_config_warns_of_a_missing_templates_folder_and_still_says_ok(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said OK and nothing else: the slip surfaced the day a mode was turned on."""
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    config = _with_templates(tmp_path, "replies", {"x": "off"})
+    result = CliRunner().invoke(app, ["check-config", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: acknowledgements.templates: {tmp_path / 'replies'} does not exist" in (
+        " ".join(result.stderr.split())
+    )
+    assert "replywatch.yaml:OK" in "".join(result.stdout.split())  # rich folds the title
+
+
+def test_check_config_refuses_a_missing_templates_folder_a_mode_would_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    config = _with_templates(tmp_path, "replies", {"x": "dry-run"})
+    result = CliRunner().invoke(app, ["check-config", "-c", str(config)])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        f"config error: acknowledgements.templates: {tmp_path / 'replies'} does not exist"
+    )

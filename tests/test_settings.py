@@ -496,7 +496,9 @@ def test_a_duration_without_a_unit_is_refused(tmp_path: Path, written: object, s
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
     assert caught.value.field == "sources.0.poll_interval"
-    assert f"{shown} has no unit; write {shown}s, {shown}m or {shown}h" in str(caught.value)
+    # days too: a report's --since 7 (one week) is as likely as 7 hours
+    fix = f"{shown} has no unit; write {shown}s, {shown}m, {shown}h or {shown}d"
+    assert fix in str(caught.value)
 
 
 def test_init_writes_a_config_that_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,6 +4,8 @@ relative ``file:`` secret is read beside the config file, wherever the daemon ru
 
 from __future__ import annotations
 
+import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,10 @@ import yaml
 from typer.testing import CliRunner
 
 from monitor.cli import app
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, field_items
 from monitor.settings import Settings
 from monitor.settings_file import load_settings
+from monitor.settings_yaml import yaml_error
 from tests.test_settings import BASE, mutate, write
 
 SECRET = "hunter2-SuperSecret-9f3a"
@@ -84,6 +87,12 @@ FIELDS: list[tuple[str, Any, str]] = [
 ]
 
 
+def _as_told(field: str) -> str:
+    """``field`` as an error names it: the list index in ``sources.1`` (BASE has one source,
+    these configs add the second) with the item it is, as people count."""
+    return f"{field} (the 2nd source)" if field.startswith("sources.1") else field
+
+
 def _assert_hidden(path: Path, field: str, fix: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Loading ``path`` fails on ``field``, says ``fix``, and shows no secret: in the message,
     on the error, or on the screen ``check-config`` prints to."""
@@ -93,13 +102,13 @@ def _assert_hidden(path: Path, field: str, fix: str, monkeypatch: pytest.MonkeyP
     assert caught.value.field == field, message
     for secret in (SECRET, str(NUMBER)):
         assert secret not in message and secret not in repr(caught.value.value), message
-    assert message.startswith(f"{field}: ") and fix in message, message
+    assert message.startswith(f"{_as_told(field)}: ") and fix in message, message
 
     monkeypatch.setenv("TOKEN", "resolved-token")
     result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
     assert result.exit_code == 2, result.output
     shown = " ".join(result.output.split())
-    assert f"config error: {field}: " in shown and fix in shown
+    assert f"config error: {_as_told(field)}: " in shown and fix in shown
     assert SECRET not in shown and str(NUMBER) not in shown
 
 
@@ -247,8 +256,8 @@ def test_values_that_cannot_be_secrets_are_still_shown(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, data), environ=ENVIRON)
     assert str(caught.value) == (
-        'entities.0.terms: expected a list: start each item on its own line with "- " '
-        "(got a mapping with key NovaBrew)"
+        "entities.0.terms (the 1st entity): expected a list: start each item on its own line "
+        'with "- " (got a mapping with key NovaBrew)'
     )
 
 
@@ -426,14 +435,15 @@ def test_a_token_written_as_an_unknown_key_is_not_shown(
     assert caught.value.field == section, message
     assert str(token) not in message and caught.value.value is None, message
     size = len(str(token))
-    assert message.startswith(f"{section}: an unknown key ({size} characters, not shown"), message
+    told = _as_told(section)
+    assert message.startswith(f"{told}: an unknown key ({size} characters, not shown"), message
     assert "allowed keys here: " in message and allowed in message, message
 
     monkeypatch.setenv("TOKEN", "resolved-token")
     result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
     assert result.exit_code == 2, result.output
     shown = " ".join(result.output.split())
-    assert f"config error: {section}: an unknown key" in shown, shown
+    assert f"config error: {told}: an unknown key" in shown, shown
     assert str(token) not in result.output and str(token) not in shown
 
 
@@ -476,3 +486,286 @@ def test_a_token_written_as_a_key_where_a_value_belongs_is_not_shown(tmp_path: P
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, named), environ=ENVIRON)
     assert str(caught.value).endswith("(got a mapping with key port)")
+
+
+# ------------------------------------------------------------------- YAML slips in words
+
+
+STARTER = resources.files("monitor").joinpath("starter.yaml").read_text(encoding="utf-8")
+INDENTATION = (
+    "this line's indentation does not match the lines above it: keys of one mapping must "
+    "start in the same column"
+)
+
+
+def _row(text: str, line: str) -> int:
+    """The number (from 1) of the only line in ``text`` that is ``line``."""
+    (row,) = [i for i, written in enumerate(text.splitlines(), start=1) if written == line]
+    return row
+
+
+def _starter_with(line: str, instead: str) -> tuple[str, int]:
+    """The starter config with its one ``line`` written as ``instead``, and that line's row."""
+    return STARTER.replace(f"\n{line}\n", f"\n{instead}\n"), _row(STARTER, line)
+
+
+def _yaml_slip(tmp_path: Path, text: str) -> str:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    message = str(caught.value)
+    assert caught.value.field == "" and message.startswith(f"{path} is not valid YAML "), message
+    return message.removeprefix(f"{path} is not valid YAML ")
+
+
+def test_a_key_indented_less_than_its_siblings_is_told_in_words(tmp_path: Path) -> None:
+    """PyYAML said "expected <block end>, but found '<block mapping start>'" and no fix."""
+    text, lead = _starter_with("    lead:", "   lead:")
+    told = _yaml_slip(tmp_path, text)
+    support, members = _row(STARTER, "  support:"), _row(STARTER, "    members:")
+    assert told == (
+        f'at line {lead}, column 4 ("   lead:"): {INDENTATION}; it is indented more than '
+        f'"support:" (line {support}, column 3) and less than "members:" (line {members}, '
+        'column 5): indent it to column 5 beside "members:"; or indent it to column 3 beside '
+        '"support:"'
+    )
+
+
+def test_a_key_out_of_its_block_is_named_where_pyyaml_stops_past_it(tmp_path: Path) -> None:
+    """``lead:`` written beside ``support:`` is valid YAML: PyYAML stops at the line after
+    its block, ``business_hours:``. The message says where it stopped and names ``lead:``."""
+    text, lead = _starter_with("    lead:", "  lead:")
+    told = _yaml_slip(tmp_path, text)
+    hours, support = _row(STARTER, "    business_hours:"), _row(STARTER, "  support:")
+    assert told.startswith(f'at line {hours}, column 5 ("    business_hours:"): {INDENTATION}; ')
+    assert (
+        f'Column 5 is where the keys under "support:" (line {support}) start: if "lead:" on '
+        f'line {lead} belongs under "support:" too, indent it to column 5, and the lines under '
+        "it to match"
+    ) in told
+
+
+@pytest.mark.parametrize(
+    ("line", "instead", "at", "says"),
+    [
+        (  # indented more than the key above, which has a value: read as more of that value
+            "      slack_id: U0000000002",
+            "       slack_id: U0000000002",
+            'column 8 ("       slack_id: …")',
+            f'{INDENTATION}; it is indented more than "name:" on line {{above}} (column 7), '
+            "which has a value, so YAML reads this line as more of that value: indent it to "
+            "column 7 beside it",
+        ),
+        (
+            "    lead:",
+            "\tlead:",
+            'column 1 ("\\tlead:")',
+            "a tab: YAML indents with spaces only; replace the tab with spaces",
+        ),
+        (
+            '    slack_channel: "#support"',
+            '    slack_channel:"#support"',
+            'column 19 ("    slack_channel:…") (noticed at line {below})',
+            'a colon needs a space after it: write "slack_channel:" and a space before the value;'
+            " without the space YAML reads the line as text that runs on into the next",
+        ),
+        (
+            '    slack_channel: "#support"',
+            '    slack_channel: "#support',
+            'column 20 ("    slack_channel: …") (noticed at line {noticed})',
+            'the quote (") opened here is not closed on this line, so the lines below are read '
+            'as part of its value until the next "; end the value with "',
+        ),
+        (
+            "    - handle: ExampleCo",
+            "    - handle: @ExampleCo",
+            'column 15 ("    - handle: …")',
+            'a value cannot start with @; put the value in quotes, like "@…"',
+        ),
+    ],
+    ids=["key-too-deep", "tab", "no-space-after-colon", "unclosed-quote", "unquoted-at"],
+)
+def test_common_yaml_slips_name_the_line_and_the_fix(
+    tmp_path: Path, line: str, instead: str, at: str, says: str
+) -> None:
+    text, row = _starter_with(line, instead)
+    noticed = next(  # the next line holding a double quote: where the value ends
+        i for i, written in enumerate(text.splitlines(), start=1) if i > row and '"' in written
+    )
+    where = at.format(below=row + 1, noticed=noticed)
+    assert _yaml_slip(tmp_path, text) == f"at line {row}, {where}: {says.format(above=row - 1)}"
+
+
+def _marked(text: str) -> tuple[str, list[str]]:
+    """``text`` with every value written as a marker of its own (``V017X``), and the markers:
+    a message that shows one shows a value, which may be a secret."""
+    lines, markers = [], []
+    for i, line in enumerate(text.splitlines()):
+        keyed = re.fullmatch(r"(\s*(?:- )?[A-Za-z_][\w-]*: )([^#|>\s].*)", line)
+        item = re.fullmatch(r"(\s*- )([^\s:#]+)", line)
+        if found := keyed or item:
+            markers.append(f"V{i:03d}X")
+            line = found.group(1) + markers[-1]
+        lines.append(line)
+    return "\n".join(lines) + "\n", markers
+
+
+def _slips(line: str) -> list[str]:
+    """The slips a person makes on ``line``: its indentation one or two columns off, a tab
+    before it, the space after its colon left out, and an opening quote not closed."""
+    indent = len(line) - len(line.lstrip(" "))
+    slips = [" " * (indent + d) + line.lstrip(" ") for d in (-2, -1, 1, 2) if indent + d >= 0]
+    slips.append("\t" + line)
+    if ": " in line:
+        slips += [line.replace(": ", ":", 1), line.replace(": ", ': "', 1)]
+    return slips
+
+
+def test_every_yaml_slip_in_the_starter_names_its_line_in_words() -> None:
+    """Each line of the starter config, slipped as people slip: where YAML refuses the file,
+    the message names the slipped line (PyYAML often stops lines below it), is in words, not
+    the parser's, and shows no value."""
+    text, markers = _marked(STARTER)
+    assert yaml.safe_load(text)  # the marked starter itself is good YAML
+    lines = text.splitlines()
+    refused = 0
+    for i, line in enumerate(lines):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        for slip in _slips(line):
+            slipped = "\n".join([*lines[:i], slip, *lines[i + 1 :]]) + "\n"
+            try:
+                yaml.safe_load(slipped)
+            except yaml.YAMLError as exc:
+                refused += 1
+                told = str(yaml_error(Path("rw.yaml"), slipped, exc))
+                assert f"line {i + 1}" in told, (slip, told)
+                assert "<block" not in told and "but found" not in told, (slip, told)
+                assert not any(marker in told for marker in markers), (slip, told)
+    assert refused > 250  # of some 290: the rest are valid YAML, other checks' work
+
+
+@pytest.mark.parametrize(
+    ("text", "secret"),
+    [
+        (  # no space after the colon: the line is named, its value not
+            "alerts:\n  slack:\n    bot_token:xoxb-1111-2222-SuperSecretBotToken\n    mode: http\n",
+            "xoxb-1111-2222-SuperSecretBotToken",
+        ),
+        (  # a literal token under-indented: the line is quoted up to its key
+            "alerts:\n  slack:\n    mode: http\n   bot_token: xoxb-1111-2222-SuperSecretBotToken\n",
+            "xoxb-1111-2222-SuperSecretBotToken",
+        ),
+        (  # a token pasted as a key, too deep: told as a key, not shown
+            "alerts:\n  slack:\n    bot_token: env:X\n"
+            "      xoxb-1111-2222-SuperSecretBotToken: 1\n",
+            "xoxb-1111-2222-SuperSecretBotToken",
+        ),
+        (  # an unclosed quote around a password: where it opens, not what follows
+            "database_url: 'postgresql://rw:hunter2secret@db/rw\nentities: []\n",
+            "hunter2secret",
+        ),
+    ],
+    ids=["glued", "under-indented", "token-as-key", "unclosed-quote"],
+)
+def test_a_yaml_slip_never_shows_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, secret: str
+) -> None:
+    told = _yaml_slip(tmp_path, text)
+    assert secret not in told and "at line " in told, told
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["check-config", "-c", str(tmp_path / "replywatch.yaml")])
+    assert result.exit_code == 2 and secret not in result.output, result.output
+
+
+def test_check_config_and_poll_tell_a_yaml_slip_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    text, lead = _starter_with("    lead:", "   lead:")
+    path = write(tmp_path, text)
+    runner = CliRunner()
+    checked = runner.invoke(app, ["check-config", "-c", str(path)])
+    polled = runner.invoke(app, ["poll", "--once", "-c", str(path)])
+    for result in (checked, polled):
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and "<block" not in result.output
+    (line,) = checked.stderr.splitlines()
+    assert line.startswith(f'config error: {path} is not valid YAML at line {lead}, column 4 ("')
+    assert f"{INDENTATION}; " in line and line in polled.stderr.splitlines()
+
+
+# ------------------------------------------------------------ list items as people count
+
+
+def test_a_list_item_is_named_as_people_count_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``routing.1.team`` is the second rule: the path stays as pydantic writes it (it is what
+    people grep for), and the item it is follows it."""
+    rules = [{"team": "support"}, {"team": "sales"}]
+    path = write(tmp_path, mutate(lambda d: d.update(routing=rules)))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.field == "routing.1.team"
+    assert str(caught.value) == (
+        "routing.1.team (the 2nd routing rule): 'sales' is not defined; expected one of the "
+        "teams ['support']"
+    )
+    monkeypatch.delenv("REPLYWATCH_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["check-config", "-c", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("config error: routing.1.team (the 2nd routing rule): ")
+
+
+@pytest.mark.parametrize(
+    ("field", "items"),
+    [
+        ("sources.0.bearer_token", "the 1st source"),
+        ("entities.0.terms.2", "the 1st entity's 3rd term"),
+        ("routing.10.platforms.0", "the 11th routing rule's 1st platform"),
+        ("brand_accounts.x.0.team", "the 1st x brand account"),
+        ("teams.support.members.11.name", "the 12th member"),
+        ("sources.1.urls.21", "the 2nd source's 22nd URL"),
+        ("entities.111", "the 112th entity"),
+        ("teams.1.slack_channel", ""),  # a team named "1" is a name, not an index
+        ("sources.reddit", ""),  # a source named by its name
+        ("teams.support.lead", ""),
+    ],
+)
+def test_field_items_count_from_one(field: str, items: str) -> None:
+    assert field_items(field) == items
+    assert str(ConfigError(field, "x")) == (f"{field} ({items}): x" if items else f"{field}: x")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["entities"].append(dict(d["entities"][0])), "expected an id not used"),
+        (lambda d: d["sources"].append(dict(d["sources"][0])), "expected a name not used"),
+    ],
+    ids=["id", "name"],
+)
+def test_a_repeat_is_told_with_the_right_article(
+    tmp_path: Path, change: Any, expected: str
+) -> None:
+    """It said "expected a id not used earlier in entities"."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, mutate(change)), environ={})
+    assert expected in str(caught.value) and " a id " not in str(caught.value)
+
+
+def test_a_file_that_is_not_a_mapping_is_told_with_the_right_article(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, "42\n"), environ={})
+    assert str(caught.value).endswith("must be a mapping of settings (key: value), not an int")
+
+
+def test_a_control_character_is_named_by_its_code_and_place(tmp_path: Path) -> None:
+    """PyYAML's reader tells a position in characters, not a line: a pasted control character
+    (a bell in a token, CRLF breaks counted as one) is placed by line and column."""
+    told = _yaml_slip(tmp_path, "database_url: sqlite:///x.db\r\nfallback_team: sup\x07port\r\n")
+    assert told == (
+        'at line 2, column 19 ("fallback_team: …"): a character YAML does not allow (#x0007, '
+        "not shown); delete it and write the value again"
+    )

@@ -415,7 +415,8 @@ def test_a_reddit_account_no_source_logs_in_as_is_refused_by_check_config_and_po
     assert polled.exit_code == 2, polled.output
     (line,) = checked.stderr.splitlines()
     assert " ".join(line.split()) == (
-        "config error: brand_accounts.reddit.2: u/NovaBrewPR replies for team(s) 'pr' "
+        "config error: brand_accounts.reddit.2 (the 3rd reddit brand account): u/NovaBrewPR "
+        "replies for team(s) 'pr' "
         "(acknowledgements.modes.reddit is approval), but no reddit source logs in as it "
         "(sources log in 'rd-hq' as u/NovaBrewHQ, 'rd-help' as u/NovaBrewHelp); add a reddit "
         "source with username: NovaBrewPR and its password, or set "
