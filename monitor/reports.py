@@ -1,17 +1,23 @@
 """Service reports: per team and per owner, how fast complaints were handled.
 
-Figures, for the cases opened in the window (``since`` before ``now``):
+Figures, for the cases opened in the window (``since`` before ``now``). Each means one thing
+on every row; a figure that has no meaning for a person is ``None`` on an owner's row:
 
-- ``volume``: for a team, posts in the window that mention an entity the team owns; for an
-  owner, the cases they own (a person owns cases, not mentions);
-- ``complaints``: cases routed to the team (or owned), less those marked "not a complaint";
+- ``volume`` (the table's "mentions"): posts in the window that mention an entity the team
+  owns; ``None`` for an owner (a person owns cases, not mentions);
+- ``cases``: cases opened, those marked "not a complaint" included;
+- ``complaints``: those cases less the ones marked "not a complaint";
 - time to acknowledge, to first response and to resolution: median and 90th percentile of
   the calendar time from opening, over the complaints where that moment happened (a
-  response also counts as the acknowledgement, as for the clocks);
+  response also counts as the acknowledgement, as for the clocks); ``count`` per clock says
+  how many complaints that is, so "13m" over 2 of 11 complaints is not read as over 11;
+- ``unanswered``: complaints with no response yet (open or closed in silence);
 - ``met``: per standard, the share of decided clocks that stopped by their due time (a clock
   still running past due counts as missed; one running and not yet due is left out);
-- ``breaches``: clocks missed, all three standards together;
-- ``quiet``: quiet-account notices raised for the team's accounts.
+- ``missed``: per standard, the complaints that missed it: stopped late, or running past due;
+- ``breaches``: clocks missed, the three standards together: a case can miss all three, so
+  it can exceed ``complaints``;
+- ``quiet``: quiet-account notices raised for the team's accounts; ``None`` for an owner.
 
 The median is the middle value (the mean of the two middle values for an even count); the
 90th percentile is the nearest-rank value: the smallest value with at least 90% of values at
@@ -79,6 +85,7 @@ class CaseRecord:
 
 @dataclass
 class Figures:
+    #: Mentions of the team's entities (``None`` on an owner's row).
     volume: int | None = 0
     complaints: int = 0
     #: Seconds, per clock: median and 90th percentile.
@@ -86,8 +93,17 @@ class Figures:
     p90_s: dict[str, float | None] = field(default_factory=dict)
     #: Percent met per clock (``None`` when no clock was decided).
     met_pct: dict[str, float | None] = field(default_factory=dict)
+    #: Clocks missed, all three standards together (not cases: one case can miss three).
     breaches: int = 0
     quiet: int | None = 0
+    #: Cases opened, "not a complaint" included.
+    cases: int = 0
+    #: Per clock, the complaints where that moment happened: what the times are over.
+    count: dict[str, int] = field(default_factory=dict)
+    #: Complaints with no response yet.
+    unanswered: int = 0
+    #: Per clock, the complaints that missed it.
+    missed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +115,8 @@ class ReportRow:
     @staticmethod
     def columns() -> list[str]:
         """The keys of :meth:`as_dict`, in order, without a row: a CSV of an empty window
-        still has its header."""
+        still has its header. Columns are only ever added, at the end, so an export that
+        reads them by position or by name keeps working."""
         return [
             "team",
             "owner",
@@ -109,6 +126,10 @@ class ReportRow:
             *(f"{clock}_met_pct" for clock in CLOCKS),
             "breaches",
             "quiet_periods",
+            "cases",
+            *(f"{clock}_count" for clock in CLOCKS),
+            "unanswered",
+            *(f"{clock}_missed" for clock in CLOCKS),
         ]
 
     def as_dict(self) -> dict[str, object]:
@@ -122,6 +143,10 @@ class ReportRow:
             *(f.met_pct.get(clock) for clock in CLOCKS),
             f.breaches,
             f.quiet,
+            f.cases,
+            *(f.count.get(clock, 0) for clock in CLOCKS),
+            f.unanswered,
+            *(f.missed.get(clock, 0) for clock in CLOCKS),
         ]
         return dict(zip(self.columns(), values, strict=True))
 
@@ -137,7 +162,12 @@ def _stop(record: CaseRecord, clock: ClockName) -> datetime | None:
 
 def _figures(records: Sequence[CaseRecord], settings: Settings, *, now: datetime) -> Figures:
     complaints = [r for r in records if r.status != CaseStatus.DISMISSED]
-    figures = Figures(volume=len(records), complaints=len(complaints))
+    figures = Figures(
+        volume=None,
+        complaints=len(complaints),
+        cases=len(records),
+        unanswered=sum(1 for r in complaints if r.first_response_at is None),
+    )
     met: dict[str, list[bool]] = {c: [] for c in CLOCKS}
     durations: dict[str, list[float]] = {c: [] for c in CLOCKS}
     for record in complaints:
@@ -159,11 +189,13 @@ def _figures(records: Sequence[CaseRecord], settings: Settings, *, now: datetime
             if states[clock].met is not None:
                 met[clock].append(bool(states[clock].met))
     for clock in CLOCKS:
+        figures.count[clock] = len(durations[clock])
         figures.median_s[clock] = median(durations[clock])
         figures.p90_s[clock] = percentile(durations[clock], 90)
         decided = met[clock]
         figures.met_pct[clock] = 100.0 * sum(decided) / len(decided) if decided else None
-        figures.breaches += sum(1 for ok in decided if not ok)
+        figures.missed[clock] = sum(1 for ok in decided if not ok)
+        figures.breaches += figures.missed[clock]
     return figures
 
 
@@ -191,7 +223,7 @@ def compute(
         for owner in owners:
             mine = [r for r in cases if (r.owner or UNASSIGNED) == owner]
             figures = _figures(mine, settings, now=now)
-            figures.quiet = None
+            figures.quiet = None  # volume stays None too: mentions belong to a team
             rows.append(ReportRow(team, owner, figures))
     return rows
 
