@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.base import Sink
@@ -33,6 +33,7 @@ from monitor.delivery import build_senders, collapse_backlog
 from monitor.escalation import CheckReport, check_clocks
 from monitor.leader import release, try_lead
 from monitor.metrics import Metrics
+from monitor.models import Outbox
 from monitor.outbox import DeliveryReport, Sender
 from monitor.pipeline import Pipeline
 from monitor.poller import Poller, PollReport
@@ -44,7 +45,7 @@ from sources.base import Replier, Source
 #: Outbox rows claimed per round of delivery.
 PAGE = 50
 
-__all__ = ["App", "build_sink", "check_startup", "host_id", "utc_clock"]
+__all__ = ["App", "Checks", "build_sink", "check_startup", "host_id", "utc_clock"]
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +57,19 @@ def utc_clock() -> datetime:
 
 
 def host_id() -> str:
-    """This host as worker ids name it: its name and, on Linux, its PID namespace. Containers
-    that share a host name (host networking, a fixed ``--hostname``) each number their
-    processes from 1, so a pid means one process only within a namespace: without it, a
-    daemon starting in one container would read another's live pid 1 as its own dead
-    predecessor and free rows that one is sending (see :func:`monitor.outbox.dead_claimers`).
-    """
+    """This host as worker ids name it: its name and, on Linux, its running kernel (boot id)
+    and PID namespace, which together name one set of pids. A pid means one process only
+    within a namespace: containers sharing a host name (host networking, a fixed
+    ``--hostname``) each number theirs from 1, and every machine's root namespace has the same
+    number, so two machines of one name would share it (cloned VMs, ``localhost``). Without
+    them a daemon starting in one would read another's live pid as its own dead predecessor
+    and free rows that one is sending (see :func:`monitor.outbox.dead_claimers`)."""
     try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
         namespace = os.stat("/proc/self/ns/pid").st_ino
     except OSError:  # not Linux: the host name alone
         return socket.gethostname()
-    return f"{socket.gethostname()}/{namespace}"
+    return f"{socket.gethostname()}/{boot.replace('-', '')[:12]}.{namespace}"
 
 
 def _worker_id() -> str:
@@ -220,10 +223,14 @@ class App:
             if self.stop.is_set():
                 break
             with self.sessions.begin() as session:
-                collapse_backlog(session, self.settings, now=self.clock())
+                digests = collapse_backlog(session, self.settings, now=self.clock())
+                folded = _folded(session, digests)
+            settled: list[str] = []
+            senders = {kind: _noting_settled(send, settled) for kind, send in self.senders.items()}
             report = outbox.deliver_due(
-                self.sessions, self.senders, worker=self.worker, clock=self.clock, limit=PAGE
+                self.sessions, senders, worker=self.worker, clock=self.clock, limit=PAGE
             )
+            report.settled, report.folded, report.digests = len(settled), folded, len(digests)
             total.add(report)
             self.metrics.observe_delivery(report)
             if report.claimed < PAGE:
@@ -232,7 +239,7 @@ class App:
 
     def _free_dead_claims(self) -> None:
         """Once, before this App's first delivery (the daemon's first, ``poll --once``'s):
-        put back the rows a dead earlier daemon on this host claimed, so a kill -9 or a reboot
+        put back the rows a dead earlier daemon on this host claimed, so a kill -9
         does not hold its alerts for a whole lease (:func:`~monitor.outbox.dead_claimers`
         says which claimers are dead). Tried again at the next delivery if the database
         fails; the daemon's deliveries run in several threads, hence the lock."""
@@ -256,6 +263,37 @@ class App:
                 ", ".join(f"{worker} ({n})" for worker, n in freed.items()),
             )
 
+    def run_checks(self, lease: timedelta) -> Checks:
+        """The daemon's checks once, in its order (clocks, quiet, crisis), for ``poll --once``:
+        each run as the daemon's jobs run it, by the holder of the scheduler lease only, taken
+        (or renewed, for ``lease``) before each. A running daemon that holds the lease runs
+        them itself; its crisis check remembers the calm between spikes, which a one-off
+        cannot (see :meth:`check_crisis`). The lease is given back at the end, so a daemon
+        started meanwhile leads at once.
+
+        A check that fails is logged and named in the result, and the others still run, as
+        in the daemon; a database that fails the lease itself raises."""
+        checks = Checks()
+        steps: tuple[tuple[str, Callable[[], object]], ...] = (
+            ("clocks", self.check_clocks),
+            ("quiet", self.check_quiet),
+            ("crisis", self.check_crisis),
+        )
+        try:
+            for name, check in steps:
+                if self.stop.is_set() or not self.lead(lease):
+                    break
+                checks.led = True
+                try:
+                    setattr(checks, name, check())
+                except Exception as exc:  # the other checks, and the delivery, still run
+                    log.exception("the %s check failed", name)
+                    checks.errors[name] = f"{type(exc).__name__}: {exc}"
+        finally:
+            if checks.led:
+                self.release_lead()
+        return checks
+
     def check_clocks(self) -> CheckReport:
         """Warnings, breaches and out-of-hours assignments now due (daemon job ``clocks``)."""
         return self._check(
@@ -267,7 +305,11 @@ class App:
         return self._check("quiet", check_quiet, lambda keys: {"quiet": len(keys)})
 
     def check_crisis(self) -> list[str]:
-        """Negative-volume spikes (daemon job ``crisis``); returns the notice keys written."""
+        """Negative-volume spikes (daemon job ``crisis``); returns the notice keys written.
+
+        A spike that ended and began again is told at once only by an App whose checks saw
+        the calm between (``spikes_calm``); a fresh one (``poll --once``) takes a spike told
+        within ``crisis.remind_every`` for the same, told again at its reminder or doubling."""
         calm = dict(self.spikes_calm)
         check = partial(check_crisis, baselines=self.baselines, calm=calm)
         keys = self._check("crisis", check, lambda keys: {"spike": len(keys)})
@@ -296,7 +338,48 @@ class App:
         )
 
     def close(self) -> None:
+        self.metrics.close()  # the collector's own engine: a scrape opened its connections
         self.engine.dispose()
+
+
+@dataclass
+class Checks:
+    """What :meth:`App.run_checks` did; ``None`` for a check that did not run."""
+
+    #: Whether this App held the scheduler lease for the checks; ``False``: another holds it.
+    led: bool = False
+    clocks: CheckReport | None = None
+    #: The notice keys written.
+    quiet: list[str] | None = None
+    crisis: list[str] | None = None
+    #: The checks that failed, and why (logged with their tracebacks).
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+#: A sender's result for a row it settled without sending anything (see
+#: :mod:`monitor.delivery`): skipped (stale, or its alert in a digest), a message already out
+#: (``already``), a public reply found on the platform (``found``).
+_NOTHING_SENT = ("skipped", "already", "found")
+
+
+def _noting_settled(sender: Sender, settled: list[str]) -> Sender:
+    """``sender``, noting in ``settled`` the keys of the rows it settles without sending."""
+
+    def send(row: Outbox) -> Mapping[str, Any] | None:
+        result = sender(row)
+        if result and any(result.get(word) for word in _NOTHING_SENT):
+            settled.append(row.key)
+        return result
+
+    return send
+
+
+def _folded(session: Session, digests: Sequence[str]) -> int:
+    """How many rows the digests ``digests`` (just written, in ``session``) fold."""
+    if not digests:
+        return 0
+    payloads = session.scalars(select(Outbox.payload).where(Outbox.key.in_(digests)))
+    return sum(int((p.get("extra") or {}).get("total") or 0) for p in payloads)
 
 
 def build_sink(settings: Settings) -> Sink:

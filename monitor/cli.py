@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markup import escape
@@ -23,7 +24,6 @@ from monitor.cli_common import (
     ConfigOption,
     DatabaseOption,
     data_console,
-    database,
     err,
     failures,
     print_whole,
@@ -31,8 +31,13 @@ from monitor.cli_common import (
 )
 from monitor.cli_logging import setup_logging
 from monitor.settings import Settings
-from monitor.settings_file import load_settings
+from monitor.settings_file import load_settings, settings_warnings
 from monitor.settings_types import format_duration
+
+if TYPE_CHECKING:  # imported by the commands that use them: `replywatch --help` stays quick
+    from monitor.app import Checks
+    from monitor.outbox import DeliveryReport
+    from monitor.poller import PollReport
 
 __all__ = ["app", "main"]
 
@@ -135,7 +140,7 @@ def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> N
     with failures():
         settings = _settings(config, database_url)
         check_startup(settings)
-    for warning in _source_warnings(settings):
+    for warning in [*_source_warnings(settings), *settings_warnings(settings)]:
         err.print(f"[bold yellow]warning:[/] {escape(warning)}")
     table = Table(title=f"{config}: OK", show_header=True)
     table.add_column("section")
@@ -231,8 +236,18 @@ def poll(
     database_url: DatabaseOption = None,
     verbose: Verbose = 0,
 ) -> None:
-    """Poll every source once, process, deliver alerts, and exit."""
+    """Poll every source once, run the daemon's checks, deliver what is due, and exit.
+
+    One cycle of what the daemon does, for cron or a test run: poll, then the clock, quiet
+    account and negative-spike checks (skipped while a running daemon, holding the scheduler
+    lease, runs them), then send alerts, notices and replies. The table counts what each
+    source's posts became: stored (new mentions), edits (of stored posts; shown when any),
+    responses (the brand's own posts), repeats (stored before), unmatched (no watched name),
+    language filtered (not in its entity's languages; when any), the cases opened, and
+    malformed: items the source could not read (logged; when any).
+    """
     from monitor.app import App
+    from monitor.daemon import LEADER_TTL
 
     if not once:
         err.print("[bold red]error:[/] poll runs one cycle; pass --once (or use `replywatch run`)")
@@ -242,33 +257,100 @@ def poll(
         application = App.build(_settings(config, database_url))
         try:
             reports = application.poll_all()
+            checks = application.run_checks(LEADER_TTL)
             delivered = application.deliver(rounds=1_000)
         finally:
             application.close()
-    edits = any(r.result.edits for r in reports)  # a column only when there are some
-    table = Table(title="poll --once")
-    columns = ["source", "batches", "fetched", "stored", "edits", "responses", "cases"]
-    for column in [*(c for c in columns if edits or c != "edits"), "skipped", "error"]:
-        table.add_column(column)
-    for r in reports:
-        res = r.result
-        skipped = res.repeats + res.unmatched + res.language_filtered + r.skipped_malformed
-        counts = [r.batches, res.fetched, res.stored, *([res.edits] if edits else [])]
-        table.add_row(  # names and problems as Text: err reads markup, and they hold "[...]"
-            Text(r.source),
-            *(str(n) for n in [*counts, res.responses, res.cases_opened, skipped]),
-            Text("; ".join(r.problems)),
-        )
-    print_whole(err, table)
-    d = delivered
-    err.print(f"alerts delivered: {d.sent}, retrying: {d.retried}, failed: {d.failed}")
+    print_whole(err, _poll_table(reports))
+    err.print(escape(_checks_line(checks)))
+    err.print(escape(_delivery_line(delivered)))
+    for name, error in checks.errors.items():
+        err.print(f"[bold red]error:[/] the {name} check failed ({escape(error)}); see the log")
     if delivered.failed:
         err.print(
             "[bold red]error:[/] some alerts or replies failed for good: `replywatch outbox"
             " list` says why, `replywatch outbox retry` sends them again once fixed"
         )
-    if any(r.problems for r in reports) or delivered.failed:
+    if any(r.problems for r in reports) or delivered.failed or checks.errors:
         raise typer.Exit(1)
+
+
+#: ``poll --once``'s figures per source: (column, figure, shown only when some source has any).
+_POLL_COLUMNS: tuple[tuple[str, Callable[[PollReport], int], bool], ...] = (
+    ("batches", lambda r: r.batches, False),
+    ("fetched", lambda r: r.result.fetched, False),
+    ("stored", lambda r: r.result.stored, False),
+    ("edits", lambda r: r.result.edits, True),
+    ("responses", lambda r: r.result.responses, False),
+    ("cases", lambda r: r.result.cases_opened, False),
+    ("repeats", lambda r: r.result.repeats, False),
+    ("unmatched", lambda r: r.result.unmatched, False),
+    ("language filtered", lambda r: r.result.language_filtered, True),
+    ("malformed", lambda r: r.malformed, True),
+)
+
+
+def _poll_table(reports: Sequence[PollReport]) -> Table:
+    """One row per source: what its posts became, in the words of the daemon's log line and
+    metrics (see :func:`poll`), and what went wrong."""
+    shown = [
+        (name, figure)
+        for name, figure, optional in _POLL_COLUMNS
+        if not optional or any(figure(r) for r in reports)
+    ]
+    table = Table(title="poll --once")
+    for column in ["source", *(name for name, _ in shown), "error"]:
+        table.add_column(column)
+    for r in reports:
+        table.add_row(  # names and problems as Text: err reads markup, and they hold "[...]"
+            Text(r.source),
+            *(str(figure(r)) for _, figure in shown),
+            Text("; ".join(r.problems)),
+        )
+    return table
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _checks_line(checks: Checks) -> str:
+    """``clocks: 0 warnings, 3 breaches; quiet: 1 notice; crisis: 0 notices``."""
+    if not checks.led:
+        return (
+            "checks not run: another replywatch (a daemon) holds the scheduler lease and runs"
+            " them; one killed holds it until the lease runs out, seconds later"
+        )
+    parts = []
+    for name in ("clocks", "quiet", "crisis"):
+        result = getattr(checks, name)
+        if name in checks.errors:
+            told = "failed"
+        elif result is None:
+            told = "not run (another replywatch took the scheduler lease)"
+        elif isinstance(result, list):
+            told = _count(len(result), "notice")
+        else:
+            warned, breached = result.warned, result.breached
+            told = f"{_count(warned, 'warning')}, {_count(breached, 'breach', 'breaches')}"
+            if result.assigned:
+                told += f", {_count(result.assigned, 'case')} assigned"
+        parts.append(f"{name}: {told}")
+    return "; ".join(parts)
+
+
+def _delivery_line(d: DeliveryReport) -> str:
+    """What went out: messages sent (digests folding many alerts count once), retried, given
+    up; the alerts folded; the rows that needed no message."""
+    line = f"messages sent: {d.messages}, retrying: {d.retried}, failed: {d.failed}"
+    if d.digests:
+        line += f"; {_count(d.folded, 'alert')} folded into {_count(d.digests, 'digest')}"
+    if d.settled:
+        line += (
+            f"; {d.settled} needed no message (already out, out of date, or their alert in a"
+            " digest)"
+        )
+    return line
 
 
 @app.command()
@@ -294,26 +376,52 @@ def cases(
         CaseStatusFilter,
         typer.Option(help="open (not resolved or dismissed), all, or one status."),
     ] = "open",
+    team: Annotated[str | None, typer.Option(help="Only this team's cases.")] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option(help="Only the cases this member owns (any case), or: unassigned."),
+    ] = None,
     fmt: Annotated[
         Literal["table", "json"], typer.Option("--format", help="Output format.")
     ] = "table",
     database_url: DatabaseOption = None,
 ) -> None:
-    """List cases."""
-    from sqlalchemy import select
+    """List cases, oldest first: who owns each, how old it is, and which clock falls due next
+    (OVERDUE once past its due time)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, or_, select
 
     from alerts.blocks import clean_text
+    from monitor.cli_common import open_database, usage_error
+    from monitor.cli_report import age_text, due_text, next_due
     from monitor.models import Case, CaseStatus
 
-    query = select(Case).order_by(Case.opened_at)
+    query = select(Case).order_by(Case.opened_at, Case.id)
     if status == "open":
         query = query.where(Case.status.not_in([CaseStatus.RESOLVED, CaseStatus.DISMISSED]))
     elif status != "all":
         query = query.where(Case.status == status)
-    with failures(), database(config, database_url) as sessions, sessions() as session:
-        rows = list(session.scalars(query))
+    if team is not None:
+        query = query.where(Case.team == team)
+    if owner is not None and owner.casefold() == "unassigned":
+        query = query.where(Case.owner.is_(None))
+    elif owner is not None:  # as the config spells it, or in other case (SQLite's lower()
+        # folds only ASCII: "Émile" matches as written, "émile" only on PostgreSQL)
+        query = query.where(or_(Case.owner == owner, func.lower(Case.owner) == owner.lower()))
+    with failures():
+        settings = readonly_settings(config, database_url)
+        now = datetime.now(UTC)
+        with open_database(settings.database_url) as sessions, sessions() as session:
+            rows = [(c, next_due(c, settings, now=now)) for c in session.scalars(query)]
+    if not rows and team is not None and team not in settings.teams:
+        # a typo would read as "no cases"; a team taken out of the config still lists its own
+        usage_error(f"--team: no team {team!r} in the config (teams: {', '.join(settings.teams)})")
+    members = {m.name.lower() for t in settings.teams.values() for m in t.members}
+    if not rows and owner is not None and owner.lower() not in {*members, "unassigned"}:
+        usage_error(f"--owner: nobody named {owner!r} owns a case or is a member of a team")
     if fmt == "json":
-        for c in rows:
+        for c, due in rows:
             sys.stdout.write(
                 json.dumps(
                     {
@@ -325,6 +433,12 @@ def cases(
                         "platform": c.post.platform,
                         "post": c.post.native_id,
                         "opened_at": c.opened_at.isoformat(),
+                        "owner": c.owner,  # null: unassigned
+                        "age_s": int((now - c.opened_at).total_seconds()),
+                        # the running clock due first; null when nothing is owed
+                        "next_clock": None if due is None else str(due.name),
+                        "next_due_at": None if due is None else due.due_at.isoformat(),
+                        "overdue": due is not None and now >= due.due_at,
                     },
                     ensure_ascii=False,
                 )
@@ -332,14 +446,18 @@ def cases(
             )
         return
     table = Table(title=f"{len(rows)} case(s)")
-    for column in ("id", "status", "severity", "team", "entity", "platform", "author", "text"):
+    columns = ["id", "status", "severity", "team", "owner", "age", "next due", "entity"]
+    for column in (*columns, "platform", "author", "text"):
         table.add_column(column, overflow="fold")
-    for c in rows:
+    for c, due in rows:
         table.add_row(
             f"RW-{c.id}",
             c.status,
             c.severity,
             c.team,
+            clean_text(c.owner or "unassigned"),  # a claim names the Slack user
+            age_text(c, now=now),
+            due_text(due, now=now),
             c.entity_id,
             c.post.platform,
             clean_text("@" + c.post.author.handle),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -30,11 +31,58 @@ from monitor.cli_common import (
     database,
     err,
     failures,
+    print_whole,
     usage_error,
 )
 from monitor.models import Outbox, OutboxStatus
 
-__all__ = ["register"]
+__all__ = ["outbox_table", "register", "short_error"]
+
+#: The most of an error ``outbox list`` shows in its table (``--format json`` has it whole).
+ERROR_SHOWN = 160
+
+
+def outbox_table(rows: Sequence[Outbox], *, status: str, several: bool) -> Table:
+    """``outbox list``'s table of ``rows``, with a status column when ``several`` statuses
+    are listed, and who holds each claimed row until when (the worker id names its host and
+    pid: what a person checks before ``outbox retry --claimed``). A key is copied into
+    ``outbox retry``: it is never wrapped, and is folded only where the table could not fit
+    otherwise; the error is shortened (:func:`short_error`)."""
+    claims = any(r.status == OutboxStatus.CLAIMED for r in rows)
+    table = Table(title=f"outbox: {status}")
+    table.add_column("key", no_wrap=True, overflow="fold")
+    for column in ("kind", *(["status"] if several else []), "target", "case", "attempts"):
+        table.add_column(column, overflow="fold")  # squeezed on a terminal, never cut short
+    if claims:
+        table.add_column("claimed by", overflow="fold")
+        table.add_column("until (UTC)", overflow="fold")
+    table.add_column("last error", overflow="fold")
+    for r in rows:
+        held = r.status == OutboxStatus.CLAIMED
+        table.add_row(
+            r.key,
+            r.kind,
+            *([str(r.status)] if several else []),
+            r.target,
+            str(r.case_id or "-"),
+            str(r.attempts),
+            *([r.claimed_by or "", _utc(r.claimed_until) if held else ""] if claims else []),
+            short_error(r.key, r.last_error),
+        )
+    return table
+
+
+def _utc(at: datetime | None) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if at else ""
+
+
+def short_error(key: str, error: str | None) -> str:
+    """``error`` as the table shows it: its first line, without the ``outbox KEY:`` it
+    starts with (:class:`~monitor.errors.DeliveryError` names its row; the key is the row's
+    first column), cut to :data:`ERROR_SHOWN` characters."""
+    first = (error or "").strip().partition("\n")[0]
+    first = first.removeprefix(f"outbox {key}: ").strip()
+    return first if len(first) <= ERROR_SHOWN else first[: ERROR_SHOWN - 1] + "…"
 
 
 def register(app: typer.Typer) -> None:
@@ -70,22 +118,13 @@ def register(app: typer.Typer) -> None:
                     "case_id": r.case_id,
                     "attempts": r.attempts,
                     "last_error": r.last_error,
+                    "claimed_by": r.claimed_by,
+                    "claimed_until": r.claimed_until.isoformat() if r.claimed_until else None,
                 }
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             return
-        table = Table(title=f"outbox: {status}")
-        for column in ("key", "kind", "target", "case", "attempts", "last error"):
-            table.add_column(column)
-        for r in rows:
-            table.add_row(
-                r.key,
-                r.kind,
-                r.target,
-                str(r.case_id or "-"),
-                str(r.attempts),
-                (r.last_error or "")[:200],
-            )
-        data_console().print(table)
+        # a status column only where the rows' statuses may differ
+        print_whole(data_console(), outbox_table(rows, status=status, several=status == "all"))
 
     @group.command("retry")
     def retry(

@@ -44,6 +44,7 @@ __all__ = [
     "business_elapsed",
     "business_span",
     "case_clocks",
+    "clock_noun",
     "due_at",
     "elapsed",
     "is_open",
@@ -60,6 +61,15 @@ class ClockName(enum.StrEnum):
     ACKNOWLEDGE = "acknowledge"  # someone claimed it or an acknowledgement went out
     FIRST_RESPONSE = "first_response"  # a brand account replied or someone marked it responded
     RESOLVE = "resolve"  # the case was resolved (or dismissed)
+
+
+#: What people call each clock: "missed its acknowledgement standard".
+_NOUNS = {"acknowledge": "acknowledgement", "resolve": "resolution"}
+
+
+def clock_noun(clock: str) -> str:
+    """``acknowledge`` -> "acknowledgement", ``first_response`` -> "first response"."""
+    return _NOUNS.get(clock, clock.replace("_", " "))
 
 
 def _require_aware(*values: datetime) -> None:

@@ -48,6 +48,7 @@ from alerts.base import Alert, Sink
 from monitor import outbox
 from monitor.acknowledge import check_reply_modes
 from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
+from monitor.clocks import clock_noun
 from monitor.db import shared_now
 from monitor.errors import AuthError, DeliveryError, Refused, ReplywatchError
 from monitor.models import Case, CaseEvent, CaseStatus, Outbox, OutboxKind, OutboxStatus
@@ -59,7 +60,7 @@ from monitor.notify import (
     enqueue_case_update,
 )
 from monitor.outbox import Sender
-from monitor.reply_sources import replier_for
+from monitor.reply_sources import replier_for, source_name
 from monitor.settings import Settings
 from sources.base import Replier
 
@@ -208,7 +209,10 @@ class _Senders:
                 reason = str(exc).removeprefix(f"outbox {row.key}: ")
                 if exc.retryable:
                     reason += f" (gave up after {row.attempts} attempts)"
-                self._gave_up(row, reason)
+                if self._in_doubt(row):
+                    self._gave_up(row, reason, sent=_MAY_HAVE_GONE)
+                else:
+                    self._gave_up(row, reason)
             raise
         except Exception as exc:  # a bug: deliver_due retries it, while attempts are left
             if row.attempts >= outbox.MAX_ATTEMPTS:
@@ -221,6 +225,10 @@ class _Senders:
     def _reply(self, row: Outbox) -> dict[str, Any]:
         platform = str(row.payload["platform"])
         in_reply_to = str(row.payload["in_reply_to"])
+        if row.attempts > 1:  # before choosing a source, which may ask the platform
+            recorded = self._last_detail(row, "ack_sent").get("reply_id")
+            if recorded:  # sent and recorded; only marking the row failed
+                return {"reply_id": str(recorded), "found": True}
         replier = replier_for(self.repliers, row)  # the source posting as its account
         if replier is None:  # refused at start-up; rows written under an older config
             raise DeliveryError(
@@ -229,11 +237,8 @@ class _Senders:
                 f"acknowledgements.modes.{platform} to off",
                 retryable=False,
             )
-        via = _source_name(replier)
+        via = source_name(replier)
         if row.attempts > 1:
-            recorded = self._last_detail(row, "ack_sent").get("reply_id")
-            if recorded:  # sent and recorded; only marking the row failed
-                return {"reply_id": str(recorded), "found": True}
             before = self._last_detail(row, "ack_attempt").get("via")
             if before and before != via:
                 # find_reply looks in this source's account only: an earlier reply through
@@ -271,11 +276,11 @@ class _Senders:
             self._skipped(row, skip)
             return {"skipped": skip}
         # committed before the call: whatever happens after it, a resend waits and looks
-        self._note(row, "ack_attempt", {"attempt": row.attempts, "via": via}, shared_time=True)
+        self._note(row, "ack_attempt", {"attempt": row.attempts, "via": via}, claim=True)
         try:
             reply_id = replier.reply(in_reply_to, str(row.payload["text"]))
         except (AuthError, Refused) as exc:  # retrying cannot help: a person must act
-            self._attempt_failed(row, str(exc))
+            self._attempt_failed(row, str(exc), refused=True)
             raise DeliveryError(row.key, str(exc), retryable=False) from exc
         except ReplywatchError as exc:
             self._attempt_failed(row, str(exc))
@@ -285,9 +290,11 @@ class _Senders:
         self._record(row, reply_id, found=False)
         return {"reply_id": reply_id}
 
-    def _attempt_failed(self, row: Outbox, error: str) -> None:
-        """Note the failed attempt on the case: when it happened decides when to look again."""
-        detail = {"error": error[:500], "attempt": row.attempts}
+    def _attempt_failed(self, row: Outbox, error: str, *, refused: bool = False) -> None:
+        """Note the failed attempt on the case: when it happened decides when to look again.
+        ``refused``: the platform said no, so nothing went out; any other failure (a timeout,
+        a 5xx) may have come after the platform took the reply."""
+        detail = {"error": error[:500], "attempt": row.attempts, "refused": refused}
         self._note(row, "ack_attempt_failed", detail, shared_time=True)
 
     def _gave_up(self, row: Outbox, reason: str, *, sent: str = "Acknowledgement not sent") -> None:
@@ -321,15 +328,31 @@ class _Senders:
             enqueue_case_update(session, case, self.settings, line=line, now=now)
 
     def _note(
-        self, row: Outbox, kind: str, detail: dict[str, object], *, shared_time: bool = False
+        self,
+        row: Outbox,
+        kind: str,
+        detail: dict[str, object],
+        *,
+        shared_time: bool = False,
+        claim: bool = False,
     ) -> None:
         """Add a ``kind`` event to the row's case, in a transaction of its own. Its ``at`` is
         this host's time, as every event's; with ``shared_time`` its detail also holds the
-        database's (``SHARED_AT``), which :meth:`_settled_or_wait` compares across hosts."""
+        database's (``SHARED_AT``), which :meth:`_settled_or_wait` compares across hosts.
+
+        With ``claim`` (it implies ``shared_time``) the event is written only while the row
+        is still this claim's, its lock held to the commit; else a :class:`DeliveryError` that
+        costs no attempt. An attempt noted so is seen by any sender that claims the row after
+        (a lease run out, ``outbox retry --claimed`` under a sender still alive): it waits and
+        looks for this reply rather than post its own."""
         now = self.clock()
         with self.sessions.begin() as session:
-            if shared_time:  # first thing: PostgreSQL's now() is when the transaction began
+            if shared_time or claim:  # first: PostgreSQL's now() is when the transaction began
                 detail = {**detail, SHARED_AT: shared_now(session, local=now).isoformat()}
+            if claim and not outbox.still_claimed(session, row):
+                raise DeliveryError(
+                    row.key, "another sender holds this reply now; not sending it", counted=False
+                )
             case = session.get(Case, row.case_id)
             if case is not None:
                 add_event(session, case, kind, actor=SYSTEM, now=now, detail=detail)
@@ -347,6 +370,26 @@ class _Senders:
                 .limit(1)
             )
         return detail or {}
+
+    def _in_doubt(self, row: Outbox) -> bool:
+        """Whether an earlier attempt at the row's reply may have gone out, as far as its
+        case's latest reply event says: an attempt with nothing after it (the sender died
+        mid-send), or one that failed other than by the platform's refusal (a timeout may
+        come after the post), when no later try could look for it on the platform."""
+        kinds = ("ack_attempt", "ack_attempt_failed", "ack_sent")
+        with self.sessions() as session:
+            latest = session.execute(
+                select(CaseEvent.kind, CaseEvent.detail)
+                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind.in_(kinds))
+                .order_by(CaseEvent.id.desc())
+                .limit(1)
+            ).first()
+        if latest is None:
+            return False
+        kind, detail = latest
+        return kind == "ack_attempt" or (
+            kind == "ack_attempt_failed" and not (detail or {}).get("refused")
+        )
 
     def _settled_or_wait(self, row: Outbox) -> None:
         """Platforms list a new reply with a delay (X's timelines are eventually consistent):
@@ -427,11 +470,6 @@ _MAY_HAVE_GONE = (
 )
 
 
-def _source_name(replier: Replier) -> str:
-    """What a resend compares: the source a reply goes through (a test's fake: its platform)."""
-    return str(getattr(replier, "name", None) or replier.platform)
-
-
 def _shared_at(detail: Mapping[str, Any] | None) -> datetime | None:
     """When an attempt event was written, by the database's clock; ``None`` for an event
     written before that was recorded."""
@@ -481,14 +519,14 @@ def _stale_escalation(
         return f"the case is {case.status}"
     if case.team not in settings.teams:
         return None
-    # a message may tell of several clocks (``clocks``; rows written before that name one, as
+    # a breach may tell of several clocks (``clocks``; rows written before that name one, as
     # ``fields.Clock``): stale once every one has stopped, as any still running needs doing
     names = row.payload.get("clocks") or [(row.payload.get("fields") or {}).get("Clock") or ""]
     states = clocks_for(case, settings, now=now)
     stopped = [str(n) for n in names if (s := states.get(str(n))) is not None and not s.running]
     if not stopped or len(stopped) < len(names):
         return None
-    words = [n.replace("_", " ") for n in stopped]
+    words = [clock_noun(n) for n in stopped]
     if len(words) == 1:
         return f"its {words[0]} clock stopped"
     return f"its {', '.join(words[:-1])} and {words[-1]} clocks stopped"

@@ -10,16 +10,19 @@ daemons run it, and across restarts, one key per clock and copy:
     breach:{case_id}:{clock}:pr   also to ``alerts.pr_channel`` for critical cases, naming the
                                   PR lead (:func:`channel_lead`), else the team's lead
 
-Clocks of one case that fall due at the same check (a case nobody touched breaches its
+Clocks of one case that breach at the same check (a case nobody touched breaches its
 acknowledgement and first response at once when their standards are close, or after the
-daemon was down) make one message per kind and channel, naming them all: "missed its
+daemon was down) make one message per channel, naming them all: "missed its
 acknowledgement and first response standards", not one message per clock, which in a crisis
-buried #pr. A team channel that is also the PR channel gets one message, not two. The message
-is written under the first of its keys; every other key still gets a row, so it stays taken,
-settled at once as sent with ``{"told_in": <the first key>}`` (as
+buried #pr. Warnings stay one per clock: a warning tells its owner what to do next, and one
+naming two clocks would still ask for the acknowledgement after a claim had stopped it (its
+text is written when it is enqueued, and a backlog may hold it); a breach tells what was
+missed, which stays true. A team channel that is also the PR channel gets one message, not
+two. The message is written under the first of its keys; every other key still gets a row, so
+it stays taken, settled at once as sent with ``{"told_in": <the first key>}`` (as
 :func:`monitor.delivery.collapse_backlog` settles what it folds into a digest). The payload's
-``clocks`` lists the clocks a message names: its sender skips it only once all of them have
-stopped (a partly stale one still goes: each clock it names did run out, and one still waits),
+``clocks`` lists the clocks a message names: its sender skips a breach only once all of them
+have stopped (a partly stale one still goes: each clock it names did run out, and one waits),
 and :func:`rearm` puts it back, for all its clocks, when it was skipped behind a closed case.
 
 A warning whose moment passed while the daemon was down is not sent late if the clock has
@@ -42,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from monitor import outbox
 from monitor.cases import OPEN, SYSTEM, add_event, assign, open_counts
-from monitor.clocks import ClockState, is_open
+from monitor.clocks import ClockState, clock_noun, is_open
 from monitor.models import Case, Outbox, OutboxKind, OutboxStatus
 from monitor.notify import clocks_for, enqueue_case_update
 from monitor.routing import choose_owner
@@ -59,9 +62,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: What a message calls each clock: "missed its acknowledgement standard".
-_NOUNS = {"acknowledge": "acknowledgement", "resolve": "resolution"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +107,6 @@ def _ids(member: Member | None) -> tuple[str, ...]:
 def _key(kind: str, case_id: int, clock: str) -> str:
     """A clock's once-only key for the team channel; its #pr copy's adds ``:pr``."""
     return f"{kind}:{case_id}:{clock}"
-
-
-def _noun(clock: str) -> str:
-    return _NOUNS.get(clock, clock.replace("_", " "))
 
 
 def _and(words: Sequence[str]) -> str:
@@ -173,15 +169,16 @@ def escalations_for(
             )
     merged: dict[tuple[str, str], list[_Due]] = {}
     for item in found:
-        if item.key not in taken:
-            merged.setdefault((item.kind, item.channel), []).append(item)
+        if item.key not in taken:  # a warning stays one clock's: see the module
+            group = item.channel if item.kind == "breach" else f"{item.channel} {item.clock}"
+            merged.setdefault((item.kind, group), []).append(item)
     return [_message(case_id, severity, owner_ref, items) for items in merged.values()]
 
 
 def _message(case_id: int, severity: str, owner_ref: str, items: list[_Due]) -> Escalation:
     """One message for ``items``: notices of one kind, for one case and channel."""
     clocks = tuple(dict.fromkeys(i.clock for i in items))
-    words = _and([_noun(c) for c in clocks])
+    words = _and([clock_noun(c) for c in clocks])
     # the due times in the clocks' order, each once: "Mon 10:15 GMT and Mon 14:00 GMT"
     due = _and(list(dict.fromkeys(next(i.due for i in items if i.clock == c) for c in clocks)))
     to = _and(list(dict.fromkeys(i.to for i in items)))
@@ -259,7 +256,7 @@ def check_clocks(session: Session, settings: Settings, *, now: datetime) -> Chec
                         report.breached += 1
                         breached.append(clock)
         if breached:  # one line in the case's thread however many clocks ran out
-            line = f"{_and([_noun(c) for c in breached]).capitalize()} overdue"
+            line = f"{_and([clock_noun(c) for c in breached]).capitalize()} overdue"
             enqueue_case_update(session, case, settings, line=line, now=now)
     if report.keys:
         log.info("clocks: %d warning(s), %d breach(es)", report.warned, report.breached)

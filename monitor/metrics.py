@@ -88,8 +88,9 @@ class Metrics:
         self.posts = Counter(
             "replywatch_posts",
             "Posts a source brought in, by what became of them: fetched (all), stored "
-            "(new mentions), responses (the brand's own replies), edits, repeats, unmatched "
-            "(no watched entity), language_filtered, skipped (malformed, logged)",
+            "(new mentions), responses (the brand's own replies), edits, repeats (stored "
+            "before), unmatched (no watched entity), language_filtered (not in its entity's "
+            "languages); malformed: items the source could not read (logged, not fetched)",
             ["source", "result"],
             registry=r,
         )
@@ -152,7 +153,7 @@ class Metrics:
             ("repeats", res.repeats),
             ("unmatched", res.unmatched),
             ("language_filtered", res.language_filtered),
-            ("skipped", report.skipped_malformed),
+            ("malformed", report.malformed),
         ):
             self.posts.labels(source, result).inc(n)
         self.cases.labels(source).inc(res.cases_opened)

@@ -6,8 +6,9 @@ each outside any transaction, and marks it ``sent`` (with what the far side retu
 it back with a retry time. A sender that dies mid-send leaves its lease to expire; the row is
 claimed again and resent, so delivery is at least once, and exactly once wherever the sink can
 check the far side first (public replies look for an existing reply before any resend). A
-sender certainly dead (:func:`dead_claimers`: killed, its host rebooted) need not wait out its
-lease: the next daemon started on its host frees its rows (:func:`release_dead_claims`).
+sender certainly dead (:func:`dead_claimers`: killed on this host since it booted) need not
+wait out its lease: the next daemon started on its host frees its rows
+(:func:`release_dead_claims`).
 
 Two clocks, never compared with each other:
 
@@ -51,6 +52,7 @@ __all__ = [
     "enqueue_values",
     "release_dead_claims",
     "requeue",
+    "still_claimed",
 ]
 
 log = logging.getLogger(__name__)
@@ -256,16 +258,33 @@ def compute_backoff(
 
 @dataclass
 class DeliveryReport:
+    """What a delivery did with the outbox.
+
+    :func:`deliver_due` counts the rows it claimed by outcome: ``sent``, ``retried``,
+    ``failed`` (the metrics' ``replywatch_outbox_deliveries_total``). A row marked sent is not
+    always a message sent: :meth:`monitor.app.App.deliver` counts in ``settled`` those of
+    ``sent`` whose sender found nothing left to send (the message out already, its answer
+    lost; a warning whose clocks stopped; an update of an alert that went out in a digest), and
+    in ``folded`` the rows it folded into ``digests`` before claiming (marked sent unclaimed,
+    told in the digests, which are sent as rows of their own).
+    """
+
     claimed: int = 0
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    settled: int = 0
+    folded: int = 0
+    digests: int = 0
+
+    @property
+    def messages(self) -> int:
+        """The rows sent that went out now: messages, updates, public replies."""
+        return self.sent - self.settled
 
     def add(self, other: DeliveryReport) -> None:
-        self.claimed += other.claimed
-        self.sent += other.sent
-        self.retried += other.retried
-        self.failed += other.failed
+        for name in ("claimed", "sent", "retried", "failed", "settled", "folded", "digests"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def deliver_due(
@@ -335,6 +354,14 @@ def _this_claim(row: Outbox) -> Any:
         & (Outbox.claimed_by == row.claimed_by)
         & (Outbox.attempts == row.attempts)
     )
+
+
+def still_claimed(session: Session, row: Outbox) -> bool:
+    """Whether ``row`` is still its claim's (:func:`_this_claim`), locking it to the end of
+    the caller's transaction on PostgreSQL (on SQLite the write lock does): a claim cannot be
+    taken over between this answer and the caller's commit."""
+    found = session.scalar(select(Outbox.id).where(_this_claim(row)).with_for_update())
+    return found is not None
 
 
 def _renew(sessions: sessionmaker[Session], row: Outbox, *, now: datetime) -> bool:

@@ -70,7 +70,9 @@ class PollReport:
     source: str
     batches: int = 0
     result: BatchResult = field(default_factory=BatchResult)
-    skipped_malformed: int = 0
+    #: Items the source could not read (a malformed line or entry, logged by the source):
+    #: never posts, so outside ``result.fetched``.
+    malformed: int = 0
     #: Parts of the source set aside this poll (``Batch.errors``); the rest was read.
     stream_errors: list[str] = field(default_factory=list)
     #: Why the poll stopped early, if it did.
@@ -183,7 +185,7 @@ class Poller:
                 return report
             report.batches += 1
             report.result.add(result)
-            report.skipped_malformed += batch.skipped
+            report.malformed += batch.skipped
             report.stream_errors += batch.errors  # the source has logged them
             state.failures = 0
             state.last_error = "; ".join(report.stream_errors) or None
@@ -194,13 +196,17 @@ class Poller:
                 else None
             )
             if result.stored or result.responses or result.edits or batch.skipped:
-                log.info(
-                    "%s: %d fetched, %d stored, %d edits, %d responses, %d cases, %d skipped",
+                log.info(  # in the words of poll --once's table and the metrics
+                    "%s: %d fetched, %d stored, %d edits, %d responses, %d repeats, "
+                    "%d unmatched, %d language_filtered, %d cases, %d malformed",
                     source.name,
                     result.fetched,
                     result.stored,
                     result.edits,
                     result.responses,
+                    result.repeats,
+                    result.unmatched,
+                    result.language_filtered,
                     result.cases_opened,
                     batch.skipped,
                 )

@@ -41,6 +41,7 @@ __all__ = [
     "missing_reply_credentials",
     "replier_for",
     "reply_account",
+    "source_name",
     "source_repliers",
 ]
 
@@ -79,7 +80,7 @@ def missing_reply_credentials(source: SourceSettings, settings: Settings) -> lis
         if source.password is None:
             missing.append("password")
         return missing
-    return [f"a {source.type} source never replies"]
+    return [f"{source.type} sources never reply"]
 
 
 def _configured(settings: Settings, replier: Replier) -> tuple[int, SourceSettings] | None:
@@ -141,7 +142,9 @@ def _shown(platform: str, handle: str) -> str:
     return f"u/{handle}" if platform == "reddit" else f"@{handle}"
 
 
-def _source_name(replier: Replier) -> str:
+def source_name(replier: Replier) -> str:
+    """Which source a reply goes through, as each attempt records it (``via``) and a resend
+    compares it (a test's fake: its platform)."""
     return str(getattr(replier, "name", None) or replier.platform)
 
 
@@ -164,7 +167,7 @@ def replier_for(repliers: Mapping[str, Replier], row: Outbox) -> Replier | None:
     wanted = _shown(platform, bare_handle(str(account)))
     seen = []
     for source in every:
-        name = _source_name(source)
+        name = source_name(source)
         ask: Callable[[], str] | None = getattr(source, "reply_handle", None)
         if ask is None:  # a replier that cannot say (a test's fake): never a guess
             seen.append(f"source {name!r} does not say whom it posts as")
@@ -216,7 +219,7 @@ def _check_accounts(settings: Settings, platform: str, mode: str, every: Sequenc
         handle = _logs_in_as(found[1], settings) if found else None
         if handle is None:  # a fake, or X keys: only the platform can tell
             return
-        logins.setdefault(handle.lower(), f"{_source_name(source)!r} as {_shown(platform, handle)}")
+        logins.setdefault(handle.lower(), f"{source_name(source)!r} as {_shown(platform, handle)}")
     accounts = settings.brand_accounts.get(platform, ())  # type: ignore[call-overload]
     for i, account in enumerate(accounts):
         teams = [

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from monitor.cli import app
-from monitor.models import CaseStatus
+from monitor.models import CaseStatus, LeaderLease, Outbox
 from tests.fakes import COMPLAINT_LINE
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +65,173 @@ def test_poll_prints_a_problem_holding_brackets_as_written(tmp_path: Path) -> No
     rows = [line for line in result.stderr.splitlines() if line.startswith("│")]
     error_column = " ".join(line.split("│")[-2].strip() for line in rows)
     assert "[/x] [b] .jsonl" in error_column
+
+
+def post_line(post_id: str, text: str, *, handle: str, created_at: datetime) -> str:
+    """One JSON line for a jsonl source: a post on X."""
+    when = created_at.isoformat().replace("+00:00", "Z")
+    author = {"id": f"u-{handle}", "handle": handle}
+    data = {"id": post_id, "platform": "x", "text": text, "author": author, "created_at": when}
+    return json.dumps(data) + "\n"
+
+
+#: The brand's help account, quiet while complaints wait, and a second entity only written of
+#: in Persian, so an English post naming it is language filtered.
+CHECKS_CONFIG = """\
+database_url: sqlite:///{db}
+entities:
+  - {{id: novabrew, kind: brand, name: NovaBrew, terms: [NovaBrew], team: support}}
+  - {{id: pod-x2, kind: product, name: Pod X2, terms: [Pod X2], team: support, languages: [fa]}}
+teams:
+  support: {{slack_channel: "#support"}}
+sources:
+  - {{name: demo, type: jsonl, path: {posts}}}
+brand_accounts:
+  x: [{{handle: NovaBrewHelp, native_id: u-90002, team: support}}]
+"""
+
+
+def checks_config(tmp_path: Path) -> Path:
+    """A stream for every check ``poll --once`` runs: a complaint days old (its clocks have
+    breached, its brand account has not replied) and complaints from five people minutes
+    old (a negative spike)."""
+    now = datetime.now(UTC)
+    lines = COMPLAINT_LINE + "".join(
+        post_line(f"x-{n}", text, handle=f"angry{n}", created_at=now - timedelta(minutes=n))
+        for n, text in enumerate(
+            [
+                "NovaBrew charged me twice and support ignores me, terrible",
+                "NovaBrew grinder broke after a week, awful, I want a refund",
+                "NovaBrew order never arrived, worst service, refund me now",
+                "NovaBrew machine leaks everywhere, broken again, so angry",
+                "NovaBrew app crashed and lost my order, this is terrible",
+            ],
+            start=2,
+        )
+    )
+    (tmp_path / "posts.jsonl").write_text(lines, encoding="utf-8")
+    path = tmp_path / "replywatch.yaml"
+    config = CHECKS_CONFIG.format(db=tmp_path / "rw.db", posts=tmp_path / "posts.jsonl")
+    path.write_text(config, encoding="utf-8")
+    return path
+
+
+def outbox_keys(path: Path) -> list[str]:
+    engine = create_engine(f"sqlite:///{path.parent / 'rw.db'}")
+    with engine.connect() as conn:
+        keys = list(conn.scalars(select(Outbox.key).order_by(Outbox.id)))
+    engine.dispose()
+    return keys
+
+
+def test_poll_once_runs_the_daemons_checks_before_delivering(tmp_path: Path) -> None:
+    # run from cron without a daemon, poll --once never warned of a breach, a quiet account
+    # or a spike: only the daemon's jobs ran those checks
+    path = checks_config(tmp_path)
+    result = CliRunner().invoke(app, ["poll", "--once", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    summary = re.search(r"^clocks: 0 warnings, (\d+) breaches; quiet: (.*)$", result.stderr, re.M)
+    assert summary is not None, result.stderr
+    assert int(summary[1]) >= 2  # RW-1's acknowledgement and first response at least
+    assert summary[2] == "1 notice; crisis: 1 notice"
+    keys = outbox_keys(path)
+    assert "breach:1:acknowledge" in keys
+    assert [k for k in keys if k.startswith("quiet:x:novabrewhelp:")]
+    assert "crisis:novabrew:1" in keys
+    # delivered in the same run, after the checks: printed to the console
+    assert "BREACH: RW-1" in result.stdout and "Quiet account: @novabrewhelp" in result.stdout
+    assert "messages sent: 0" not in result.stderr and "failed: 0" in result.stderr
+
+    again = CliRunner().invoke(app, ["poll", "--once", "-c", str(path)])
+    assert again.exit_code == 0, again.output
+    assert "clocks: 0 warnings, 0 breaches; quiet: 0 notices; crisis: 0 notices" in again.stderr
+    assert outbox_keys(path) == keys  # once-only: nothing told twice
+
+
+def test_poll_once_leaves_the_checks_to_a_daemon_holding_the_lease(tmp_path: Path) -> None:
+    path = checks_config(tmp_path)
+    assert CliRunner().invoke(app, ["db", "upgrade", "-c", str(path)]).exit_code == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'rw.db'}")
+    until = datetime.now(UTC) + timedelta(minutes=10)
+    with Session(engine) as session, session.begin():
+        session.add(
+            LeaderLease(name="scheduler", holder="daemon-host:42:a1b2c3", lease_until=until)
+        )
+    result = CliRunner().invoke(app, ["poll", "--once", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    assert (
+        "checks not run: another replywatch (a daemon) holds the scheduler lease" in result.stderr
+    )
+    assert not [k for k in outbox_keys(path) if k.split(":")[0] in ("breach", "quiet", "crisis")]
+    with Session(engine) as session:
+        lease = session.get(LeaderLease, "scheduler")
+        assert lease is not None and lease.holder == "daemon-host:42:a1b2c3"  # still the daemon's
+    engine.dispose()
+
+
+def test_poll_once_gives_the_lease_back_after_its_checks(tmp_path: Path) -> None:
+    path = checks_config(tmp_path)
+    before = datetime.now(UTC)
+    assert CliRunner().invoke(app, ["poll", "--once", "-c", str(path)]).exit_code == 0
+    engine = create_engine(f"sqlite:///{tmp_path / 'rw.db'}")
+    with Session(engine) as session:
+        lease = session.get(LeaderLease, "scheduler")
+        assert lease is not None  # taken for the checks, given up: a daemon leads at once
+        assert lease.lease_until.replace(tzinfo=UTC) <= datetime.now(UTC)
+        assert lease.lease_until.replace(tzinfo=UTC) >= before
+    engine.dispose()
+
+
+def test_poll_table_tells_repeats_unmatched_and_malformed_apart(tmp_path: Path) -> None:
+    # "skipped 3" added posts that named no one to lines the source could not read
+    old = datetime(2026, 11, 20, 9, 5, tzinfo=UTC)
+    lines = [
+        COMPLAINT_LINE,
+        COMPLAINT_LINE,  # the same post twice: a repeat
+        post_line("x-2", "What a lovely sunny morning in the park", handle="di", created_at=old),
+        post_line(
+            "x-3", "My Pod X2 makes great coffee every single morning", handle="ed", created_at=old
+        ),
+        "this is not JSON\n",
+        '{"id": "x-4"}\n',  # no text, no author
+    ]
+    (tmp_path / "posts.jsonl").write_text("".join(lines), encoding="utf-8")
+    path = tmp_path / "replywatch.yaml"
+    config = CHECKS_CONFIG.format(db=tmp_path / "rw.db", posts=tmp_path / "posts.jsonl")
+    path.write_text(config, encoding="utf-8")
+    result = CliRunner().invoke(app, ["poll", "--once", "-v", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    table = [line for line in result.stderr.splitlines() if line.startswith(("┃", "│"))]
+    header, row = ([cell.strip() for cell in line.split(line[0])[1:-1]] for line in table)
+    figures = dict(zip(header, row, strict=True))
+    assert figures == {
+        "source": "demo",
+        "batches": "1",
+        "fetched": "4",
+        "stored": "1",
+        "responses": "0",
+        "cases": "1",
+        "repeats": "1",
+        "unmatched": "1",
+        "language filtered": "1",
+        "malformed": "2",
+        "error": "",
+    }
+    # the log line says the same in the same words (the metrics' too)
+    assert (
+        "demo: 4 fetched, 1 stored, 0 edits, 0 responses, 1 repeats, 1 unmatched, "
+        "1 language_filtered, 1 cases, 2 malformed"
+    ) in result.stderr
+
+
+def test_poll_table_shows_malformed_and_language_filtered_only_when_any(config: Path) -> None:
+    result = CliRunner().invoke(app, ["poll", "--once", "-c", str(config)])  # nothing new
+    assert result.exit_code == 0, result.output
+    (header,) = [line for line in result.stderr.splitlines() if line.startswith("┃")]
+    assert [cell.strip() for cell in header.split("┃")[1:-1]] == [
+        "source", "batches", "fetched", "stored", "responses", "cases", "repeats", "unmatched",
+        "error",
+    ]  # fmt: skip
 
 
 # init
@@ -150,7 +321,9 @@ def test_case_that_does_not_exist_is_named_as_slack_shows_it(config: Path) -> No
 def test_report_since_without_a_unit_is_a_usage_error_not_a_config_error(config: Path) -> None:
     result = CliRunner().invoke(app, ["report", "-c", str(config), "--since", "15"])
     assert result.exit_code == 2, result.output
-    assert result.stderr == "error: --since: 15 has no unit; write 15s, 15m or 15h (got '15')\n"
+    assert (
+        result.stderr == "error: --since: 15 has no unit; write 15s, 15m, 15h or 15d (got '15')\n"
+    )
 
 
 def test_report_since_longer_than_the_calendar_is_all_time(config: Path) -> None:
@@ -232,7 +405,7 @@ def _broken_reddit_term(config: str) -> str:  # Reddit's search takes 512 charac
     ("broken", "field"),
     [
         (_broken_templates, "acknowledgements.templates"),
-        (_broken_term, "entities.0.terms.0"),
+        (_broken_term, "entities.0.terms.0 (the 1st entity's 1st term)"),
         (_broken_reddit_term, "sources.reddit"),
     ],
 )

@@ -40,8 +40,9 @@ from monitor.metrics import Metrics, serve
 from monitor.models import Case, Outbox, OutboxStatus, Post, SourceCursor
 from monitor.poller import outcome
 from monitor.settings import Settings
+from sources.jsonl import JsonlSource
 from sources.memory import MemorySource
-from tests.fakes import FakeClock, KeywordClassifier, make_post
+from tests.fakes import COMPLAINT_LINE, FakeClock, KeywordClassifier, make_post
 from tests.response.response_support import RecordingSink
 from tests.test_daemon_review import SETTINGS, run_until_sigterm
 from tests.test_daemon_review import signals as signals  # the fixture, used here
@@ -160,6 +161,30 @@ def test_a_scrape_counts_what_polls_and_deliveries_did(
     assert sample(
         got, "replywatch_source_last_fetch_timestamp_seconds", source="mem"
     ) == pytest.approx(cursor_saved.timestamp())
+
+
+def test_lines_a_source_cannot_read_are_counted_as_malformed(
+    database_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    # they were counted as "skipped", the word poll --once used for posts naming no one
+    path = tmp_path / "posts.jsonl"
+    path.write_text(COMPLAINT_LINE + "not JSON\n" + '{"id": "x-2"}\n', encoding="utf-8")
+    settings = Settings.model_validate({**SETTINGS, "database_url": database_url})
+    app = App.build(
+        settings,
+        clock=clock,
+        sink=RecordingSink(),
+        sources=[JsonlSource("file", path, platform="x")],
+        classifier=KeywordClassifier(),
+    )
+    try:
+        app.poll(app.sources[0])
+        value = app.metrics.registry.get_sample_value
+        assert value("replywatch_posts_total", {"source": "file", "result": "malformed"}) == 2
+        assert value("replywatch_posts_total", {"source": "file", "result": "fetched"}) == 1
+        assert value("replywatch_posts_total", {"source": "file", "result": "skipped"}) is None
+    finally:
+        app.close()
 
 
 def test_the_oldest_due_row_tells_how_late_alerts_are(

@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -366,6 +367,16 @@ def in_container(*args: str) -> str:
     except (OSError, subprocess.CalledProcessError) as exc:
         pytest.skip(f"cannot start a process in a new PID namespace here (unshare): {exc}")
     return done.stdout.strip()
+
+
+def test_worker_ids_name_the_running_kernel_as_well_as_the_host() -> None:
+    """Every machine's root PID namespace has the same number: two machines of one name
+    (cloned VMs) told apart by their namespaces alone would free each other's live rows."""
+    boot = Path("/proc/sys/kernel/random/boot_id")
+    if not boot.exists():
+        pytest.skip("no /proc/sys/kernel/random/boot_id here (not Linux)")
+    kernel = boot.read_text(encoding="ascii").strip().replace("-", "")[:12]
+    assert f"/{kernel}." in host_id()
 
 
 def test_a_daemon_in_another_container_with_the_same_host_name_is_not_taken_for_dead() -> None:

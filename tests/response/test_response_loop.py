@@ -725,7 +725,7 @@ def test_an_escalation_whose_clock_stopped_before_it_went_out_is_not_sent(
         skipped = s.scalars(select(Outbox.result).where(Outbox.key.like("warn:%"))).all()
     assert sorted(str((r or {}).get("skipped")) for r in skipped) == [
         "None",
-        "its acknowledge clock stopped",
+        "its acknowledgement clock stopped",
         "the case is resolved",
     ]
 
