@@ -15,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from classifiers.base import Reason
-from classifiers.cues import extra_features, find_reasons
+from classifiers.cues import DEMAND_COLUMN, extra_features, find_reasons, lexicon_counts
 from classifiers.features import Featurizer
 from classifiers.finglish import to_persian
 from classifiers.language import LanguageGuess, detect_languages
@@ -27,13 +27,16 @@ __all__ = ["Inputs", "prepare"]
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """One batch, ready for the models: normalised texts, raw n-gram counts (see
-    :meth:`Featurizer.counts`), languages, severity reasons and dense extras."""
+    :meth:`Featurizer.counts`), languages, severity reasons, dense extras, and how many
+    complaint demands (:data:`~classifiers.lexicons.DEMANDS`, read by the complaint rule
+    only) each text holds."""
 
     norm: list[str]
     counts: sp.csr_matrix
     guesses: list[LanguageGuess]
     reasons: list[tuple[Reason, ...]]
     extras: np.ndarray
+    demands: np.ndarray
 
 
 def prepare(texts: Sequence[str], featurizer: Featurizer | None = None) -> Inputs:
@@ -48,4 +51,6 @@ def prepare(texts: Sequence[str], featurizer: Featurizer | None = None) -> Input
             norm[i] = to_persian(norm[i])
         counts, words = featurizer.encode(norm)
     reasons = find_reasons(norm, counts)
-    return Inputs(norm, counts, guesses, reasons, extra_features(words, texts, reasons))
+    lex = lexicon_counts(words, norm, counts)
+    extras = extra_features(lex, texts, reasons)
+    return Inputs(norm, counts, guesses, reasons, extras, lex[:, DEMAND_COLUMN])

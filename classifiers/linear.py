@@ -14,6 +14,7 @@ the cross-validated figures measured when it was trained.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import zipfile
 from collections.abc import Mapping
@@ -115,6 +116,19 @@ class Artifact:
     models: dict[str, LinearModel]
     version: str
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def weights_digest(self) -> str:
+        """SHA-256 (hex) of every model's name, labels and stored arrays: two artifacts with
+        one digest hold the same weights (so give the same verdicts), whatever their version
+        or figures say."""
+        digest = hashlib.sha256()
+        for name in sorted(self.models):
+            model = self.models[name]
+            digest.update(json.dumps([name, list(model.labels)]).encode("utf-8"))
+            for key, array in sorted(model.to_arrays(name).items()):
+                digest.update(key.encode("utf-8"))
+                digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
 
     def save(self, directory: str | Path) -> Path:
         """Write ``offline.npz`` into ``directory`` (created if missing); returns its path."""

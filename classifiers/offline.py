@@ -11,7 +11,9 @@ applies the linear models of the shipped artifact (:mod:`classifiers.linear`):
   come, positive). The Persian model was trained on negative/positive only, so Persian posts
   are negative or positive, never neutral (a neutral band called a sixth of the polar
   Persian reviews neutral, see the model card).
-- complaint probability: the posts routed to English by the ``complaint-en`` model. The
+- complaint probability: the posts routed to English by the ``complaint-en`` model, lifted
+  to the rule's score below where the post names a severity reason or, not as a question,
+  a complaint outright ("I want a refund", :data:`~classifiers.lexicons.DEMANDS`). The
   complaint data is English only, so all other posts are scored by a rule on
   negative sentiment, complaint cues (``هنوز``, ``لم يصل``, ``wala pa``, and the English
   cues Taglish borrows) and severity reasons. Averaging the English model in for Tagalog, as
@@ -119,11 +121,11 @@ class OfflineClassifier:
         caller's complaint model where given.
 
         A complaint model, the shipped English one or the caller's, scores the posts routed to
-        English (a severity reason still counts where it shrugs); the others get the
-        complaint rule on their sentiment. A complaint model fine-tuned on English complaints
-        transfers poorly: multilingual-e5-small fine-tuned on complaints-en flagged 4.7% of
-        the Arabic set's negative tweets and 29.7% of the Persian set's negative reviews,
-        where the rule flags 33% and 78%."""
+        English (a severity reason still counts where it shrugs, and for the shipped model so
+        does a demand); the others get the complaint rule on their sentiment. A complaint
+        model fine-tuned on English complaints transfers poorly: multilingual-e5-small
+        fine-tuned on complaints-en flagged 4.7% of the Arabic set's negative tweets and 29.7%
+        of the Persian set's negative reviews, where the rule flags 33% and 78%."""
         texts = list(texts)
         n = len(texts)
         if n == 0:
@@ -163,9 +165,14 @@ class OfflineClassifier:
             p = en_model.predict_proba(_take(x, english), _take(scaled, english))[:, pos]
         if p is not None:
             rule = scores[english]
-            # a severity reason ("I'll sue you") counts even where the model shrugs
-            has_reason = extras[english, _REASONS] > 0
-            scores[english] = np.where(has_reason, np.maximum(p, rule), p)
+            # a severity reason ("I'll sue you") counts even where the model shrugs, and so,
+            # for the shipped model, does a demand that is not a question ("I want a
+            # refund"; not "How do I get a refund?"): a short post has too few n-grams to
+            # outweigh the model's intercept
+            lift = extras[english, _REASONS] > 0
+            if complaint is None:
+                lift |= (inputs.demands[english] > 0) & (extras[english, _QUEST] == 0)
+            scores[english] = np.where(lift, np.maximum(p, rule), p)
 
         name = model_name or self.name
         best = sentiment.argmax(axis=1)

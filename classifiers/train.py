@@ -3,7 +3,9 @@
 Run ``python -m classifiers.train`` (or ``replywatch classifier train``) to refit every
 model on the labelled sets in ``../shared/data/`` (beside the repository) and write
 ``classifiers/models/offline.npz``; ``--cv 5`` also measures macro-F1 by 5-fold
-cross-validation and records the figures in the artifact.
+cross-validation and records the figures in the artifact. The artifact's version, which every
+verdict names, is the date and a digest of its weights (:func:`default_version`), or what
+``--version`` says.
 
 Models (logistic regression over hashed n-grams and lexicon features, class-weighted):
 
@@ -57,6 +59,7 @@ __all__ = [
     "by_language",
     "cross_validate_product",
     "default_data_dir",
+    "default_version",
     "design_matrix",
     "fit_model",
     "languages_of",
@@ -302,6 +305,17 @@ def cross_validate_product(
     return float(f1_score(y, out, labels=sorted(counts), average="macro")), out
 
 
+def default_version(stamp: datetime, digest: str) -> str:
+    """The version of a refit that names none: its UTC date and the first 8 hex digits of
+    its weights' digest (:meth:`Artifact.weights_digest`), ``20261124-1f3a9c0e``.
+
+    Verdicts carry it (``offline@20261124-1f3a9c0e``), so each names the weights that gave
+    it: two refits of one day differ unless their weights are the same, and then so are
+    their verdicts. (The date alone gave a same-day refit the name of the model it replaced.)
+    """
+    return f"{stamp:%Y%m%d}-{digest[:8]}"
+
+
 def train_artifact(
     data: dict[str, list[Example]],
     *,
@@ -332,7 +346,6 @@ def train_artifact(
     if not models:
         raise ClassifierError("no training data: none of the labelled sets was found")
     stamp = datetime.now(UTC)
-    version = version or stamp.strftime("%Y%m%d")
     figures: dict[str, dict[str, float]] = {}
     kept: dict[str, str] = {}  # model name -> version of the artifact it comes from
     if keep is not None:
@@ -342,6 +355,8 @@ def train_artifact(
             sizes[name] = keep.meta.get("rows", {}).get(name, 0)
             if name in keep.meta.get("cv", {}):
                 figures[name] = keep.meta["cv"][name]
+    digest = Artifact(models, "").weights_digest()
+    version = version or default_version(stamp, digest)
     for name in data:
         if folds and name in models:
             f1, _ = cross_validate_product(
@@ -353,6 +368,7 @@ def train_artifact(
         version=version,
         meta={
             "trained_at": stamp.isoformat(timespec="seconds"),
+            "weights_sha256": digest,
             "rows": sizes,
             "cv": figures,
             "kept": kept,
@@ -365,16 +381,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=None, help="labelled data folder")
     parser.add_argument("--out", type=Path, default=DEFAULT_MODEL_DIR, help="artifact folder")
     parser.add_argument("--cv", type=int, default=0, help="also cross-validate with K folds")
+    parser.add_argument(
+        "--version",
+        default=None,
+        help="version stamped on the artifact and its verdicts (default: the UTC date and "
+        "the first 8 hex digits of the weights' SHA-256, e.g. 20261124-1f3a9c0e)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     data = load_base_data(args.data)
     if not data:
         parser.error(f"no labelled data under {args.data or default_data_dir()}")
-    artifact = train_artifact(data, folds=args.cv)
+    artifact = train_artifact(data, folds=args.cv, version=args.version)
     path = artifact.save(args.out)
     for name, fig in artifact.meta["cv"].items():
         print(f"{name}: macro-F1 {fig['macro_f1']:.1f} ({fig['folds']}-fold CV)")
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), version {artifact.version}")
     return 0
 
 

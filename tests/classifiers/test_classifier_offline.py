@@ -1,7 +1,10 @@
 """The offline default: the Classifier contract, its artifact, training on small data."""
 
+import csv
 import json
 import math
+import re
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +20,14 @@ from classifiers import (
 )
 from classifiers.cues import N_EXTRA
 from classifiers.linear import ARTIFACT_NAME, FORMAT, Artifact, LinearModel
-from classifiers.train import Example, by_language, cross_validate_product, train_artifact
+from classifiers.train import (
+    Example,
+    by_language,
+    cross_validate_product,
+    default_version,
+    main,
+    train_artifact,
+)
 from monitor.errors import ClassifierError
 
 TEXTS = [
@@ -158,6 +168,47 @@ def test_train_save_load_round_trip(tmp_path: Path) -> None:
     assert va.is_complaint
     assert not vb.is_complaint
     assert vc.sentiment is Sentiment.NEGATIVE
+
+
+def test_a_refit_is_versioned_by_its_date_and_weights(tmp_path: Path) -> None:
+    """Two refits of one day got the same version (the date) and so the same model name in
+    their verdicts; now the version ends with the digest of the weights, so verdicts name
+    the weights that gave them."""
+    data = _toy_data()
+    first = train_artifact(data)
+    data["sentiment-en"] = data["sentiment-en"][:-3]  # other rows: other weights, same day
+    second = train_artifact(data)
+    for artifact in (first, second):
+        assert re.fullmatch(r"\d{8}-[0-9a-f]{8}", artifact.version)
+        stamp = datetime.fromisoformat(artifact.meta["trained_at"])
+        assert artifact.version == default_version(stamp, artifact.weights_digest())
+    assert first.version[:8] == second.version[:8]
+    assert first.version != second.version
+    first.save(tmp_path)
+    loaded = Artifact.load(tmp_path)
+    assert loaded.weights_digest() == first.weights_digest() == loaded.meta["weights_sha256"]
+
+
+def test_train_command_takes_a_version(tmp_path: Path) -> None:
+    for name, rows in _toy_data().items():
+        folder = tmp_path / "data" / {"complaint-en": "complaints-en"}.get(name, name)
+        folder.mkdir(parents=True)
+        with (folder / "train.csv").open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["text", "label"])
+            writer.writerows((e.text, e.label) for e in rows)
+    out = tmp_path / "model"
+    args = ["--data", str(tmp_path / "data"), "--out", str(out)]
+    assert main([*args, "--version", "20261124-hotfix"]) == 0
+    assert OfflineClassifier(model_dir=out).name == "offline@20261124-hotfix"
+    assert main(args) == 0
+    artifact = Artifact.load(out)
+    assert artifact.version.endswith("-" + artifact.weights_digest()[:8])
+
+
+def test_the_shipped_version_names_its_weights() -> None:
+    artifact = Artifact.load()
+    assert artifact.version.endswith("-" + artifact.weights_digest()[:8])
 
 
 def test_artifact_of_an_older_format_asks_for_a_refit(tmp_path: Path) -> None:
