@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -225,12 +225,10 @@ class App:
             with self.sessions.begin() as session:
                 digests = collapse_backlog(session, self.settings, now=self.clock())
                 folded = _folded(session, digests)
-            settled: list[str] = []
-            senders = {kind: _noting_settled(send, settled) for kind, send in self.senders.items()}
             report = outbox.deliver_due(
-                self.sessions, senders, worker=self.worker, clock=self.clock, limit=PAGE
+                self.sessions, self.senders, worker=self.worker, clock=self.clock, limit=PAGE
             )
-            report.settled, report.folded, report.digests = len(settled), folded, len(digests)
+            report.folded, report.digests = folded, len(digests)
             total.add(report)
             self.metrics.observe_delivery(report)
             if report.claimed < PAGE:
@@ -354,24 +352,6 @@ class Checks:
     crisis: list[str] | None = None
     #: The checks that failed, and why (logged with their tracebacks).
     errors: dict[str, str] = field(default_factory=dict)
-
-
-#: A sender's result for a row it settled without sending anything (see
-#: :mod:`monitor.delivery`): skipped (stale, or its alert in a digest), a message already out
-#: (``already``), a public reply found on the platform (``found``).
-_NOTHING_SENT = ("skipped", "already", "found")
-
-
-def _noting_settled(sender: Sender, settled: list[str]) -> Sender:
-    """``sender``, noting in ``settled`` the keys of the rows it settles without sending."""
-
-    def send(row: Outbox) -> Mapping[str, Any] | None:
-        result = sender(row)
-        if result and any(result.get(word) for word in _NOTHING_SENT):
-            settled.append(row.key)
-        return result
-
-    return send
 
 
 def _folded(session: Session, digests: Sequence[str]) -> int:

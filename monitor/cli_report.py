@@ -59,8 +59,6 @@ __all__ = [
 _CASE_NUMBER = re.compile(r"(?:RW-)?(\d+)", re.IGNORECASE | re.ASCII)
 #: Each clock as the report's table names it (short: it is a column of every row).
 _SHORT = {"acknowledge": "ack", "first_response": "1st resp", "resolve": "resolve"}
-#: Each clock as ``replywatch case`` names it (a line each: room for the whole name).
-_LONG = {"acknowledge": "acknowledge", "first_response": "first response", "resolve": "resolve"}
 #: Wider than any table: measured at this width, a table comes out as wide as its widest row.
 _WIDEST = 100_000
 
@@ -336,10 +334,9 @@ def clock_lines(case: Case, settings: Settings, *, now: datetime) -> list[str]:
             verdict = f"OVERDUE by {_human((now - state.due_at).total_seconds())}"
         else:
             verdict = f"running, {_human((state.due_at - now).total_seconds())} left"
-        lines.append(
-            f"  {_LONG[name]:<15} within {within:<12} due {state.due_at:%Y-%m-%d %H:%M}Z  "
-            + verdict
-        )
+        clock = name.replace("_", " ")
+        due = f"due {state.due_at:%Y-%m-%d %H:%M}Z"
+        lines.append(f"  {clock:<15} within {within:<12} {due}  {verdict}")
     return lines
 
 

@@ -43,6 +43,7 @@ from monitor.errors import DeliveryError
 from monitor.models import Outbox, OutboxStatus
 
 __all__ = [
+    "NOTHING_SENT",
     "DeliveryReport",
     "claim",
     "compute_backoff",
@@ -63,6 +64,11 @@ log = logging.getLogger(__name__)
 #: outbox as ``retry_after_s``). A sender that dies leaves its rows this long.
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 8
+
+#: A sender's result for a row it settled without sending anything (see
+#: :mod:`monitor.delivery`): skipped (stale, or its alert in a digest), a message already out
+#: (``already``), a public reply found on the platform (``found``).
+NOTHING_SENT = ("skipped", "already", "found")
 
 #: Sends one row's payload; returns what the far side confirmed (stored in ``result``).
 Sender = Callable[[Outbox], Mapping[str, Any] | None]
@@ -262,8 +268,8 @@ class DeliveryReport:
 
     :func:`deliver_due` counts the rows it claimed by outcome: ``sent``, ``retried``,
     ``failed`` (the metrics' ``replywatch_outbox_deliveries_total``). A row marked sent is not
-    always a message sent: :meth:`monitor.app.App.deliver` counts in ``settled`` those of
-    ``sent`` whose sender found nothing left to send (the message out already, its answer
+    always a message sent: ``settled`` counts those of ``sent`` whose sender found nothing
+    left to send (its result says so: :data:`NOTHING_SENT`) (the message out already, its answer
     lost; a warning whose clocks stopped; an update of an alert that went out in a digest), and
     in ``folded`` the rows it folded into ``digests`` before claiming (marked sent unclaimed,
     told in the digests, which are sent as rows of their own).
@@ -342,6 +348,7 @@ def deliver_due(
             continue
         _mark_sent(sessions, row, result, now=clock())
         report.sent += 1
+        report.settled += bool(result and any(result.get(word) for word in NOTHING_SENT))
     return report
 
 
