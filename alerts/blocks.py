@@ -94,6 +94,9 @@ LIMITS: Mapping[str, int] = {
 
 #: How much of a post a message shows; the rest is behind the "Open post" button.
 POST_TEXT_CHARS = 2800
+#: How much of a reply a thread line quotes (an answer is judged by its start; the rest is
+#: behind its "Open reply" button, where the platform gave a link).
+QUOTE_CHARS = 1200
 #: The notification fallback (``text``) is a short summary, not the post.
 FALLBACK_CHARS = 300
 DIGEST_LIMIT = 15
@@ -291,6 +294,11 @@ def render_alert(alert: Alert) -> Rendered:
     from ``extra["status"]``; and an actions row: "Open post" (when ``alert.url`` is a safe
     http(s) URL) plus one button per name in ``extra["actions"]`` (needs ``alert.case_id``;
     unknown names are ignored). ``text`` is a short escaped fallback for notifications.
+
+    A thread line's ``text`` is the reply it quotes (the brand's answer, the acknowledgement
+    sent): shown under the line as a post is (plain text, cleaned), cut to
+    :data:`QUOTE_CHARS`, its link as an "Open reply" button; the fallback reads
+    "Answered by @X: <the start of the reply>", escaped.
     """
     blocks: list[dict[str, Any]] = []
     if alert.title and alert.thread_ts:  # a line in a case's thread: no loud header
@@ -302,15 +310,18 @@ def render_alert(alert: Alert) -> Rendered:
     for chunk in _chunks(fields, LIMITS["fields"]):
         blocks.append({"type": "section", "fields": list(chunk)})
     body = clean_text(alert.text).strip()
+    # a thread line's text is the reply it quotes (the brand's answer, an acknowledgement)
+    noun, limit = ("Reply", QUOTE_CHARS) if alert.thread_ts else ("Post", POST_TEXT_CHARS)
     if body:
         if fields:
             blocks.append({"type": "divider"})
-        shown = fit(body, min(POST_TEXT_CHARS, LIMITS["section_text"]), escape=False)
+        shown = fit(body, min(limit, LIMITS["section_text"]), escape=False)
         blocks.append(
             {"type": "section", "text": {"type": "plain_text", "text": shown, "emoji": False}}
         )
-        if shown.endswith("…") and len(body) > POST_TEXT_CHARS // 2:
-            note = f"Post cut to fit Slack ({len(body):,} characters); open it for the rest."
+        if shown.endswith("…") and len(body) > limit // 2:
+            rest = "open it for the rest" if safe_url(alert.url) else "the rest is not shown"
+            note = f"{noun} cut to fit Slack ({len(body):,} characters); {rest}."
             blocks.append({"type": "context", "elements": [_plain(note, 300)]})
     status = str(alert.extra.get("status") or "").strip()
     if status:
@@ -324,7 +335,7 @@ def render_alert(alert: Alert) -> Rendered:
             {
                 "type": "button",
                 "action_id": OPEN_POST_ACTION_ID,
-                "text": _plain("Open post", LIMITS["button_text"]),
+                "text": _plain(f"Open {noun.lower()}", LIMITS["button_text"]),
                 "url": url,
             }
         )

@@ -9,12 +9,14 @@ A panel is titled with the alert's title and footed with its case (``RW-7 · #su
 channel alone for a notice, which has no case). The footer leads with the case so that a
 narrow terminal crops the channel, never the number, and the panel is made wide enough for
 it. A title too long for the panel's border (rich crops a border title to one line) is shown
-as the panel's first line instead, where it wraps.
+as the panel's first line instead, where it wraps. A thread line ("Answered by @X") shows
+the reply it quotes, cleaned the same way, as its "Reply" row, and its link where it has one.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
@@ -23,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from alerts.base import Alert, Receipt
-from alerts.blocks import clean_text
+from alerts.blocks import DIGEST_LIMIT, clean_text
 
 __all__ = ["ConsoleSink"]
 
@@ -39,6 +41,7 @@ _TEXT_LABEL = {
     "escalation": "Message",  # a warning or breach, addressed to its owner or lead
     "digest": "Cases",
     "notice": "Details",  # a crisis notice's loudest voices, a quiet account's reasons
+    "thread": "Reply",  # a thread line quotes the brand's answer or the acknowledgement sent
 }
 #: Columns a panel's border takes beside its title or footer: a corner, a line and a space
 #: on each side.
@@ -63,8 +66,12 @@ class ConsoleSink:
         grid.add_column()
         for name, value in alert.fields.items():
             grid.add_row(clean_text(name), Text(clean_text(str(value))))
-        text = clean_text(alert.text).strip()
-        if text:  # a thread line has none: no empty row
+        cases = _digest_rows(alert)
+        for label, cell in cases:
+            grid.add_row(label, cell)
+        # a digest's text lists its cases as plain lines: shown above, a row each, instead
+        text = "" if cases else clean_text(alert.text).strip()
+        if text:  # a thread line that quotes nothing has none: no empty row
             body = text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + " …"
             grid.add_row(_TEXT_LABEL.get(alert.kind, "Text"), Text(body))
         if alert.url:
@@ -92,5 +99,49 @@ class ConsoleSink:
         return Receipt(channel=alert.channel, message_id=alert.key)
 
     def update(self, alert: Alert, message_id: str) -> Receipt:
-        """A terminal cannot edit what it printed: print the new state as a new panel."""
-        return self.deliver(alert)
+        """A terminal cannot edit what it printed: print the case's new state (status, owner,
+        clocks) as a new panel, without the post it printed already, which a case's every
+        claim, answer and breach would otherwise print again. The link stays, to find it."""
+        return self.deliver(replace(alert, text=""))
+
+
+#: Longest a digest's case title or link is shown (a title is a line, not the post).
+_DIGEST_TITLE = 200
+_DIGEST_URL = 300
+
+
+def _digest_rows(alert: Alert) -> list[tuple[str, Text]]:
+    """A digest's cases (``extra["alerts"]``, as the Slack sink reads them), a row each: its
+    number, then its title (without the number again: a breach's title names it), its owner
+    and its link below. Up to :data:`~alerts.blocks.DIGEST_LIMIT`, as in Slack, then "… and N
+    more": a backlog of 140 breaches is a screen, not 140 panels. Empty for any other alert,
+    and for a digest without its cases (its ``text`` is shown then)."""
+    items = alert.extra.get("alerts") if alert.kind == "digest" else None
+    if not isinstance(items, list | tuple) or not items:
+        return []
+    rows = []
+    for item in items[:DIGEST_LIMIT]:
+        item = item if isinstance(item, dict) else {}
+        case_id = item.get("case_id")
+        case = "" if case_id is None else f"RW-{case_id}"
+        title = " ".join(clean_text(str(item.get("title") or "")).split())
+        if case:
+            title = title.replace(f"{case} ", "", 1)
+        owner = " ".join(clean_text(str((item.get("fields") or {}).get("Owner") or "")).split())
+        url = clean_text(str(item.get("url") or "")).strip()
+        # folded, not cropped: a link longer than the terminal is still whole to copy
+        cell = Text(_cut(title or case or "Alert", _DIGEST_TITLE), overflow="fold")
+        if owner:
+            cell.append(f" · {_cut(owner, 100)}")
+        if url:
+            cell.append("\n" + _cut(url, _DIGEST_URL), style="dim")
+        rows.append((case or "·", cell))
+    total = max(int(alert.extra.get("total") or 0), len(items))
+    if total > len(rows):
+        more = f"… and {total - len(rows)} more not shown: `replywatch cases` lists them"
+        rows.append(("", Text(more, style="italic")))
+    return rows
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 2] + " …"

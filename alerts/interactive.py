@@ -81,8 +81,9 @@ class ActionHandler(Protocol):
     ``on_action`` gets the action name (a key of :data:`alerts.blocks.ACTIONS`: ``claim``,
     ``responded``, ``resolve``, ``not_complaint``, ``escalate``, ``reopen``, ``send_ack``), the
     case id from the button, and the clicker's Slack id and handle; it returns a short
-    confirmation ("Case 42 is yours."). Refusals ("already resolved by @ana") are return
-    values, or a raised ``ReplywatchError`` whose message the user sees.
+    confirmation ("You own RW-42 now.", a case named as Slack users see it). Refusals ("RW-42
+    is already resolved.") are return values, or a raised ``ReplywatchError`` whose message
+    the user sees.
 
     ``on_command`` gets what followed ``/replywatch`` (e.g. ``"support"``), the user's Slack
     id and handle, and the channel, and returns the text to show (e.g. a team's open cases
@@ -136,7 +137,9 @@ def _ack_only(ack: Any) -> None:
 
 
 def _action_listener(handler: ActionHandler, name: str) -> Callable[..., None]:
-    label = ACTIONS[name].lower()
+    # the button as the user saw it, quoted: "not a complaint" or "mark responded" read
+    # wrongly as verbs ("I couldn't not a complaint RW-42")
+    label = f"\u201c{ACTIONS[name]}\u201d"
 
     def listener(body: dict[str, Any], action: dict[str, Any], respond: Any,
                  client: SlackClient) -> None:  # fmt: skip
@@ -151,12 +154,12 @@ def _action_listener(handler: ActionHandler, name: str) -> Callable[..., None]:
         try:
             text: str = handler.on_action(name, case_id, user_id, user_name)
         except ReplywatchError as exc:
-            log.info("%s on case %s by %s refused: %s", name, case_id, user_id, exc)
-            text = f"Sorry, I couldn't {label} case {case_id}: {exc}"
+            log.info("%s on RW-%s by %s refused: %s", name, case_id, user_id, exc)
+            text = f"Sorry, {label} on RW-{case_id} didn't work: {exc}"
         except Exception:
-            log.exception("%s on case %s by %s failed", name, case_id, user_id)
+            log.exception("%s on RW-%s by %s failed", name, case_id, user_id)
             text = (
-                f"Sorry, something went wrong while trying to {label} case {case_id}. "
+                f"Sorry, something went wrong with {label} on RW-{case_id}. "
                 "It has been logged; please try again in a moment."
             )
         _reply(body, respond, client, text)

@@ -3,7 +3,8 @@
 :func:`lexicon_counts` counts the lexicon words of each text: they are looked up by the full
 hashes of the words and bigrams (:class:`classifiers.features.Lexicon`), one sorted search for
 the whole batch, and the words of a phrase that reports a problem solved ("got my money back",
-:data:`~classifiers.lexicons.RESOLVED`) count as one positive word instead.
+:data:`~classifiers.lexicons.RESOLVED`) or of a compliment by comparison ("nobody answers
+faster than", :mod:`classifiers.praise`) count as one positive word instead.
 :func:`extra_features` turns those counts into a few dense columns (lexicon hits,
 punctuation, shouting) that the linear models use beside the n-grams.
 
@@ -33,6 +34,7 @@ from classifiers.lexicons import (
     RESOLVED,
     Term,
 )
+from classifiers.praise import praise_spans
 from classifiers.text import codepoints
 
 __all__ = [
@@ -188,13 +190,22 @@ def lexicon_counts(words: Words, norm: Sequence[str], counts: sp.csr_matrix) -> 
     ``words`` are the word hashes of the normalised texts ``norm`` and ``counts`` their raw
     n-gram counts (:meth:`Featurizer.encode`). The words of a phrase that reports a problem
     solved (:data:`RESOLVED`, "got my money back") are taken off their groups, and the phrase
-    counts as one positive word.
+    counts as one positive word; so are those of a compliment by comparison
+    (:func:`~classifiers.praise.praise_spans`, "nobody answers faster than"), whose "nobody
+    answers" is no demand, cue, negation or negative word there.
     """
     lex = _lexicon().counts(words, len(norm))
     own = _resolved_counts()
     for row, phrases in enumerate(_find(norm, counts, "resolved")):
         for i in phrases:
             lex[row] -= own[i]
+            lex[row, _POSITIVE] += 1
+    praise = praise_spans(norm, words)
+    if praise:  # rare: count the words of each span on their own, and take them off
+        spans = [span for _, span in praise]
+        inside = _lexicon().counts(Featurizer().encode(spans)[1], len(spans))
+        for k, (row, _) in enumerate(praise):
+            lex[row] -= inside[k]
             lex[row, _POSITIVE] += 1
     return np.maximum(lex, 0.0, out=lex)
 

@@ -289,9 +289,9 @@ def predict(path: Path, texts: Sequence[str], task: str, *, device: str) -> np.n
 
 
 def _offline_sentiment(artifact: Artifact, texts: Sequence[str]) -> np.ndarray:
-    """The offline classifier's sentiment probabilities (n x 3)."""
-    verdicts = OfflineClassifier(artifact).classify(texts)
-    return np.array([[v.sentiment_scores[label] for label in SENTIMENT_LABELS] for v in verdicts])
+    """The offline classifier's sentiment probabilities (n x 3), as the backend mixes them
+    in (:meth:`OfflineClassifier.sentiment_probabilities`)."""
+    return OfflineClassifier(artifact).sentiment_probabilities(texts)
 
 
 def cross_validate(

@@ -13,7 +13,8 @@ to them at import, so Arabic ``ي``/Persian ``ی`` and the like match either way
   waiting", ``هنوز``, ``لم يصل``, ``wala pa``). The complaint training data is English only,
   so for fa/ar/tl these cues and negative sentiment are what the complaint score rests on.
 - :data:`POSITIVE` / :data:`NEGATIVE`: compact sentiment lexicons, emoji included, used as
-  extra features by the linear sentiment models.
+  extra features by the linear sentiment models; the negative one holds words of harm done
+  ("انفجر", "آتیش گرفت", "nasunog", "caught fire"), which the sentiment sets barely hold.
 - :data:`HEDGES`: contrast and hedging words ("pero", "kaso", "ok lang", "not bad") that mark
   the mixed, middling posts of the neutral class.
 - :data:`DEMANDS`: the English cues that name a complaint outright ("refund", "charged
@@ -138,7 +139,8 @@ _SAFETY = _pattern(
     pumutok yung baterya | pumutok ang battery | pumutok yung battery | napaso ako
     napaso kamay | napaso ang kamay | napaso yung kamay""",
     # the same words in another sense: burst out laughing or with anger, fried nerves,
-    # something that crossed one's mind, burnt coffee, burned out, news that broke
+    # something that crossed one's mind, burnt coffee, burned out, news that broke; and
+    # "ipis" (cockroach) inside "manipis" (thin), in 32 of the Tagalog set's 594 reviews
     """burnt coffee | burnt taste | tastes burnt | taste burnt | tasted burnt | burned out
     burnt out | sparking joy | sparking debate | sparking outrage | sparking controversy
     منفجر میشم | منفجر شدم | از خنده منفجر | از عصبانیت منفجر
@@ -147,7 +149,7 @@ _SAFETY = _pattern(
     انفجرت من الغضب | انفجر من الغضب | انفجرت غضب | خطر علی بال | احترق قلبی
     احترقت اعصابی | احترق دمی | انحرق دمی | اعصابی احترقت
     sumabog sa galit | sumabog ang galit | sumabog sa tawa | sumabog sa sarap
-    sumabog ang balita""",
+    sumabog ang balita | nipis""",
 )
 _OUTAGE = _pattern(
     """is down | are down | was down | been down | still down | went down | goes down
@@ -370,8 +372,25 @@ NEGATIVE: tuple[str, ...] = _terms(
     matagal | bagal | mabagal | peke | scam | bad | worst | disappointed | disappointing
     walang kwenta | nakakainis | nakakadismaya | badtrip | basag | luma | mahina | sablay
     punit | madumi | hays | hay | sobrang tagal | hindi gumagana | hindi tugma | di tugma
+    manipis | nipis | napakanipis
     😡 | 😠 | 🤬 | 😤 | 😞 | 😔 | 😢 | 😭 | 💔 | 👎 | 😒 | 🙄 | 😩 | 😫 | 🤮 | 😣 | 😖
     😑 | 😐 | 😕 | ☹ | 💩 | 😱"""
+) + _with_conjunctions(
+    # harm done: a fire, a shock, poisoning, a breach. The Arabic set is news and politics and
+    # the others hold these words a few times at most, so without them "جهاز نوفابرو انفجر في
+    # المطبخ" (the machine exploded in the kitchen) read positive. Words that are praise or
+    # something else as often are left out: خطير, خطر (خطر على بالي), sumabog (sumabog sa
+    # sarap), منفجر (از خنده منفجر شدم), "on fire", "fire".
+    _terms(
+        """احترق | احترقت | انحرق | انحرقت | انفجر | انفجرت | انفجار | حريق | دخان | شرار
+        كهربني | كهربتني | صعقني | صعقتني | اشتعلت | تسمم | مسموم | اختراق | مخترق
+        آتیش گرفت | آتش گرفت | آتش‌سوزی | دود | برقم گرفت | برق گرفت | اتصالی | ترکید
+        منفجر شد | مسموم | مسمومیت | خطرناک | سوختگی | لو رفت | لو رفته | هک شد | هک شده
+        nasunog | umusok | usok | nakuryente | nakoryente | kinuryente | delikado | nalason
+        napaso | nagliyab | nahack
+        exploded | explosion | caught fire | electrocuted | unsafe | dangerous | hazard
+        poisoned | poisoning | hacked | leaked | breach"""
+    )
 )
 
 #: Contrast and hedging words of mixed, middling posts (a 3-star review: "maganda naman pero

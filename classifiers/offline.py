@@ -20,6 +20,9 @@ applies the linear models of the shipped artifact (:mod:`classifiers.linear`):
   earlier releases did, flagged fewer negative Tagalog reviews and more positive ones (see
   the model card).
 - severity and its reasons by :func:`classifiers.severity.assess_severity`.
+- a complaint that names harm (:data:`HARM_REASONS`: a legal threat, safety, an outage, a
+  data breach) is never positive (:func:`no_good_news`; the offline models' sentiment only,
+  not a transformer's, which was measured without it).
 
 :meth:`OfflineClassifier.verdicts` takes sentiment or complaint probabilities from
 elsewhere (the transformer backend) and fills in the rest the same way.
@@ -33,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from classifiers.base import Sentiment, Verdict
+from classifiers.base import Reason, Sentiment, Verdict
 from classifiers.cues import EXTRA_NAMES
 from classifiers.features import Featurizer
 from classifiers.inputs import prepare
@@ -41,7 +44,15 @@ from classifiers.language import LanguageGuess
 from classifiers.linear import Artifact
 from classifiers.severity import assess_severity
 
-__all__ = ["SENTIMENT_LABELS", "OfflineClassifier", "mix", "rule_complaint", "sentiment_model_name"]
+__all__ = [
+    "HARM_REASONS",
+    "SENTIMENT_LABELS",
+    "OfflineClassifier",
+    "mix",
+    "no_good_news",
+    "rule_complaint",
+    "sentiment_model_name",
+]
 
 #: Column order of every sentiment probability array.
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
@@ -53,6 +64,9 @@ _UPPER = EXTRA_NAMES.index("uppercase_share")
 _REASONS = EXTRA_NAMES.index("reasons")
 #: Scale of the dense extras in training (see classifiers.train.EXTRA_SCALE).
 _EXTRA_SCALE = 0.5
+#: Severity reasons that report harm done or threatened; a complaint naming one is never
+#: positive (:func:`no_good_news`).
+HARM_REASONS = frozenset({Reason.LEGAL_THREAT, Reason.SAFETY, Reason.OUTAGE, Reason.DATA_BREACH})
 
 
 def sentiment_model_name(language: str) -> str:
@@ -106,6 +120,15 @@ class OfflineClassifier:
     def classify(self, texts: Sequence[str]) -> list[Verdict]:
         return self.verdicts(texts)
 
+    def sentiment_probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        """The offline models' sentiment (n x 3, :data:`SENTIMENT_LABELS` order) as a
+        transformer's sentiment is mixed with it: before :func:`no_good_news`."""
+        texts = list(texts)
+        own = self.verdicts(texts, sentiment=np.zeros((len(texts), 3)), offline_share=1.0)
+        return np.array(
+            [[v.sentiment_scores[label] for label in SENTIMENT_LABELS] for v in own]
+        ).reshape(len(texts), 3)
+
     def verdicts(
         self,
         texts: Sequence[str],
@@ -125,7 +148,11 @@ class OfflineClassifier:
         does a demand); the others get the complaint rule on their sentiment. A complaint
         model fine-tuned on English complaints transfers poorly: multilingual-e5-small
         fine-tuned on complaints-en flagged 4.7% of the Arabic set's negative tweets and 29.7%
-        of the Persian set's negative reviews, where the rule flags 33% and 78%."""
+        of the Persian set's negative reviews, where the rule flags 33% and 78%.
+
+        A complaint that names harm is never positive (:func:`no_good_news`) where the
+        sentiment is this classifier's own; a caller's sentiment, mixed or not, is left as its
+        model gave it, as that model was measured without the rule."""
         texts = list(texts)
         n = len(texts)
         if n == 0:
@@ -139,6 +166,7 @@ class OfflineClassifier:
         route = np.array([_route(g) for g in guesses])
         models = self.artifact.models
 
+        own_only = sentiment is None
         if sentiment is None or offline_share > 0:
             own = np.zeros((n, 3))
             own[:, 1] = 1.0
@@ -175,9 +203,14 @@ class OfflineClassifier:
             scores[english] = np.where(lift, np.maximum(p, rule), p)
 
         name = model_name or self.name
+        threshold = self.complaint_threshold
+        if own_only:
+            harmed = (scores >= threshold) & np.fromiter(
+                (not HARM_REASONS.isdisjoint(r) for r in reasons), dtype=bool, count=n
+            )
+            sentiment = no_good_news(sentiment, harmed)
         best = sentiment.argmax(axis=1)
         out: list[Verdict] = []
-        threshold = self.complaint_threshold
         excl = np.expm1(extras[:, _EXCL]).round().astype(int)
         for i in range(n):
             prob = float(scores[i])
@@ -208,6 +241,32 @@ class OfflineClassifier:
                 )
             )
         return out
+
+
+def no_good_news(sentiment: np.ndarray, harmed: np.ndarray) -> np.ndarray:
+    """``sentiment`` (n x 3) with positive ruled out for the ``harmed`` rows (a bool mask:
+    complaints that name a :data:`HARM_REASONS` reason): their negative and neutral
+    probabilities are renormalised to sum to 1, so the model's own choice between those two
+    stands.
+
+    A complaint that reports a fire, an outage, a leak of one's data or a threat to sue is
+    not good news, whatever its words of thanks ("Thanks @NovaBrew, my Pod X2 caught fire")
+    or its unknown words weigh: the Arabic model learnt from news and politics tweets, where
+    neither a brand nor a kitchen fire occurs, and read "جهاز نوفابرو انفجر في المطبخ" (the
+    machine exploded in the kitchen) as positive. Moving the positive share to negative
+    instead was measured and not kept: it also turned the mixed 3-star Tagalog reviews with
+    one part "di gumagana" (not working) from neutral to negative (-0.6 macro-F1 over five
+    fold seeds; see the model card).
+    """
+    if not harmed.any():
+        return sentiment
+    out = np.array(sentiment, dtype=float)
+    out[harmed, 2] = 0.0
+    rest = out[harmed, :2].sum(axis=1, keepdims=True)
+    out[harmed, :2] = np.divide(
+        out[harmed, :2], rest, out=np.full((len(rest), 2), 0.5), where=rest > 0
+    )
+    return out
 
 
 def mix(given: np.ndarray, own: np.ndarray, share: float) -> np.ndarray:

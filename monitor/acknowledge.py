@@ -10,8 +10,15 @@ here and in :mod:`monitor.delivery`:
   double click or a second daemon can never enqueue a second one;
 - never to the brand's own accounts, never for staff mentions, at most
   ``per_author_per_day`` per author and ``per_account_per_hour`` per replying account;
-- skipped at send time when a person already answered (see :mod:`monitor.delivery`), and
-  before any resend the platform is asked (``find_reply``) whether the reply already exists;
+- skipped at send time when the case is already answered or acknowledged in public
+  (:func:`answered_in_public`: a person answered, our template was read back, or a brand
+  account's reply to the post is stored), though not because someone claimed it (a claim is
+  internal); and before any resend the platform is asked (``find_reply``) whether the reply
+  already exists;
+- the mode is read again at send time: a reply queued under ``auto`` is not sent once the
+  platform is turned ``off`` or to ``dry-run``, nor under ``approval`` until a person presses
+  the button (which then sends that reply: its row, settled with :data:`HELD_BY_MODE` in its
+  result, is put back in line rather than counted as the case's one acknowledgement);
 - ``approval`` and ``auto`` only where a source can reply: :func:`check_reply_modes` refuses
   at start-up (and in ``check-config``) a mode no configured source could ever carry out, as
   with no X source, or one with only a bearer token. Otherwise the button would say
@@ -42,7 +49,7 @@ from sqlalchemy.orm import Session
 from monitor import outbox
 from monitor.cases import CLOSED, SYSTEM, add_event
 from monitor.errors import ConfigError
-from monitor.models import Case, Outbox, OutboxKind, Post
+from monitor.models import Case, CaseEvent, Outbox, OutboxKind, OutboxStatus, Post
 from monitor.reply_sources import (
     check_reply_modes,
     missing_reply_credentials,
@@ -54,10 +61,12 @@ from monitor.settings import Settings
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "HELD_BY_MODE",
     "SAFE_VARIABLES",
     "AckDecision",
     "Templates",
     "ack_key",
+    "answered_in_public",
     "case_ref",
     "check_reply_modes",
     "decide",
@@ -72,6 +81,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TEMPLATES = Path(__file__).resolve().parent / "templates"
 SAFE_VARIABLES = frozenset({"brand", "case_ref"})
+#: A reply's outbox result key when the sender held it back because of the platform's mode
+#: as configured at send time (its value: that mode). Nothing was sent for it.
+HELD_BY_MODE = "held_by_mode"
 _KEYS = ("default", "high", "critical")
 
 
@@ -195,6 +207,55 @@ def decide(
     return AckDecision("send", "approved" if approved else "automatic")
 
 
+def answered_in_public(session: Session, case: Case) -> str | None:
+    """Why ``case`` must get no templated acknowledgement now, because it has had a public
+    answer; ``None`` when nothing stored says so. Read by the sender before it posts.
+
+    - a person answered (``first_response_at``: a brand account's reply linked to the case,
+      or "Mark responded");
+    - it was acknowledged in public: an ``acknowledged`` event, which only a reply on the
+      platform writes (:func:`~monitor.cases.acknowledge` with the reply as ``via``: our
+      template read back by a poll, say one a person pasted by hand), or an ``ack_sent``;
+    - a brand account's reply to the case's post is stored (``in_reply_to`` its native id,
+      ``is_brand_response``, same platform) though the case was never linked to it: a reply
+      and a complaint stored at once, before :func:`~monitor.store.lock_platforms` made them
+      meet, left such rows; or a pasted template read back after a person claimed the case.
+
+    A claim is not a public answer: it sets ``acknowledged_at`` (the acknowledge clock) and
+    writes a ``claimed`` event, never ``acknowledged``, so a claimed case still gets its reply.
+    """
+    if case.first_response_at is not None:
+        return "a person already answered"
+    public = session.execute(
+        select(CaseEvent.detail)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(("acknowledged", "ack_sent")))
+        .order_by(CaseEvent.id)
+        .limit(1)
+    ).first()
+    if public is not None:
+        detail = public.detail or {}
+        reply_id = detail.get("reply_id")
+        seen = detail.get("via") or (f"{case.post.platform}:{reply_id}" if reply_id else None)
+        return "already acknowledged in public" + (f" ({seen})" if seen else "")
+    post = case.post
+    reply = session.scalar(
+        select(Post)
+        .where(
+            Post.platform == post.platform,
+            Post.in_reply_to == post.native_id,
+            Post.is_brand_response.is_(True),
+        )
+        .order_by(Post.created_at, Post.id)
+        .limit(1)
+    )
+    if reply is not None:
+        return (
+            f"a brand account already replied to the post "
+            f"(@{reply.author.handle}, {reply.platform}:{reply.native_id})"
+        )
+    return None
+
+
 def _brand_name(settings: Settings, entity_id: str) -> str:
     entity = settings.entity(entity_id)
     if entity.kind == "brand":
@@ -222,7 +283,17 @@ def plan_acknowledgement(
     mode = cfg.mode(post.platform)
     key = ack_key(post.platform, post.native_id)
     account = reply_account(settings, post.platform, case.team)
-    already = session.scalar(select(Outbox.id).where(Outbox.key == key)) is not None
+    existing = session.scalar(select(Outbox).where(Outbox.key == key))
+    # a reply held back by the mode at send time was never sent: a person's approval sends it
+    held = (
+        existing
+        if existing is not None
+        and approved_by is not None
+        and existing.status == OutboxStatus.SENT
+        and HELD_BY_MODE in (existing.result or {})
+        else None
+    )
+    already = existing is not None and held is None
     author_recent = (
         session.scalar(
             select(func.count())
@@ -233,6 +304,7 @@ def plan_acknowledgement(
                 Outbox.kind == OutboxKind.PUBLIC_REPLY,
                 Post.author_id == post.author_id,
                 Outbox.created_at > now - timedelta(days=1),
+                Outbox.key != key,  # a held reply of this case, being approved
             )
         )
         or 0
@@ -245,6 +317,7 @@ def plan_acknowledgement(
                 Outbox.kind == OutboxKind.PUBLIC_REPLY,
                 Outbox.target == f"{post.platform}:{account}",
                 Outbox.created_at > now - timedelta(hours=1),
+                Outbox.key != key,
             )
         )
         or 0
@@ -289,16 +362,23 @@ def plan_acknowledgement(
         add_event(session, case, "ack_dry_run", actor=actor, now=now, detail=detail)
         return AckDecision("dry_run", decision.reason, text)
     due = now if approved_by is not None else now + cfg.delay
-    outbox.enqueue(
-        session,
-        key=key,
-        kind=OutboxKind.PUBLIC_REPLY,
-        target=f"{post.platform}:{account}",
-        payload={"platform": post.platform, "in_reply_to": post.native_id, **detail},
-        case_id=case.id,
-        now=now,
-        due_at=due,
-    )
+    target = f"{post.platform}:{account}"
+    payload = {"platform": post.platform, "in_reply_to": post.native_id, **detail}
+    if held is not None:  # back in line; one tried is looked for first (its case's events)
+        held.target, held.payload, held.due_at = target, payload, due
+        held.status = OutboxStatus.PENDING
+        held.sent_at = held.result = held.last_error = None
+    else:
+        outbox.enqueue(
+            session,
+            key=key,
+            kind=OutboxKind.PUBLIC_REPLY,
+            target=target,
+            payload=payload,
+            case_id=case.id,
+            now=now,
+            due_at=due,
+        )
     add_event(
         session, case, "ack_queued", actor=actor, now=now, detail={**detail, "due": due.isoformat()}
     )

@@ -6,12 +6,19 @@ Each action runs in one transaction: the state change, its audit event (naming t
 and the outbox row that updates the Slack message commit together or not at all. The case row
 is locked (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` serialises writers), so a
 double click is applied once and the second click is told so.
+
+The command line acts through the same code: ``replywatch case RW-N ACTION --as NAME``
+(``monitor/cli_case.py``) calls :meth:`CaseActions.act`, which :meth:`~CaseActions.on_action`
+wraps for Slack, so a state change, its trail and its thread update are written one way.
+:meth:`~CaseActions.act` also says what ``on_action``'s text cannot: whether the action was
+refused (nothing changed) and which clocks it stopped or set running again.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -20,6 +27,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor import cases, outbox
 from monitor.acknowledge import Templates, load_templates, plan_acknowledgement
 from monitor.cases import CLOSED, OPEN
+from monitor.clocks import ClockState
+from monitor.errors import NotFound
 from monitor.escalation import rearm
 from monitor.models import Case, CaseEvent, CaseStatus, OutboxKind, Post
 from monitor.notify import clocks_for, due_summary, enqueue_case_update
@@ -32,7 +41,7 @@ from monitor.opening import (
 from monitor.post_links import bare_link, post_keys
 from monitor.settings import Settings
 
-__all__ = ["ACTIONS", "CaseActions", "actor_name"]
+__all__ = ["ACTIONS", "ActionResult", "CaseActions", "actor_name"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +55,33 @@ def actor_name(user_id: str, user_name: str) -> str:
     return f"{user_name} (slack:{user_id})"[:128]
 
 
+class _Refusal(str):
+    """An action's answer when it was not carried out: already done, or not allowed in the
+    case's state ("RW-4 is already resolved."). Slack shows it as any other answer; the
+    command line exits non-zero on it (:attr:`ActionResult.refused`)."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What :meth:`CaseActions.act` did.
+
+    ``text`` is the answer Slack shows whoever acted; ``refused`` is true when the action was
+    not carried out: the case was already in that state, the action is not allowed in it, or
+    (``send_ack``) the acknowledgement was not sent, the reason kept in the trail;
+    ``status`` is the case's status afterwards; ``stopped`` holds the clocks the action
+    stopped, as they stand now (met or missed), and ``restarted`` those running again (a
+    reopen). A clock of a case whose team left the config is in neither.
+    """
+
+    text: str
+    refused: bool
+    status: str
+    stopped: Mapping[str, ClockState] = field(default_factory=dict)
+    restarted: tuple[str, ...] = ()
+
+
 class CaseActions:
     """The Slack ``ActionHandler``: buttons and ``/replywatch`` against the database."""
 
@@ -56,10 +92,13 @@ class CaseActions:
         *,
         clock: Callable[[], datetime],
         templates: Templates | None = None,
+        via: str = "slack",
     ) -> None:
         self.sessions = sessions
         self.settings = settings
         self.clock = clock
+        #: Where people act through this handler, kept on a response they mark (``cli``).
+        self.via = via
         self._templates = templates
         self._entities = {e.id: e for e in settings.entities}
 
@@ -73,17 +112,86 @@ class CaseActions:
     def on_action(self, action: str, case_id: int, user_id: str, user_name: str) -> str:
         if action not in ACTIONS:
             return f"Unknown action {action!r}."
+        try:
+            result = self.act(
+                action,
+                case_id,
+                actor=actor_name(user_id, user_name),
+                user_id=user_id,
+                user_name=user_name,
+            )
+        except NotFound:
+            return f"Case RW-{case_id} does not exist."
+        return result.text
+
+    def act(
+        self,
+        action: str,
+        case_id: int,
+        *,
+        actor: str,
+        user_name: str,
+        user_id: str = "",
+        note: str | None = None,
+    ) -> ActionResult:
+        """Run ``action`` (one of :data:`ACTIONS`) on case ``case_id`` for a person, in one
+        transaction: what the Slack button does, for Slack and the command line alike.
+
+        ``actor`` is how the trail names the person (``Ana (slack:U0ANA)``, ``Ana (cli)``);
+        ``user_name`` how the case's thread names them ("Resolved by Ana"); ``user_id`` their
+        Slack id, if any (a claim gives the case to the team member with that id, under the
+        name the config gives them). ``note``, kept on the event the action wrote, says why
+        in the trail; a refused action keeps none. Raises :class:`NotFound` for a case that
+        does not exist and ``ValueError`` for an action that does not.
+        """
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
         now = self.clock()
-        actor = actor_name(user_id, user_name)
         with self.sessions.begin() as session:
             # lock the row alone (a joined eager load cannot be locked FOR UPDATE on PostgreSQL)
             session.execute(select(Case.id).where(Case.id == int(case_id)).with_for_update())
             case = session.get(Case, int(case_id))
             if case is None:
-                return f"Case RW-{case_id} does not exist."
+                raise NotFound(f"no case RW-{case_id}")
+            before = self._clocks(case, now)
             reply = getattr(self, f"_{action}")(session, case, actor, user_id, user_name, now)
-        log.info("%s on RW-%s by %s: %s", action, case_id, actor, reply)
-        return str(reply)
+            refused = isinstance(reply, _Refusal)
+            if note and not refused:
+                self._note(session, case, note)
+            after = self._clocks(case, now)
+            result = ActionResult(
+                text=str(reply),
+                refused=refused,
+                status=str(case.status),
+                stopped={
+                    name: state
+                    for name, state in after.items()
+                    if name in before and before[name].running and not state.running
+                },
+                restarted=tuple(
+                    name
+                    for name, state in after.items()
+                    if name in before and not before[name].running and state.running
+                ),
+            )
+        log.info("%s on RW-%s by %s: %s", action, case_id, actor, result.text)
+        return result
+
+    def _clocks(self, case: Case, now: datetime) -> dict[str, ClockState]:
+        """The case's clocks, none for a case whose team has left the config (as before, the
+        action itself then fails where it needs the team)."""
+        if case.team not in self.settings.teams:
+            return {}
+        return clocks_for(case, self.settings, now=now)
+
+    @staticmethod
+    def _note(session: Session, case: Case, note: str) -> None:
+        """Keep ``note`` on the newest event of ``case``: the one the action just wrote (the
+        event its thread update is keyed by, see :func:`enqueue_case_update`)."""
+        session.flush()
+        newest = max(case.events, key=lambda e: e.id or 0, default=None)
+        if newest is not None:
+            newest.detail = {**(newest.detail or {}), "note": note}
 
     def _update(
         self,
@@ -117,10 +225,10 @@ class CaseActions:
     ) -> str:
         owner = self._member_name(case.team, user_id, user_name)
         if case.owner == owner and case.acknowledged_at is not None:
-            return f"RW-{case.id} is already yours."
+            return _Refusal(f"RW-{case.id} is already yours.")
         previous = case.owner
         if not cases.claim(session, case, owner=owner, actor=actor, now=now):
-            return f"RW-{case.id} is {case.status}; nothing to claim."
+            return _Refusal(f"RW-{case.id} is {case.status}; nothing to claim.")
         if previous is None or previous == owner:
             self._update(session, case, f"Claimed by {user_name}", now)
             return f"You own RW-{case.id} now."
@@ -139,8 +247,8 @@ class CaseActions:
         self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
     ) -> str:
         if case.first_response_at is not None:
-            return f"RW-{case.id} already had its first response."
-        cases.record_response(session, case, at=now, actor=actor, now=now, via="slack")
+            return _Refusal(f"RW-{case.id} already had its first response.")
+        cases.record_response(session, case, at=now, actor=actor, now=now, via=self.via)
         self._update(session, case, f"Marked responded by {user_name}", now)
         return f"RW-{case.id} marked responded; its response clock has stopped."
 
@@ -148,7 +256,7 @@ class CaseActions:
         self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
     ) -> str:
         if not cases.resolve(session, case, actor=actor, now=now):
-            return f"RW-{case.id} is already {case.status}."
+            return _Refusal(f"RW-{case.id} is already {case.status}.")
         self._update(session, case, f"Resolved by {user_name}", now)
         return f"RW-{case.id} resolved."
 
@@ -156,11 +264,11 @@ class CaseActions:
         self, session: Session, case: Case, actor: str, user_id: str, user_name: str, now: datetime
     ) -> str:
         if not cases.dismiss(session, case, actor=actor, now=now):
-            return f"RW-{case.id} was already marked not a complaint."
+            return _Refusal(f"RW-{case.id} was already marked not a complaint.")
         self._update(session, case, f"Marked not a complaint by {user_name}", now)
         return (
             f"RW-{case.id} closed as not a complaint; saved as a label for the classifier. "
-            "Reopen on its message undoes both."
+            "Reopening the case undoes both."
         )
 
     def _reopen(
@@ -170,7 +278,7 @@ class CaseActions:
         again and, for a dismissal, its label says ``complaint`` (see :func:`cases.reopen`)."""
         was = case.status
         if not cases.reopen(session, case, actor=actor, now=now):
-            return f"RW-{case.id} is not closed ({case.status}); nothing to reopen."
+            return _Refusal(f"RW-{case.id} is not closed ({case.status}); nothing to reopen.")
         rearm(session, case.id, now=now)  # a breach skipped while it was shut goes out
         if was == CaseStatus.DISMISSED:
             self._update(session, case, f"Reopened by {user_name}: a complaint after all", now)
@@ -186,7 +294,7 @@ class CaseActions:
     ) -> str:
         if case.status in CLOSED:
             # the sender would drop it as stale: say so rather than claim the lead was told
-            return f"RW-{case.id} is {case.status}; reopen it to escalate."
+            return _Refusal(f"RW-{case.id} is {case.status}; reopen it to escalate.")
         recent = session.scalar(
             select(CaseEvent.id).where(
                 CaseEvent.case_id == case.id,
@@ -195,7 +303,7 @@ class CaseActions:
             )
         )
         if recent is not None:
-            return f"RW-{case.id} was escalated moments ago; the lead has been told."
+            return _Refusal(f"RW-{case.id} was escalated moments ago; the lead has been told.")
         event = cases.add_event(session, case, "escalated", actor=actor, now=now)
         session.flush()
         team = self.settings.teams[case.team]
@@ -239,7 +347,7 @@ class CaseActions:
             return f"Sending: {decision.text}"
         if decision.action == "dry_run":
             return f"Dry run, not sent: {decision.text}"
-        return f"Not sent: {decision.reason}."
+        return _Refusal(f"Not sent: {decision.reason}.")
 
     # -- /replywatch ------------------------------------------------------------------------
     def on_command(self, text: str, user_id: str, user_name: str, channel_id: str) -> str:

@@ -6,13 +6,14 @@ their own clock, sources and sink.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -45,7 +46,7 @@ from sources.base import Replier, Source
 #: Outbox rows claimed per round of delivery.
 PAGE = 50
 
-__all__ = ["App", "Checks", "build_sink", "check_startup", "host_id", "utc_clock"]
+__all__ = ["App", "Checks", "Polls", "build_sink", "check_startup", "host_id", "utc_clock"]
 
 log = logging.getLogger(__name__)
 
@@ -203,19 +204,58 @@ class App:
         )
         return report
 
-    def poll_all(self) -> list[PollReport]:
-        """One cycle of every source (``replywatch poll --once``)."""
-        reports = []
-        for source in self.sources:
-            if self.stop.is_set():
-                break
-            reports.append(self.poll(source))
-        return reports
+    def poll_all(self, lease: timedelta) -> Polls:
+        """One cycle of every source (``replywatch poll --once``), by the holder of the
+        scheduler lease only, as the daemon polls: taken (or renewed, for ``lease``) before
+        each source, kept renewed while a source is polled (a backlog can take longer than
+        the lease), and given back at the end. While another process holds it (a running
+        daemon, another ``poll --once``) nothing is polled: two processes polling one source
+        read every page twice, spend the platform's budget twice and collide on what they
+        store. The sources not polled are named in the result. A database that fails the
+        lease raises."""
+        polls = Polls()
+        try:
+            with self._renewing(lease):
+                for source in self.sources:
+                    if self.stop.is_set():
+                        break
+                    if not self.lead(lease):
+                        polls.not_polled = [s.name for s in self.sources[len(polls.reports) :]]
+                        break
+                    polls.led = True
+                    polls.reports.append(self.poll(source))
+        finally:  # an error mid-cycle too: a daemon need not wait out the lease
+            self.release_lead()  # ours only: a no-op where another holds it
+        return polls
+
+    @contextlib.contextmanager
+    def _renewing(self, lease: timedelta) -> Iterator[None]:
+        """Renew the scheduler lease every quarter ``lease`` (the daemon's ratio) while the
+        block runs, from a thread of its own, so a long poll keeps it; a renewal that fails
+        is logged, and :meth:`poll_all` finds the lease lost before its next source."""
+        done = threading.Event()
+
+        def renew() -> None:
+            while not done.wait(lease.total_seconds() / 4):
+                try:
+                    self.lead(lease)
+                except Exception:
+                    log.warning("could not renew the scheduler lease", exc_info=True)
+
+        thread = threading.Thread(target=renew, name="replywatch-lease", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def deliver(self, *, rounds: int = 1) -> DeliveryReport:
         """Fold channel backlogs into digests, then send what is due, up to ``rounds`` claims
         of a page each (``poll --once`` drains everything; the daemon's job sends a page).
-        The first call first frees the rows a dead earlier daemon on this host claimed."""
+        The first call first frees the rows a dead earlier daemon on this host claimed.
+        A stop request (:attr:`stop`) ends it between rows: the rows claimed but not yet sent
+        go back in line unsent, so a stop waits for one send at most."""
         total = DeliveryReport()
         if not self.stop.is_set():
             self._free_dead_claims()
@@ -226,7 +266,12 @@ class App:
                 digests = collapse_backlog(session, self.settings, now=self.clock())
                 folded = _folded(session, digests)
             report = outbox.deliver_due(
-                self.sessions, self.senders, worker=self.worker, clock=self.clock, limit=PAGE
+                self.sessions,
+                self.senders,
+                worker=self.worker,
+                clock=self.clock,
+                limit=PAGE,
+                stop=self.stop,
             )
             report.folded, report.digests = folded, len(digests)
             total.add(report)
@@ -338,6 +383,18 @@ class App:
     def close(self) -> None:
         self.metrics.close()  # the collector's own engine: a scrape opened its connections
         self.engine.dispose()
+
+
+@dataclass
+class Polls:
+    """What :meth:`App.poll_all` did."""
+
+    #: Whether this App held the scheduler lease to poll; ``False``: another holds it and
+    #: polls (a running daemon), and nothing was polled.
+    led: bool = False
+    reports: list[PollReport] = field(default_factory=list)
+    #: The sources left unpolled because another process holds (or took) the lease.
+    not_polled: list[str] = field(default_factory=list)
 
 
 @dataclass

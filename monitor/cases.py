@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -171,8 +171,13 @@ def record_response(
     Returns ``False`` when the case already had its first response (later replies are
     recorded in the trail but change nothing).
     """
+    # the trail is written as it is read (``now``); an answer read later than it was posted
+    # (a backlog, a daemon down for a day) says when it was posted, which the clocks count
+    detail: dict[str, Any] = {"via": via}
+    if abs((now - at).total_seconds()) >= 60:
+        detail["posted_at"] = f"{at.astimezone(UTC):%Y-%m-%dT%H:%M}Z"
     if case.first_response_at is not None:
-        add_event(session, case, "responded_again", actor=actor, now=now, detail={"via": via})
+        add_event(session, case, "responded_again", actor=actor, now=now, detail=detail)
         return False
     case.first_response_at = at
     if case.acknowledged_at is None:
@@ -180,7 +185,7 @@ def record_response(
     if case.status in (CaseStatus.OPEN, CaseStatus.ACKNOWLEDGED):
         case.status = CaseStatus.RESPONDED
     case.updated_at = now
-    add_event(session, case, "responded", actor=actor, now=now, detail={"via": via})
+    add_event(session, case, "responded", actor=actor, now=now, detail=detail)
     return True
 
 

@@ -35,7 +35,7 @@ from monitor.settings_file import load_settings, settings_warnings
 from monitor.settings_types import format_duration
 
 if TYPE_CHECKING:  # imported by the commands that use them: `replywatch --help` stays quick
-    from monitor.app import Checks
+    from monitor.app import Checks, Polls
     from monitor.outbox import DeliveryReport
     from monitor.poller import PollReport
 
@@ -156,6 +156,8 @@ def check_config(config: ConfigOption, database_url: DatabaseOption = None) -> N
         "sources",
         ", ".join(
             f"{s.name} ({s.type}, every {format_duration(s.poll_interval)})"
+            if s.enabled
+            else f"{s.name} ({s.type}, disabled)"
             for s in settings.sources
         ),
     )
@@ -245,6 +247,10 @@ def poll(
     responses (the brand's own posts), repeats (stored before), unmatched (no watched name),
     language filtered (not in its entity's languages; when any), the cases opened, and
     malformed: items the source could not read (logged; when any).
+
+    Like the daemon, it polls only while it holds the scheduler lease: beside a running
+    daemon (or another ``poll --once``) it polls nothing, says so, still delivers what is
+    due, and exits 0, since the daemon is listening.
     """
     from monitor.app import App
     from monitor.daemon import LEADER_TTL
@@ -256,12 +262,16 @@ def poll(
     with failures():
         application = App.build(_settings(config, database_url))
         try:
-            reports = application.poll_all()
+            polls = application.poll_all(LEADER_TTL)
             checks = application.run_checks(LEADER_TTL)
             delivered = application.deliver(rounds=1_000)
         finally:
             application.close()
-    print_whole(err, _poll_table(reports))
+    reports = polls.reports
+    if reports:
+        print_whole(err, _poll_table(reports))
+    if polls.not_polled:
+        err.print(escape(_not_polled_line(polls)))
     err.print(escape(_checks_line(checks)))
     err.print(escape(_delivery_line(delivered)))
     for name, error in checks.errors.items():
@@ -312,6 +322,19 @@ def _poll_table(reports: Sequence[PollReport]) -> Table:
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _not_polled_line(polls: Polls) -> str:
+    """Why ``poll --once`` polled nothing (or stopped): another process leads."""
+    if not polls.led:
+        return (
+            "sources not polled: another replywatch (a daemon) holds the scheduler lease and"
+            " polls them; one killed holds it until the lease runs out, seconds later"
+        )
+    return (
+        "not polled: " + ", ".join(polls.not_polled) + " (another replywatch took the"
+        " scheduler lease and polls them)"
+    )
 
 
 def _checks_line(checks: Checks) -> str:
@@ -393,7 +416,7 @@ def cases(
     from sqlalchemy import func, or_, select
 
     from alerts.blocks import clean_text
-    from monitor.cli_common import open_database, usage_error
+    from monitor.cli_common import open_database, print_fitted, usage_error
     from monitor.cli_report import age_text, due_text, next_due
     from monitor.models import Case, CaseStatus
 
@@ -445,25 +468,48 @@ def cases(
                 + "\n"
             )
         return
-    table = Table(title=f"{len(rows)} case(s)")
-    columns = ["id", "status", "severity", "team", "owner", "age", "next due", "entity"]
-    for column in (*columns, "platform", "author", "text"):
-        table.add_column(column, overflow="fold")
-    for c, due in rows:
-        table.add_row(
-            f"RW-{c.id}",
-            c.status,
-            c.severity,
-            c.team,
-            clean_text(c.owner or "unassigned"),  # a claim names the Slack user
-            age_text(c, now=now),
-            due_text(due, now=now),
-            c.entity_id,
-            c.post.platform,
-            clean_text("@" + c.post.author.handle),
+    shown = [
+        (
+            (
+                f"RW-{c.id}",
+                c.status,
+                c.severity,
+                c.team,
+                clean_text(c.owner or "unassigned"),  # a claim names the Slack user
+                age_text(c, now=now),
+                due_text(due, now=now),
+                c.entity_id,
+                c.post.platform,
+                clean_text("@" + c.post.author.handle),
+            ),
             " ".join(clean_text(c.post.text).split())[:80],  # a row a line, as for Slack
         )
-    print_whole(out, table)
+        for c, due in rows
+    ]
+    columns = ["id", "status", "severity", "team", "owner", "age", "next due", "entity"]
+
+    def table_for(text_width: int | None) -> Table:
+        """Names never wrapped nor cut; the text clipped to ``text_width`` (0: no text)."""
+        table = Table(title=f"{len(rows)} case(s)")
+        for column in (*columns, "platform", "author"):
+            table.add_column(column, no_wrap=True)
+        if text_width != 0:
+            table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=text_width)
+        for cells, text in shown:
+            table.add_row(*cells, *([text] if text_width != 0 else []))
+        return table
+
+    def lines(width: int) -> list[str]:  # a narrow terminal: three lines a case, names whole
+        found = [f"{len(rows)} case(s)"]
+        for (ref, state, severity, team_, who, age, due_, entity, platform, author), text in shown:
+            said = f"  {author}: {text}"  # the text clipped, as the table clips it
+            found.append(f"{ref}  {state}  severity {severity}  team {team_}  owner {who}")
+            found.append(f"  age {age}  next due {due_}  entity {entity}  on {platform}")
+            found.append(said if len(said) <= width else said[: width - 1] + "…")
+        return found
+
+    console = data_console()  # the terminal's width read now (as report does), not at import
+    print_fitted(console, table_for, lines)
 
 
 def _register_subcommands() -> None:

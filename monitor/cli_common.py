@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
@@ -28,6 +28,7 @@ __all__ = [
     "err",
     "failures",
     "open_database",
+    "print_fitted",
     "print_whole",
     "readonly_settings",
     "usage_error",
@@ -71,6 +72,32 @@ def print_whole(console: Console, table: Table) -> None:
     # a console of that width: ``print(width=...)`` is capped at the console's own 80
     wide = Console(file=console.file, width=width, markup=False, emoji=False, highlight=False)
     wide.print(table)
+
+
+def print_fitted(
+    console: Console,
+    table_for: Callable[[int | None], Table],
+    lines: Callable[[int], Iterable[str]],
+    *,
+    least: int = 20,
+) -> None:
+    """A table whose last column (a post's text, an error) gives way to a narrow terminal:
+    ``table_for(width)`` builds it with that column at most ``width`` wide (``None``: whole;
+    ``0``: left out). Where the other columns leave it fewer than ``least`` columns, a few
+    ``lines(width)`` per row instead (one longer than ``width`` wraps): Rich fitted a table
+    wider than the terminal by folding every cell, names and headers included
+    (``exec-offi|ce``, ``sta|tus``). Piped or in a file, the table whole
+    (:func:`print_whole`)."""
+    if not console.is_terminal:
+        print_whole(console, table_for(None))
+        return
+    wide = console.options.update_width(_WIDEST)
+    room = console.width - console.measure(table_for(0), options=wide).maximum - 3  # │ + pad
+    if room >= least:
+        console.print(table_for(room))
+        return
+    for line in lines(console.width):
+        console.print(line)
 
 
 @contextmanager

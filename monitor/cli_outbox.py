@@ -31,32 +31,37 @@ from monitor.cli_common import (
     database,
     err,
     failures,
-    print_whole,
+    print_fitted,
     usage_error,
 )
 from monitor.models import Outbox, OutboxStatus
 
-__all__ = ["outbox_table", "register", "short_error"]
+__all__ = ["outbox_lines", "outbox_table", "register", "short_error"]
 
 #: The most of an error ``outbox list`` shows in its table (``--format json`` has it whole).
 ERROR_SHOWN = 160
 
 
-def outbox_table(rows: Sequence[Outbox], *, status: str, several: bool) -> Table:
+def outbox_table(
+    rows: Sequence[Outbox], *, status: str, several: bool, error_width: int | None = None
+) -> Table:
     """``outbox list``'s table of ``rows``, with a status column when ``several`` statuses
     are listed, and who holds each claimed row until when (the worker id names its host and
     pid: what a person checks before ``outbox retry --claimed``). A key is copied into
     ``outbox retry``: it is never wrapped, and is folded only where the table could not fit
-    otherwise; the error is shortened (:func:`short_error`)."""
+    otherwise; the other names and headers are never wrapped. The error is shortened
+    (:func:`short_error`) and wrapped within ``error_width`` (``None``: as wide as it is;
+    ``0``: no error column, see :func:`~monitor.cli_common.print_fitted`)."""
     claims = any(r.status == OutboxStatus.CLAIMED for r in rows)
     table = Table(title=f"outbox: {status}")
     table.add_column("key", no_wrap=True, overflow="fold")
     for column in ("kind", *(["status"] if several else []), "target", "case", "attempts"):
-        table.add_column(column, overflow="fold")  # squeezed on a terminal, never cut short
+        table.add_column(column, no_wrap=True)
     if claims:
-        table.add_column("claimed by", overflow="fold")
-        table.add_column("until (UTC)", overflow="fold")
-    table.add_column("last error", overflow="fold")
+        table.add_column("claimed by", no_wrap=True)
+        table.add_column("until (UTC)", no_wrap=True)
+    if error_width != 0:
+        table.add_column("last error", overflow="fold", max_width=error_width)
     for r in rows:
         held = r.status == OutboxStatus.CLAIMED
         table.add_row(
@@ -64,12 +69,33 @@ def outbox_table(rows: Sequence[Outbox], *, status: str, several: bool) -> Table
             r.kind,
             *([str(r.status)] if several else []),
             r.target,
-            str(r.case_id or "-"),
+            _case(r),
             str(r.attempts),
             *([r.claimed_by or "", _utc(r.claimed_until) if held else ""] if claims else []),
-            short_error(r.key, r.last_error),
+            *([short_error(r.key, r.last_error)] if error_width != 0 else []),
         )
     return table
+
+
+def outbox_lines(rows: Sequence[Outbox], *, status: str, several: bool) -> list[str]:
+    """``outbox list`` on a terminal too narrow for its table: a line per row with its key
+    whole, then who holds it and why it failed, each on a line of its own."""
+    lines = [f"outbox: {status}"]
+    for r in rows:
+        state = f"  {r.status}" if several else ""
+        lines.append(
+            f"{r.key}  {r.kind}{state}  to {r.target}  case {_case(r)}  attempts {r.attempts}"
+        )
+        if r.status == OutboxStatus.CLAIMED:
+            lines.append(f"  claimed by {r.claimed_by or '?'} until {_utc(r.claimed_until)} UTC")
+        if r.last_error:
+            lines.append(f"  last error: {short_error(r.key, r.last_error)}")
+    return lines
+
+
+def _case(row: Outbox) -> str:
+    """The case as every other view names it (``RW-12``), ``-`` for a row of no case."""
+    return f"RW-{row.case_id}" if row.case_id is not None else "-"
 
 
 def _utc(at: datetime | None) -> str:
@@ -124,7 +150,12 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
             return
         # a status column only where the rows' statuses may differ
-        print_whole(data_console(), outbox_table(rows, status=status, several=status == "all"))
+        several = status == "all"
+        print_fitted(
+            data_console(),
+            lambda width: outbox_table(rows, status=status, several=several, error_width=width),
+            lambda _width: outbox_lines(rows, status=status, several=several),
+        )
 
     @group.command("retry")
     def retry(

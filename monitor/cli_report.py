@@ -1,5 +1,6 @@
 """``replywatch report`` and ``replywatch case``: service figures and one case's trail
-(and the clock helpers ``replywatch cases`` shows in its list).
+(and the clock helpers ``replywatch cases`` shows in its list). ``case RW-N ACTION`` acts on
+the case instead: :mod:`monitor.cli_case`.
 
 :func:`register` adds the commands to the main Typer app (``monitor/cli.py`` calls it).
 Expected failures print one line and exit 2 (bad configuration or input) or 1 (runtime,
@@ -25,6 +26,7 @@ from sqlalchemy import select
 
 from alerts.blocks import clean_text
 from monitor.cases import CLOSED
+from monitor.cli_case import ACTION_HELP, CaseAction, act_on_case
 from monitor.cli_common import (
     ConfigOption,
     DatabaseOption,
@@ -252,10 +254,36 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         config: ConfigOption,
+        action: Annotated[
+            CaseAction | None,
+            typer.Argument(
+                metavar="ACTION",
+                help="Act on the case as its Slack button does. " + ACTION_HELP,
+                show_default=False,
+            ),
+        ] = None,
+        who: Annotated[
+            str | None,
+            typer.Option(
+                "--as",
+                metavar="NAME",
+                help="Who acts (a team member or lead as the config names them), kept in the"
+                " trail as NAME (cli); a claim gives them the case.",
+            ),
+        ] = None,
+        note: Annotated[
+            str | None, typer.Option(help="Why, kept in the trail on the action's event.")
+        ] = None,
         database_url: DatabaseOption = None,
     ) -> None:
         """One case: its post, its clocks (due when, done when, overdue by how much) and its
-        audit trail: who did what, when."""
+        audit trail: who did what, when. With an ACTION and --as NAME, act on it as its Slack
+        buttons do (the daemon posts the change to its thread) and print what changed."""
+        if action is not None or who is not None or note is not None:
+            act_on_case(
+                case_id, action, who=who, note=note, config=config, database_url=database_url
+            )
+            return
         with failures():
             settings = readonly_settings(config, database_url)
             now = datetime.now(UTC)
@@ -374,6 +402,8 @@ def _details(detail: dict[str, object] | None) -> str:
     from monitor.delivery import SHARED_AT
 
     shown = {k: v for k, v in (detail or {}).items() if k != SHARED_AT}
+    if "owner" in shown and shown["owner"] is None:  # as the case line and its alert say it
+        shown["owner"] = "unassigned"
     return " ".join(f"{k}={_value(v)}" for k, v in shown.items())
 
 

@@ -1,14 +1,15 @@
 """The daemon: APScheduler's ``BlockingScheduler`` running thin jobs with stable ids.
 
-One job per source (``poll:<name>``) at its interval, one outbox sender (``outbox:deliver``),
-the clock check (``clocks:check``: warnings, breaches, out-of-hours assignment) every minute,
-the quiet-account check (``quiet:check``) every ``quiet.check_every`` and the negative-volume
-check (``crisis:check``) every ``crisis.check_every``. The checks write outbox rows under
-once-only keys, so a second daemon running them would add nothing; they run on the leader only
-to spare the database the work. Each job has ``coalesce=True``,
-``max_instances=1`` and a misfire grace of about one interval, so a slow poll never stacks up
-runs. Only the holder of the scheduler lease polls (see :mod:`monitor.leader`); every daemon
-sends outbox rows, claimed with leases.
+One job per source (``poll:<name>``) at its interval, one outbox sender (``outbox:deliver``,
+every :data:`DELIVER_EVERY` and woken after each poll; polls never send, so a slow or down
+Slack holds up alerts only, never listening), the clock check (``clocks:check``: warnings,
+breaches, out-of-hours assignment) every minute, the quiet-account check (``quiet:check``)
+every ``quiet.check_every`` and the negative-volume check (``crisis:check``) every
+``crisis.check_every``. The checks write outbox rows under once-only keys, so a second daemon
+running them would add nothing; they run on the leader only to spare the database the work.
+Each job has ``coalesce=True``, ``max_instances=1`` and a misfire grace of about one
+interval, so a slow poll never stacks up runs. Only the holder of the scheduler lease polls
+(see :mod:`monitor.leader`); every daemon sends outbox rows, claimed with leases.
 
 With ``alerts.slack`` configured, the daemon also listens for Slack's button clicks and the
 ``/replywatch`` command (:class:`SlackListener`): over Socket Mode with ``app_token``, or
@@ -27,7 +28,8 @@ With ``metrics.port`` set, the daemon serves Prometheus metrics (:mod:`monitor.m
 logged as an error naming the setting, and the daemon runs on without metrics: a scraper
 reports the target down, while mentions are still heard and alerts still go out.
 
-The first SIGTERM or SIGINT stops new work, lets the running batch commit and exits 0; a
+The first SIGTERM or SIGINT stops new work, lets the running batch commit (and the one
+outbox send in flight finish: the rows claimed but not yet sent go back in line) and exits 0; a
 second one exits at once (the database transaction rolls back, the cursor stays: nothing lost).
 """
 
@@ -40,12 +42,13 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -59,6 +62,7 @@ __all__ = ["CLOCKS_EVERY", "DELIVER_EVERY", "SlackListener", "run_daemon"]
 log = logging.getLogger(__name__)
 
 DELIVER_EVERY = timedelta(seconds=5)
+DELIVER_JOB = "outbox:deliver"
 CLOCKS_EVERY = timedelta(minutes=1)
 DEFAULT_INTERVAL = timedelta(minutes=2)
 #: The leader renews its lease this often; a leader that dies is replaced within LEADER_TTL.
@@ -183,12 +187,34 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
             log.debug("not the scheduler leader; %s skipped", source.name)
             return
         app.poll(source)
-        if not app.stop.is_set():
-            app.deliver()
+        wake_delivery()
+
+    # Delivery is a job of its own, never run inside a poll: a Slack that answers slowly (or
+    # not at all, each send waiting out its timeout) holds up the alerts only, while every
+    # source keeps its schedule. A poll wakes the job at once instead of leaving its alerts to
+    # the next tick; one round runs at a time, and a wake-up during a round runs another after.
+    wanted = threading.Event()
+    delivering = threading.Lock()
 
     def deliver() -> None:
-        if not app.stop.is_set():
-            app.deliver()
+        if not delivering.acquire(blocking=False):
+            wanted.set()  # the round in progress runs again
+            return
+        try:
+            while not app.stop.is_set():
+                wanted.clear()
+                app.deliver()
+                if not wanted.is_set():
+                    break
+        finally:
+            delivering.release()
+
+    def wake_delivery() -> None:
+        wanted.set()
+        if app.stop.is_set() or delivering.locked():
+            return  # the round in progress sees ``wanted`` (at worst, the next tick runs)
+        with contextlib.suppress(JobLookupError, SchedulerNotRunningError):
+            scheduler.modify_job(DELIVER_JOB, next_run_time=datetime.now(UTC))
 
     def renew() -> None:
         if not app.stop.is_set():
@@ -222,7 +248,7 @@ def run_daemon(app: App, *, install_signals: bool = True) -> int:
     scheduler.add_job(
         running.wrap(deliver),
         "interval",
-        id="outbox:deliver",
+        id=DELIVER_JOB,
         name="deliver outbox",
         seconds=DELIVER_EVERY.total_seconds(),
         coalesce=True,

@@ -5,24 +5,34 @@
 - ``alert``: the case's message, rendered from the case as it is when sent; the receipt's
   channel and ts are stored on the case. A case that already has a ts is not posted again
   (the send succeeded but its confirmation was lost).
-- ``alert_update``: ``chat.update`` of that message, then the row's ``line`` in its thread.
+- ``alert_update``: ``chat.update`` of that message, then the row's ``line`` in its thread,
+  with the text it quotes (``quote``: the brand's answer, the acknowledgement sent) and its
+  link (``quote_url``) where the row has them.
   Waits (retryable) while the first message is not out yet; dropped for a digested alert.
 - ``escalation``: a new message, unless its clocks stopped or the case closed since.
 - ``notice``: a new message.
 - ``public_reply``: the acknowledgement on the platform through a
   :class:`~sources.base.Replier`. Each attempt is written down (an ``ack_attempt`` case
-  event, committed) before the platform is called. Before any resend (a second attempt, or a
-  claim that expired mid-send) a reply already recorded is taken as sent, and otherwise
-  ``find_reply`` asks the platform whether the reply exists; only a complete "no" lets it
-  reply again, and only once ``RESEND_SETTLE`` has passed since the last attempt began (a
-  platform lists a fresh reply with a delay), whatever ended that attempt: an error from the
-  platform, a crash, or a database failure after the reply was posted. That wait is timed by
-  the database's clock (:func:`monitor.db.shared_now`, recorded in the attempt events), as the
-  outbox's leases are: the resend may be claimed by a daemon on another host, and one whose
-  clock runs ahead would otherwise ask the platform at once. Skipped when a person answered
-  in the meantime. A reply given up for good (refused, credentials missing, attempts used
-  up) is told where people look: an ``ack_failed`` case event and, through the outbox, an
-  "Acknowledgement not sent: ..." line in the case's Slack thread; once per give-up.
+  event, committed) before the platform is called. Before any resend (an earlier attempt's
+  outcome unknown, as the case's events tell, not the row's attempts: a claim that died
+  before noting an attempt left nothing to look for) a reply already recorded is taken as
+  sent, and otherwise ``find_reply`` asks the platform whether the reply exists; only a
+  complete "no" lets it reply again, and only once ``RESEND_SETTLE`` has passed since the
+  last attempt began (a platform lists a fresh reply with a delay), whatever ended that
+  attempt: an error from the platform, a crash, or a database failure after the reply was
+  posted. That wait is timed by the database's clock (:func:`monitor.db.shared_now`,
+  recorded in the attempt events), as the outbox's leases are: the resend may be claimed by
+  a daemon on another host, and one whose clock runs ahead would otherwise ask the platform
+  at once. Skipped when the case was answered, closed or acknowledged in public in the
+  meantime (:func:`~monitor.acknowledge.answered_in_public`; a claim does not count), or
+  when the platform's acknowledgement mode as configured now is not ``auto`` (nor
+  ``approval`` with a person's approval): a reply queued before a lead turned replies off
+  does not go out (one tried before is still looked for on the platform first). The first
+  reason wins, so a case that needs no reply is not held for approval. A reply given up for
+  good (refused, credentials missing, attempts used up) is told where people look: an
+  ``ack_failed`` case event and, through the outbox, an "Acknowledgement not sent: ..." line
+  in the case's Slack thread; once per give-up. A reply is recorded once (one ``ack_sent``),
+  though a poll read it back while the call was in flight.
 
 :func:`build_senders` refuses (:class:`~monitor.errors.ConfigError`) an ``approval`` or
 ``auto`` acknowledgement mode that none of its repliers can carry out (see
@@ -30,7 +40,7 @@
 ``check-config`` does.
 
 :func:`collapse_backlog` runs before each delivery round: a channel with more pending alerts
-than ``alerts.slack.digest_after`` gets one digest message instead of a flood.
+than ``alerts.digest_after`` gets one digest message instead of a flood, on Slack or the console.
 """
 
 from __future__ import annotations
@@ -46,7 +56,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.base import Alert, Sink
 from monitor import outbox
-from monitor.acknowledge import check_reply_modes
+from monitor.acknowledge import HELD_BY_MODE, answered_in_public, check_reply_modes
 from monitor.cases import CLOSED, SYSTEM, acknowledge, add_event
 from monitor.clocks import clock_noun
 from monitor.db import shared_now
@@ -62,6 +72,7 @@ from monitor.notify import (
 from monitor.outbox import Sender
 from monitor.reply_sources import replier_for, source_name
 from monitor.settings import Settings
+from monitor.store import lock_platforms
 from sources.base import Replier
 
 __all__ = ["alert_from_payload", "build_senders", "collapse_backlog"]
@@ -158,6 +169,10 @@ class _Senders:
                     kind="thread",
                     channel=channel,
                     title=line,
+                    # what the line quotes (the brand's answer, the acknowledgement sent);
+                    # a row written before quotes were carried has none, and shows the line
+                    text=str(row.payload.get("quote") or ""),
+                    url=row.payload.get("quote_url") or None,
                     case_id=row.case_id,
                     thread_ts=ts,
                     extra={
@@ -225,20 +240,29 @@ class _Senders:
     def _reply(self, row: Outbox) -> dict[str, Any]:
         platform = str(row.payload["platform"])
         in_reply_to = str(row.payload["in_reply_to"])
-        if row.attempts > 1:  # before choosing a source, which may ask the platform
-            recorded = self._last_detail(row, "ack_sent").get("reply_id")
-            if recorded:  # sent and recorded; only marking the row failed
-                return {"reply_id": str(recorded), "found": True}
+        # the mode now, not when the reply was queued: a lead who turns replies off (or to
+        # dry-run, or approval) mid-crisis stops the ones already waiting out their delay
+        held = self._held_by_mode(row, platform)
+        # before choosing a source, which may ask the platform
+        recorded = self._last_detail(row, "ack_sent").get("reply_id")
+        if recorded:  # sent and recorded; only marking the row failed
+            return {"reply_id": str(recorded), "found": True}
+        # told by the case's events, not by the row's attempts: those count claims, and a
+        # claim whose sender died, was freed (``outbox retry --claimed``) or crashed before
+        # its send noted no attempt, and left nothing on the platform to look for
+        tried = self._in_doubt(row)
+        if held is not None and not tried:  # nothing out there to find
+            return self._held(row, held)
         replier = replier_for(self.repliers, row)  # the source posting as its account
         if replier is None:  # refused at start-up; rows written under an older config
-            raise DeliveryError(
-                row.key,
-                f"no {platform} source can reply: add one with reply credentials, or set "
-                f"acknowledgements.modes.{platform} to off",
-                retryable=False,
+            fix = (
+                f"add one with reply credentials, or set acknowledgements.modes.{platform} to off"
+                if held is None  # else the mode sends nothing: only an earlier try's reply counts
+                else "add one with reply credentials to look for an earlier attempt's reply"
             )
+            raise DeliveryError(row.key, f"no {platform} source can reply: {fix}", retryable=False)
         via = source_name(replier)
-        if row.attempts > 1:
+        if tried:
             before = self._last_detail(row, "ack_attempt").get("via")
             if before and before != via:
                 # find_reply looks in this source's account only: an earlier reply through
@@ -261,17 +285,9 @@ class _Senders:
             if existing is not None:
                 self._record(row, existing, found=True)
                 return {"reply_id": existing, "found": True}
-        with self.sessions() as session:
-            case = session.get(Case, row.case_id)
-            skip = None
-            if case is None:
-                skip = "the case is gone"
-            elif case.first_response_at is not None:
-                skip = "a person already answered"
-            elif case.status == CaseStatus.DISMISSED:
-                skip = "marked not a complaint"
-            elif case.status in CLOSED:
-                skip = "the case is resolved"
+            if held is not None:  # looked for, and not out there: it stays that way
+                return self._held(row, held)
+        skip = self._skip_reason(row)
         if skip is not None:
             self._skipped(row, skip)
             return {"skipped": skip}
@@ -289,6 +305,22 @@ class _Senders:
             ) from exc
         self._record(row, reply_id, found=False)
         return {"reply_id": reply_id}
+
+    def _skip_reason(self, row: Outbox) -> str | None:
+        """Why the row's case needs no acknowledgement any more; ``None`` when it still does.
+        Reads only."""
+        with self.sessions() as session:
+            case = session.get(Case, row.case_id)
+            if case is None:
+                return "the case is gone"
+            if case.first_response_at is not None:
+                return "a person already answered"
+            if case.status == CaseStatus.DISMISSED:
+                return "marked not a complaint"
+            if case.status in CLOSED:
+                return "the case is resolved"
+            # answered or acknowledged in public some other way (a claim is not)
+            return answered_in_public(session, case)
 
     def _attempt_failed(self, row: Outbox, error: str, *, refused: bool = False) -> None:
         """Note the failed attempt on the case: when it happened decides when to look again.
@@ -375,7 +407,8 @@ class _Senders:
         """Whether an earlier attempt at the row's reply may have gone out, as far as its
         case's latest reply event says: an attempt with nothing after it (the sender died
         mid-send), or one that failed other than by the platform's refusal (a timeout may
-        come after the post), when no later try could look for it on the platform."""
+        come after the post), when no later try could look for it on the platform. Before a
+        send, it says whether to look for that reply first."""
         kinds = ("ack_attempt", "ack_attempt_failed", "ack_sent")
         with self.sessions() as session:
             latest = session.execute(
@@ -428,23 +461,40 @@ class _Senders:
             )
 
     def _record(self, row: Outbox, reply_id: str, *, found: bool) -> None:
+        """The reply is out: an ``ack_sent`` event, the case acknowledged (and its thread
+        told), the reply's id in the row's result.
+
+        Once per reply: a poll that read this reply back while the call was still in flight
+        may have recorded it already (``ack_sent`` with ``polled``, by
+        :meth:`~monitor.pipeline.Pipeline._is_our_acknowledgement`), and then only the
+        row's result is added. The platform's store lock (:func:`~monitor.store.lock_platforms`,
+        which every poll's transaction takes first) is taken before looking, so a poll
+        storing that reply now is either seen here or, committing after, sees the id here."""
         now = self.clock()
+        platform = str(row.payload["platform"])
         with self.sessions.begin() as session:
+            lock_platforms(session, [platform])
             case = session.get(Case, row.case_id)
             if case is None:
                 return
-            via = f"{row.payload['platform']}:{reply_id}"
-            add_event(
-                session,
-                case,
-                "ack_sent",
-                actor=SYSTEM,
-                now=now,
-                detail={"reply_id": reply_id, "found_on_platform": found},
-            )
+            via = f"{platform}:{reply_id}"
+            if not _sent_recorded(session, case.id, reply_id):
+                add_event(
+                    session,
+                    case,
+                    "ack_sent",
+                    actor=SYSTEM,
+                    now=now,
+                    detail={"reply_id": reply_id, "found_on_platform": found},
+                )
             if acknowledge(session, case, actor=SYSTEM, now=now, via=via):
                 enqueue_case_update(
-                    session, case, self.settings, line="Acknowledged in public", now=now
+                    session,
+                    case,
+                    self.settings,
+                    line="Acknowledged in public",
+                    now=now,
+                    quote=str(row.payload.get("text") or ""),
                 )
             stored = session.get(Outbox, row.id)
             if stored is not None:  # lets the pipeline recognise the reply when it polls it
@@ -452,6 +502,61 @@ class _Senders:
 
     def _skipped(self, row: Outbox, reason: str) -> None:
         self._note(row, "ack_skipped", {"reason": reason})
+
+    def _held_by_mode(self, row: Outbox, platform: str) -> str | None:
+        """Why the platform's acknowledgement mode, as configured now, forbids sending
+        ``row``; ``None`` when it allows it: ``auto``, or ``approval`` with the reply approved
+        by a person (the latest ``ack_queued`` event of its case is theirs, as
+        :func:`~monitor.acknowledge.plan_acknowledgement` writes it)."""
+        mode = self.settings.acknowledgements.mode(platform)
+        if mode == "auto":
+            return None
+        if mode == "approval":
+            with self.sessions() as session:
+                queued_by = session.scalar(
+                    select(CaseEvent.actor)
+                    .where(CaseEvent.case_id == row.case_id, CaseEvent.kind == "ack_queued")
+                    .order_by(CaseEvent.id.desc())
+                    .limit(1)
+                )
+            if queued_by is not None and queued_by != SYSTEM:
+                return None
+            return f"acknowledgements on {platform} need approval, and nobody approved this one"
+        return f"acknowledgements are {mode} for {platform}"
+
+    def _held(self, row: Outbox, reason: str) -> dict[str, Any]:
+        """Settle ``row`` unsent because of its platform's mode (:meth:`_held_by_mode`): an
+        ``ack_skipped`` event; under ``approval`` also a line in the case's thread, whose
+        update shows the "Send acknowledgement" button on a message posted under ``auto``.
+        The result's ``held_by_mode`` lets that button send the reply after all
+        (:func:`~monitor.acknowledge.plan_acknowledgement`).
+
+        A case that needs no reply any more (:meth:`_skip_reason`: answered, closed,
+        dismissed) is skipped instead, as it would be under ``auto``: no line inviting a
+        person to press a button that would be refused."""
+        skip = self._skip_reason(row)
+        if skip is not None:
+            self._skipped(row, skip)
+            return {"skipped": skip}
+        mode = self.settings.acknowledgements.mode(str(row.payload["platform"]))
+        now = self.clock()
+        with self.sessions.begin() as session:
+            case = session.get(Case, row.case_id)
+            if case is not None:
+                detail = {"reason": reason, "mode": mode}
+                add_event(session, case, "ack_skipped", actor=SYSTEM, now=now, detail=detail)
+                if mode == "approval":
+                    line = f"Acknowledgement not sent: {reason} (Send acknowledgement sends it)"
+                    enqueue_case_update(session, case, self.settings, line=line, now=now)
+        return {"skipped": reason, HELD_BY_MODE: mode}
+
+
+def _sent_recorded(session: Session, case_id: int, reply_id: str) -> bool:
+    """Whether the case has an ``ack_sent`` event for the reply ``reply_id`` already."""
+    details = session.scalars(
+        select(CaseEvent.detail).where(CaseEvent.case_id == case_id, CaseEvent.kind == "ack_sent")
+    )
+    return any(str((d or {}).get("reply_id")) == reply_id for d in details)
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -532,10 +637,18 @@ def _stale_escalation(
     return f"its {', '.join(words[:-1])} and {words[-1]} clocks stopped"
 
 
+def _digest_line(item: Mapping[str, Any]) -> str:
+    """One folded row as a line of its digest's plain text: ``RW-N title link``, each part
+    only where the row has it (a notice has no case)."""
+    case = None if item["case_id"] is None else f"RW-{item['case_id']}"
+    return " ".join(str(part) for part in (case, item["title"], item["url"]) if part)
+
+
 def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> list[str]:
     """Fold each channel's pending alerts, and its pending clock warnings and breaches, into
-    one digest of each when there are more than ``alerts.slack.digest_after``: in a crisis a
-    hundred cases open, and an hour later a hundred clocks breach, at once.
+    one digest of each when there are more than ``alerts.digest_after``: in a crisis a
+    hundred cases open, and an hour later a hundred clocks breach, at once. Whichever sink
+    delivers them folds: a terminal flooded with a panel per case is as unreadable as a channel.
 
     Returns the digest keys written. The folded rows are marked sent with ``{"digest": key}``;
     a folded alert's case gets no message of its own (updates are dropped), and the digest
@@ -547,9 +660,6 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
     claimed (and sent on its own) before the fold commits. SQLite has no row locks (SQLAlchemy
     leaves the clause out); its BEGIN IMMEDIATE already serialises the two.
     """
-    slack = settings.alerts.slack
-    if slack is None:
-        return []
     query = (
         select(Outbox)
         .where(
@@ -574,7 +684,7 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
         backlogs.setdefault((row.kind, row.target), []).append(row)
     keys = []
     for (kind, channel), backlog in backlogs.items():
-        if len(backlog) <= slack.digest_after:
+        if len(backlog) <= settings.alerts.digest_after:
             continue
         prefix, noun = _FOLDED[OutboxKind(kind)]
         key = f"{prefix}:{channel}:{backlog[0].id}-{backlog[-1].id}"
@@ -598,10 +708,7 @@ def collapse_backlog(session: Session, settings: Settings, *, now: datetime) -> 
                 "alert_kind": "digest",
                 "title": f"{len(items)} {noun} in {channel}",
                 "channel": channel,
-                "text": "\n".join(
-                    f"RW-{i['case_id']} {i['title']} {i['url'] or ''}".strip() for i in items
-                ),
-                "fields": {"Cases": str(len(items))},
+                "text": "\n".join(_digest_line(i) for i in items),
                 "extra": {
                     "alerts": items,
                     "total": len(items),

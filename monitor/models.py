@@ -143,6 +143,10 @@ class Post(Base):
     in_reply_to: Mapped[str | None] = mapped_column(Text)
     repost_of: Mapped[str | None] = mapped_column(Text)
     conversation_id: Mapped[str | None] = mapped_column(Text)
+    #: The native id of the version stored (:attr:`sources.base.SourcePost.version`), where
+    #: each edit gets an id of its own (X); ``None``: the first version, or a row stored before
+    #: versions were. An older version polled after a newer one is not applied.
+    version: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: True for the brand's own posts: responses, never mentions.
@@ -153,7 +157,8 @@ class Post(Base):
     complaint: Mapped[float | None] = mapped_column(Float)
     severity: Mapped[str | None] = mapped_column(String(16))
     severity_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
-    classifier: Mapped[str | None] = mapped_column(String(128))
+    #: The verdict's model names, as long as they come: two hub ids with their commits.
+    classifier: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[Author] = relationship(lazy="joined")
     matches: Mapped[list[EntityMatch]] = relationship(back_populates="post")
@@ -188,8 +193,10 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: Where the case's Slack message lives, once the alert is confirmed.
-    slack_channel: Mapped[str | None] = mapped_column(String(64))
-    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    #: (The console's receipt is the channel's name, up to 81 characters, and the alert's
+    #: key, which holds the post's native id: Text, as those are.)
+    slack_channel: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(Text)
 
     post: Mapped[Post] = relationship(lazy="joined")
     events: Mapped[list[CaseEvent]] = relationship(
@@ -216,7 +223,12 @@ class Outbox(Base):
     """An outward effect, written in the same transaction as its cause, sent at most once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "due_at"),
+        # the acknowledgement limits count the public replies of the last day or hour: without
+        # it, every new case scanned the whole outbox (never pruned) twice
+        Index("ix_outbox_kind_created", "kind", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(Text, unique=True)

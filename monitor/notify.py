@@ -9,7 +9,9 @@ customer to repeat themselves) and ``due`` (each clock's due time, in words).
 
 A state change writes an ``alert_update`` row (key ``update:{case_id}:{event_id}``): the sender
 re-renders the case as it is when sent, rewrites the Slack message and adds ``line`` to its
-thread, pinging the member ids in ``mentions`` when there are any.
+thread, pinging the member ids in ``mentions`` when there are any, with the text it quotes
+(``quote``, and its link ``quote_url``) under it: what the brand answered, or the
+acknowledgement sent.
 """
 
 from __future__ import annotations
@@ -249,18 +251,28 @@ def enqueue_case_update(
     line: str,
     now: datetime,
     mentions: Sequence[str] = (),
+    quote: str = "",
+    quote_url: str | None = None,
 ) -> None:
     """After a state change: rewrite the case's message and add ``line`` to its thread.
 
     ``mentions`` are Slack member ids the thread line pings (payload ``mentions``), such as
-    the owner a claim took the case from. Keyed by the newest event of the case, so one state
-    change gives one update however often this is called for it.
+    the owner a claim took the case from. ``quote`` is what the line is about, shown under it
+    as the post text is (cleaned, never markup; cut by each sink): the brand's answer, or the
+    acknowledgement sent, so a lead can judge it without leaving Slack; ``quote_url`` links to
+    it where the platform gave a link (payload ``quote`` and ``quote_url``; rows written
+    before have neither, and show the line alone). Keyed by the newest event of the case, so
+    one state change gives one update however often this is called for it.
     """
     session.flush()
     event_id = max((e.id for e in case.events if e.id is not None), default=0)
     payload: dict[str, Any] = {"line": line, "case_id": case.id}
     if mentions:
         payload["mentions"] = list(dict.fromkeys(mentions))
+    if quote:
+        payload["quote"] = quote
+    if quote_url:
+        payload["quote_url"] = quote_url
     outbox.enqueue(
         session,
         key=update_key(case, event_id),

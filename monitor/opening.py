@@ -20,6 +20,7 @@ from monitor.models import Case, Post
 from monitor.notify import enqueue_case_alerts, enqueue_case_update
 from monitor.routing import choose_owner, route
 from monitor.settings import Entity, Settings
+from monitor.store import lock_platforms
 
 __all__ = [
     "Complaint",
@@ -56,7 +57,12 @@ def open_routed(
 ) -> list[Case]:
     """Open, route, assign and alert a case per complaint, in bulk: one load query per
     team, one executemany of cases and one of their events (see
-    :func:`~monitor.cases.open_cases`), one history query and one key check."""
+    :func:`~monitor.cases.open_cases`), one history query and one key check.
+
+    Takes the platforms' store lock (:func:`~monitor.store.lock_platforms`; the pipeline
+    holds it already) before the cases go in, so a brand reply being stored meanwhile either
+    finds the case or is found by :func:`answer_from_earlier_replies`."""
+    lock_platforms(session, [c.post.platform for c in complaints])
     loads: dict[str, dict[str, int]] = {}
     openings: list[Opening] = []
     for c in complaints:
@@ -150,6 +156,26 @@ def answered(
     via: str,
     now: datetime,
 ) -> None:
-    """A brand account answered ``case``: stop its response clocks and say so in Slack."""
+    """A brand account answered ``case``: stop its response clocks and say so in Slack, with
+    what it said (the stored reply ``via`` names, ``platform:native_id``) and its link, so
+    the thread shows whether the answer was a good one."""
     if record_response(session, case, at=at, actor=f"@{handle}", now=now, via=via):
-        enqueue_case_update(session, case, settings, line=f"Answered by @{handle}", now=now)
+        reply = _stored_reply(session, via)
+        enqueue_case_update(
+            session,
+            case,
+            settings,
+            line=f"Answered by @{handle}",
+            now=now,
+            quote=reply.text if reply is not None else "",
+            quote_url=reply.url if reply is not None else None,
+        )
+
+
+def _stored_reply(session: Session, via: str) -> Post | None:
+    """The brand's reply ``via`` (``platform:native_id``) names: the pipeline stores a batch's
+    replies before it applies them, and an earlier reply was stored in its own batch."""
+    platform, _, native_id = via.partition(":")
+    return session.scalar(
+        select(Post).where(Post.platform == platform, Post.native_id == native_id)
+    )

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -158,8 +159,9 @@ def requeue(
 ) -> list[str]:
     """Put given-up rows back in line, due ``now``: those named in ``keys``, or every failed
     row when ``keys`` is empty (after a person fixed the cause: a channel, a token). Rows in
-    another status are left alone. Their attempts are kept, so a public reply is looked for on
-    the platform before it is posted again. Returns the keys requeued.
+    another status are left alone. A public reply whose case's events say an attempt may have
+    gone out is looked for on the platform before it is posted again (the sender reads the
+    events, not the attempt count). Returns the keys requeued.
 
     With ``claimed``, the rows named in ``keys`` (it must name some) that are claimed, not
     failed, are put back: a person's word that their sender is dead. If it is not, the row may
@@ -300,6 +302,7 @@ def deliver_due(
     worker: str,
     clock: Callable[[], datetime],
     limit: int = 50,
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """Claim, send and mark due rows; one failing row never stops the others.
 
@@ -307,6 +310,13 @@ def deliver_due(
     lease: so each row's lease is renewed just before it is sent, on the condition that it is
     still this claim's (:func:`_renew`). A row another sender has claimed since is skipped, not
     sent twice; a row's outcome is written only while the claim is still this one's.
+
+    ``stop`` (the daemon's stop request) is looked at before each row: once it is set, the
+    rows claimed but not yet sent are put back in line unsent (:func:`_release`), so a stop
+    waits for at most the one send in flight, not for a page of sends to a slow far side
+    (each up to its timeout). Nothing is lost and nothing is sent twice: a released row is
+    pending again, as if never claimed, and the next delivery (this daemon's or another's)
+    takes it.
     """
     report = DeliveryReport()
     with sessions.begin() as session:
@@ -314,7 +324,11 @@ def deliver_due(
         session.flush()
         session.expunge_all()
     report.claimed = len(rows)
-    for row in rows:
+    for index, row in enumerate(rows):
+        if stop is not None and stop.is_set():
+            released = _release(sessions, rows[index:])
+            log.info("stop requested: %d claimed outbox row(s) put back unsent", released)
+            break
         if not _renew(sessions, row, now=clock()):
             log.warning("%s was claimed by another sender meanwhile; not sending it", row.key)
             continue
@@ -384,6 +398,29 @@ def _renew(sessions: sessionmaker[Session], row: Outbox, *, now: datetime) -> bo
             update(Outbox).where(_this_claim(row)).values(claimed_until=until)
         )
     return bool(renewed.rowcount)  # type: ignore[attr-defined]
+
+
+def _release(sessions: sessionmaker[Session], rows: Sequence[Outbox]) -> int:
+    """Put ``rows``, claimed and never sent, back in line as they were before the claim:
+    pending, unclaimed, due when they were due, the claim's attempt handed back (nothing was
+    tried, so a public reply is not looked for first on its account). A row that is no longer
+    this claim's (:func:`_this_claim`) is left to its new claimer. Returns how many were put
+    back."""
+    released = 0
+    with sessions.begin() as session:
+        for row in rows:
+            result = session.execute(
+                update(Outbox)
+                .where(_this_claim(row))
+                .values(
+                    status=OutboxStatus.PENDING,
+                    claimed_by=None,
+                    claimed_until=None,
+                    attempts=Outbox.attempts - 1,
+                )
+            )
+            released += result.rowcount  # type: ignore[attr-defined]
+    return released
 
 
 def _mark_sent(

@@ -5,8 +5,9 @@
     routing rules, assigned within the team) -> enqueue its alert -> apply brand replies
     -> plan public acknowledgements (see :mod:`monitor.acknowledge`)
 
-A brand reply that is one of our own acknowledgements (the outbox holds its key and text)
-stops the acknowledgement clock only; any other brand reply is a response.
+A brand reply that is one of our own acknowledgements (the outbox holds its key and text;
+see :meth:`Pipeline._is_our_acknowledgement`) stops the acknowledgement clock only; any other
+brand reply is a response.
 
 Two steps, so the slow one holds no lock: :meth:`Pipeline.prepare` matches and classifies
 with no database transaction open, then :meth:`Pipeline.record` stores and acts inside the
@@ -16,10 +17,13 @@ rows and the source's cursor together.
 
 from __future__ import annotations
 
+import html
 import logging
-from collections.abc import Collection, Sequence
+import re
+import unicodedata
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -30,7 +34,7 @@ from monitor import store
 from monitor.acknowledge import Templates, ack_key, load_templates
 from monitor.cases import SYSTEM, acknowledge, add_event, cases_answered_by
 from monitor.matching import Match, Watchlist
-from monitor.models import BrandAccount, Case, Outbox, Post
+from monitor.models import BrandAccount, Case, CaseEvent, Outbox, Post
 from monitor.notify import enqueue_case_update
 from monitor.opening import (
     Complaint,
@@ -39,6 +43,7 @@ from monitor.opening import (
     primary_entity,
     settle_opened,
 )
+from monitor.outbox import LEASE
 from monitor.settings import Settings
 from sources.base import SourcePost
 
@@ -176,9 +181,14 @@ class Pipeline:
         """Store a prepared batch and act on it, in the caller's write transaction: posts,
         authors and matches, a case and its alert per complaint, edits applied to the posts
         they edit, brand replies applied. Posts stored since :meth:`prepare` looked (by another
-        writer) count as repeats."""
+        writer) count as repeats.
+
+        First it waits for any other transaction storing posts of the batch's platforms (or
+        opening a case on them) to commit (:func:`~monitor.store.lock_platforms`), so a brand
+        reply and the complaint it answers, polled by two sources at once, meet."""
         keys = [(p.platform, p.native_id) for p in prepared.own + [p for p, _, _ in prepared.kept]]
         edit_keys = [(p.platform, p.native_id) for p, _, _ in prepared.edits]
+        store.lock_platforms(session, [platform for platform, _ in keys + edit_keys])
         stored = store.seen_keys(session, keys + edit_keys)
         own = [p for p in prepared.own if (p.platform, p.native_id) not in stored]
         kept = [k for k in prepared.kept if (k[0].platform, k[0].native_id) not in stored]
@@ -272,19 +282,30 @@ class Pipeline:
         those of the first version), whether or not the edit still names an entity. A case on
         the post gets an ``edited`` event and its message is rewritten with the new text; a
         post the edit makes a complaint that still names a watched entity is returned, to open
-        its case. Never a second post, never a second case. A version already applied (the
-        stored text and link) counts as a repeat."""
+        its case. Never a second post, never a second case.
+
+        A version already applied, or older than the one stored (``posts.version``), counts as
+        a repeat: X pages newest first, so a later edit can be read before an earlier one (page
+        1, then page 2), and a retweet made before the last edit brings an earlier one back.
+        Applied, it would put words the author took back in the post, its verdict and its case.
+        """
         wanted = []
         for post, found, verdict in edits:
             row = session.scalar(
                 select(Post).where(Post.platform == post.platform, Post.native_id == post.native_id)
             )
-            if row is None or row.is_brand_response or (row.text, row.url) == (post.text, post.url):
+            if (
+                row is None
+                or row.is_brand_response
+                or _edit_order(post) <= _version_order(row.version)
+                or (row.text, row.url) == (post.text, post.url)
+            ):
                 result.repeats += 1
                 continue
             result.edits += 1
             row.text = post.text
             row.url = post.url
+            row.version = post.version
             for name, value in _verdict_values(post, verdict).items():
                 setattr(row, name, value)
             case = session.scalar(select(Case).where(Case.post_id == row.id))
@@ -348,6 +369,7 @@ class Pipeline:
             "in_reply_to": post.in_reply_to,
             "repost_of": post.repost_of,
             "conversation_id": post.conversation_id,
+            "version": post.version,
             "created_at": post.created_at,
             "fetched_at": now,
             "is_brand_response": verdict is None,
@@ -360,7 +382,7 @@ class Pipeline:
             return
         accounts = {(a.platform, a.handle): a for a in session.scalars(select(BrandAccount))}
         by_platform: dict[str, list[SourcePost]] = {}
-        acks = {p.native_id for p in own if self._is_our_acknowledgement(session, p)}
+        acks = {p.native_id for p in own if self._is_our_acknowledgement(session, p, now=now)}
         for post in own:
             by_platform.setdefault(post.platform, []).append(post)
             account = accounts.get((post.platform, post.author.handle.lower()))
@@ -380,8 +402,15 @@ class Pipeline:
                 via = f"{platform}:{reply.native_id}"
                 if reply.native_id in acks:
                     if acknowledge(session, case, actor=SYSTEM, now=now, via=via):
+                        # quoted as the sender quotes it, which finds it recorded here
                         enqueue_case_update(
-                            session, case, self.settings, line="Acknowledged in public", now=now
+                            session,
+                            case,
+                            self.settings,
+                            line="Acknowledged in public",
+                            now=now,
+                            quote=reply.text,
+                            quote_url=reply.url,
                         )
                     continue
                 answered(
@@ -395,8 +424,26 @@ class Pipeline:
                 )
 
     @staticmethod
-    def _is_our_acknowledgement(session: Session, reply: SourcePost) -> bool:
-        """Whether ``reply`` is the templated acknowledgement we posted for its parent."""
+    def _is_our_acknowledgement(session: Session, reply: SourcePost, *, now: datetime) -> bool:
+        """Whether ``reply`` is the templated acknowledgement we posted for its parent.
+
+        It is when its id is the one the sender recorded; or when its text is the template's
+        as the platform gives it back (:func:`_bare`: X returns every link as a t.co link); or
+        when it is the replying account's reply made while an attempt to post ours was in
+        flight and its outcome is unknown (:func:`_unconfirmed_attempts`, give or take
+        ``ACK_SKEW``). The last two are how our reply is known when its id is not: the
+        platform took it but the call timed out, or the sender died, before the id came back
+        (the double-reply case), and a poll reads the brand's replies before the resend's
+        ``find_reply`` looks.
+
+        Known so while an attempt is unconfirmed, it is recorded as the ``ack_sent`` the
+        sender missed: the resend takes it as sent, rather than trust ``find_reply`` alone (a
+        timeline that does not list the reply yet would mean a second one in public).
+
+        What can go wrong: a person answering from that account within minutes of an attempt
+        that timed out, in words unlike the template, is taken for the template. The case then
+        reads unanswered and its clocks warn: a false alarm, where the opposite mistake (our
+        template taken for a person) stops the clocks and nobody is ever warned."""
         if not reply.in_reply_to:
             return False
         row = session.scalar(
@@ -406,7 +453,27 @@ class Pipeline:
             return False
         if (row.result or {}).get("reply_id") == reply.native_id:
             return True
-        return _bare(reply.text) == _bare(str(row.payload.get("text") or ""))
+        events = [
+            (kind, at, detail or {})
+            for kind, at, detail in session.execute(
+                select(CaseEvent.kind, CaseEvent.at, CaseEvent.detail)
+                .where(CaseEvent.case_id == row.case_id, CaseEvent.kind.in_(_REPLY_EVENTS))
+                .order_by(CaseEvent.id)
+            )
+        ]
+        confirmed = any(kind == "ack_sent" for kind, _, _ in events)
+        unknown = [] if confirmed else _unconfirmed_attempts(events)
+        account = str(row.payload.get("account") or "").lower()
+        at = reply.created_at
+        ours = _bare(reply.text) == _bare(str(row.payload.get("text") or "")) or (
+            reply.author.handle.lower() == account
+            and any(began - ACK_SKEW <= at <= ended + ACK_SKEW for began, ended in unknown)
+        )
+        case = session.get(Case, row.case_id) if row.case_id is not None else None
+        if ours and unknown and case is not None:
+            detail = {"reply_id": reply.native_id, "found_on_platform": True, "polled": True}
+            add_event(session, case, "ack_sent", actor=SYSTEM, now=now, detail=detail)
+        return ours
 
 
 def _verdict_values(post: SourcePost, verdict: Verdict | None) -> dict[str, Any]:
@@ -425,15 +492,59 @@ def _verdict_values(post: SourcePost, verdict: Verdict | None) -> dict[str, Any]
 
 
 def _edit_order(post: SourcePost) -> tuple[int, str]:
-    """Orders the versions of one post: the first (no ``version``), then its edits, whose
-    ids (X's snowflakes) grow with time."""
-    version = post.version or ""
+    """Orders the versions of one post: see :func:`_version_order`."""
+    return _version_order(post.version)
+
+
+def _version_order(version: str | None) -> tuple[int, str]:
+    """Orders the versions of one post: the first (``None``), then its edits, whose ids (X's
+    snowflakes, decimal with no leading zero) grow with time."""
+    version = version or ""
     return len(version), version
 
 
+#: The case events that tell a public reply's attempts and their outcomes, oldest first.
+_REPLY_EVENTS = ("ack_attempt", "ack_attempt_failed", "ack_sent")
+#: How far a reply's time on the platform may fall outside our call that posted it: this
+#: host's clock and the platform's disagree, and a platform may finish a post after the call
+#: timed out.
+ACK_SKEW = timedelta(minutes=2)
+#: A word holding a link: X returns each (a bare domain such as ``novabrew.com/help`` too) as
+#: a ``https://t.co/...`` link, so links are compared as links, not by their text.
+_LINK = re.compile(r"://|\bwww\.|[\w-]\.[^\W\d_]{2,}\b")
+
+
+def _unconfirmed_attempts(
+    events: Sequence[tuple[str, datetime, Mapping[str, Any]]],
+) -> list[tuple[datetime, datetime]]:
+    """When each attempt that may have posted our reply, its id never recorded, was in
+    flight: (began, ended) by this host's clock. ``events`` are the case's ``_REPLY_EVENTS``,
+    oldest first, with no ``ack_sent`` among them. An attempt runs from its ``ack_attempt`` to
+    the ``ack_attempt_failed`` that ended it (one that says ``refused`` posted nothing and is
+    left out); with none, the sender died mid-call (or is still in it): to the next attempt,
+    which waited for its lease to run out, or to the end of that lease."""
+    spans: list[tuple[datetime, datetime]] = []
+    began: datetime | None = None
+    for kind, when, detail in events:
+        if kind == "ack_attempt":
+            if began is not None:
+                spans.append((began, when))
+            began = when
+        elif kind == "ack_attempt_failed" and began is not None:
+            if not detail.get("refused"):
+                spans.append((began, when))
+            began = None
+    if began is not None:
+        spans.append((began, began + LEASE))
+    return spans
+
+
 def _bare(text: str) -> str:
-    """A reply's words without the leading @mentions a platform prefixes, spaces folded."""
-    words = text.split()
+    """A reply's text as the template it was posted from can be compared with it, whatever
+    the platform did to it: HTML entities unescaped (``&amp;``), Unicode composed alike
+    (NFKC), the leading @mentions a platform prefixes dropped, each word holding a link one
+    placeholder (X returns every link as a t.co link), case and spaces folded."""
+    words = unicodedata.normalize("NFKC", html.unescape(text)).casefold().split()
     while words and words[0].startswith("@"):
         words.pop(0)
-    return " ".join(words)
+    return " ".join("\x00link" if _LINK.search(word) else word for word in words)

@@ -1,7 +1,8 @@
 """Routing: which team gets a complaint, and who on that team owns it.
 
 Both decisions are pure. :func:`route` walks ``Settings.routing`` (first match wins) and falls
-back to ``fallback_team`` when one is configured, else to the entity's own team.
+back to the entity's own team, else to the fallback team (``fallback_team``, or the first team
+listed). The trail names a rule as the config errors do, from 1 ("the 2nd routing rule").
 :func:`choose_owner` picks, inside business hours, the member with the fewest open cases;
 outside them the on-call member; with nobody on call the case stays unassigned until the
 team's next opening, and the decision says when that is so the case trail can record it.
@@ -99,7 +100,8 @@ def route(
             severity=severity,
             normalized_text=normalized,
         ):
-            return Route(rule.team, i, f"routing rule {i}")
+            # numbered from 1, as config errors name it ("the 2nd routing rule")
+            return Route(rule.team, i, f"routing rule {i + 1} of {len(settings.routing)}")
     if entity.team is not None:
         return Route(entity.team, None, "entity's team")
     return Route(settings.default_team, None, "fallback team")

@@ -313,9 +313,21 @@ class SlackSettings(SettingsModel):
     timeout: Duration = timedelta(seconds=15)
     #: Slack allows about one message per second per channel.
     per_channel_interval: Duration = timedelta(seconds=1)
-    #: A channel with more undelivered alerts (or clock warnings and breaches) than this gets
-    #: one digest message of them instead.
-    digest_after: int = Field(default=10, ge=2, le=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _digest_after_moved(cls, data: Any) -> Any:
+        """``digest_after`` was read here when only Slack got digests; the console gets them
+        too now, so it is ``alerts.digest_after``. Refused, naming the new key, rather than
+        read from either place: two keys for one threshold would leave which one wins to
+        guess (and ``check-config`` showing one while the other applies)."""
+        if isinstance(data, Mapping) and "digest_after" in data:
+            raise MovedKey(
+                "alerts.slack.digest_after",
+                "alerts.digest_after",
+                why="the console's alerts are folded into digests too",
+            )
+        return data
 
 
 class AlertsSettings(SettingsModel):
@@ -323,6 +335,9 @@ class AlertsSettings(SettingsModel):
     slack: SlackSettings | None = None
     #: Channel told about critical cases and negative-volume spikes.
     pr_channel: SlackChannel | None = None
+    #: A channel with more alerts waiting (or clock warnings and breaches) than this gets one
+    #: digest of them instead, on whichever sink delivers them: Slack or the console.
+    digest_after: int = Field(default=10, ge=2, le=1000)
 
 
 class RoutingRule(SettingsModel):
@@ -515,6 +530,15 @@ class CrossRef(ValueError):
         self.field, self.value = field, value
         self.message = f"{value!r} {problem}; expected {expected}"
         super().__init__(self.message)
+
+
+class MovedKey(CrossRef):
+    """A key that was moved to another section: told by its new place, whatever was written
+    (``field`` is where it was found)."""
+
+    def __init__(self, field: str, moved_to: str, *, why: str) -> None:
+        super().__init__(field, None, moved_to)
+        self.message = f"has moved to {moved_to} ({why}); write it there instead"
 
 
 def _unique(section: str, names: list[str], key: str) -> None:

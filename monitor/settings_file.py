@@ -16,6 +16,8 @@ from sqlalchemy.exc import ArgumentError
 from monitor.errors import ConfigError
 from monitor.settings import Settings
 from monitor.settings_errors import to_config_error
+from monitor.settings_sources import JsonlSourceSettings, RssSourceSettings
+from monitor.settings_types import PLATFORMS
 from monitor.settings_yaml import yaml_error
 
 __all__ = ["load_settings", "settings_warnings"]
@@ -81,8 +83,12 @@ def settings_warnings(settings: Settings) -> list[str]:
     An ``acknowledgements.templates`` folder that is not there is read only when a platform
     acknowledges (any mode but ``off``): until then it harms nothing, and the start-up checks
     refuse it as soon as a mode would use it (:func:`monitor.acknowledge.load_templates`).
-    It is still a mistake, found now rather than the day a mode is turned on."""
-    warnings: list[str] = []
+    It is still a mistake, found now rather than the day a mode is turned on.
+
+    An enabled source whose platform has no brand account (a jsonl source's ``platform`` is
+    what its lines that name none get) cannot tell the brand's own replies there: they are
+    stored as mentions and stop no clocks. An RSS source is left out: feeds carry no replies."""
+    warnings = _brandless_sources(settings)
     templates = settings.acknowledgements.templates
     if templates is not None and not settings.acknowledgements.enabled and not templates.is_dir():
         what = "is a file, not a folder" if templates.exists() else "does not exist"
@@ -91,6 +97,36 @@ def settings_warnings(settings: Settings) -> list[str]:
             "acknowledgements mode is off, but turning one on will fail until it is a folder of "
             "<lang>.yaml templates (or leave templates unset for the shipped ones)"
         )
+    return warnings
+
+
+def _brandless_sources(settings: Settings) -> list[str]:
+    """One warning per enabled source whose platform lists no brand account."""
+    warnings: list[str] = []
+    for source in settings.sources:
+        if not source.enabled or isinstance(source, RssSourceSettings):
+            continue
+        platform = source.platform if isinstance(source, JsonlSourceSettings) else source.type
+        if settings.brand_accounts.get(platform):  # type: ignore[call-overload]
+            continue
+        listed = (
+            f"list the brand's account under brand_accounts.{platform}"
+            if platform in PLATFORMS
+            else f"brand_accounts cannot list {platform!r}"
+        )
+        if isinstance(source, JsonlSourceSettings):
+            warnings.append(
+                f"sources.{source.name}: its lines that name no platform are read as platform "
+                f"{platform!r}, which has no brand account, so the brand's own replies there are "
+                "stored as mentions and stop no clocks; set the source's platform: to where the "
+                f"posts come from (such as x), or {listed}"
+            )
+        else:
+            warnings.append(
+                f"sources.{source.name}: no brand account is listed under "
+                f"brand_accounts.{platform}, so the brand's own {platform} replies are stored as "
+                "mentions and stop no clocks; list the brand's account there, with its team"
+            )
     return warnings
 
 

@@ -21,10 +21,13 @@ __all__ = [
 
 
 class _SourceBase(SettingsModel):
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    #: At most 64 characters: the width of ``posts.source`` and ``source_cursors.source``.
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)
     poll_interval: Duration = timedelta(minutes=2)
     #: Timeout for every network call this source makes.
     timeout: Duration = timedelta(seconds=30)
+    #: Declared before every subclass's secrets: a disabled source's secrets are checked for
+    #: their form but not read (:func:`monitor.settings_types._resolve_secret` looks here).
     enabled: bool = True
 
 
@@ -33,7 +36,9 @@ class JsonlSourceSettings(_SourceBase):
 
     type: Literal["jsonl"]
     path: Path
-    platform: str = "jsonl"
+    #: As a line's ``platform`` must be (:class:`sources.base.SourcePost`), or every line
+    #: without one would be skipped as malformed.
+    platform: str = Field(default="jsonl", pattern=r"^[a-z0-9][a-z0-9._-]{0,31}$")
     batch_size: int = Field(default=500, ge=1, le=100_000)
 
 

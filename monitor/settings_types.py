@@ -91,14 +91,16 @@ def _resolve_secret(value: object, info: ValidationInfo) -> object:
 
     With ``read_secrets: False`` in the context (a command that sends nothing), the reference
     is checked for its form only and stands as an :class:`UnreadSecret`: listing cases needs
-    the database, not the Slack token."""
+    the database, not the Slack token. So is a secret of a source written ``enabled: false``
+    (``enabled`` is validated before the secrets, as the models declare it first): people park
+    a source they have no token for yet, and a disabled source is never built."""
     context = info.context or {}
     environ = context.get("environ", os.environ)
     if isinstance(value, SecretStr) or value is None:
         return value
     if not isinstance(value, str):  # a number pasted in: still a secret, never echoed
         raise SecretProblem("expected env:NAME or file:/path")
-    read = context.get("read_secrets", True)
+    read = context.get("read_secrets", True) and info.data.get("enabled") is not False
     if value.startswith("env:"):
         name = value[4:].strip()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):

@@ -6,11 +6,12 @@ source's cursor in one ``session.begin()`` block, so a crash loses or repeats no
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from monitor.db import in_chunks
@@ -24,10 +25,41 @@ __all__ = [
     "insert_posts",
     "load_cursor",
     "load_posts",
+    "lock_platforms",
     "save_cursor",
     "seen_keys",
     "sync_brand_accounts",
 ]
+
+
+#: The first half of the PostgreSQL advisory lock keys of :func:`lock_platforms` ("rwrc"); the
+#: migrations' lock is a single bigint, a key space of its own.
+_RECORD_LOCK = 0x7277_7263
+
+
+def lock_platforms(session: Session, platforms: Iterable[str]) -> None:
+    """Serialise, per platform, the transactions that store posts or open cases, until the
+    caller's transaction ends. Take it before storing or reading any of them.
+
+    A brand reply and the complaint it answers, stored by two transactions at once (two
+    sources of one platform polled together, or a case opened by hand), must meet: the one
+    that stores the complaint looks for stored replies, the one that stores the reply looks
+    for cases, and under PostgreSQL's READ COMMITTED neither sees what the other has not
+    committed, so both would find nothing and the case's clocks would run on for good. Here
+    the second waits for the first to commit, then sees it. On PostgreSQL that is a
+    transaction-level advisory lock per platform (taken in sorted order, so two batches
+    holding several never deadlock; taken again by the same transaction, it does not wait);
+    SQLite's ``BEGIN IMMEDIATE`` already serialises every write transaction, so there it is
+    nothing. Different platforms never wait for each other (save a crc32 collision, which
+    only makes them wait)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for platform in sorted(set(platforms)):
+        key = zlib.crc32(platform.encode()) - (1 << 31)  # a signed int4, as PostgreSQL wants
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": _RECORD_LOCK, "key": key},
+        )
 
 
 def seen_keys(session: Session, keys: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -14,7 +14,18 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-__all__ = ["UNREADABLE", "Author", "Batch", "Cursor", "Replier", "Source", "SourcePost"]
+__all__ = [
+    "LANGUAGE_TAG_MAX",
+    "PLATFORM_MAX",
+    "UNREADABLE",
+    "Author",
+    "Batch",
+    "Cursor",
+    "Replier",
+    "Source",
+    "SourcePost",
+    "language_tag",
+]
 
 #: A source's position, JSON-serialisable and meaningful only to the source that made it.
 Cursor = Mapping[str, Any]
@@ -28,6 +39,35 @@ UNREADABLE = (AttributeError, KeyError, OverflowError, TypeError, ValueError)
 #: Slack message accepts it. Also U+0000, legal in JSON (``"\\u0000"``) but refused by
 #: PostgreSQL in text: one such post would fail its batch at every poll, the cursor stuck.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+#: The longest platform name and language tag a post may carry: the store's columns
+#: (``posts.platform``, ``posts.language``) are that wide, and PostgreSQL refuses a longer
+#: value, failing the post's whole batch at every poll (SQLite would take it).
+PLATFORM_MAX = 32
+LANGUAGE_TAG_MAX = 16
+_PLATFORM = re.compile(rf"[a-z0-9][a-z0-9._-]{{0,{PLATFORM_MAX - 1}}}")
+#: A BCP 47 tag's shape: a primary subtag of letters, then subtags of letters and digits.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(value: str | None) -> str | None:
+    """``value`` as a language tag short enough to store, or ``None`` when it is no tag.
+
+    A platform's tag is a hint (``en``, ``pt-BR``); a feed or an export may carry anything
+    (``English``, ``en_US``, ``en-GB-x-twitter-legacy``). An underscore reads as a hyphen; a
+    tag longer than :data:`LANGUAGE_TAG_MAX` loses subtags from its end, as RFC 4647's lookup
+    does (never a lone single-letter subtag at the end), so it still names the language;
+    anything else that is not a tag's shape is dropped."""
+    if value is None:
+        return None
+    tag = value.strip().replace("_", "-")
+    if not _LANGUAGE_TAG.fullmatch(tag):
+        return None
+    parts = tag.split("-")
+    while len("-".join(parts)) > LANGUAGE_TAG_MAX or len(parts[-1]) == 1:
+        parts.pop()
+    return "-".join(parts)
 
 
 def _clean(match: re.Match[str]) -> str:
@@ -83,7 +123,16 @@ class SourcePost:
     version: str | None = None
 
     def __post_init__(self) -> None:
+        """Clean the strings, bound ``lang`` (:func:`language_tag`), and refuse a platform
+        name the store cannot hold (``ValueError``: a source skips such an item as
+        malformed, as it skips any item it cannot read)."""
         _valid_strings(self)
+        if not isinstance(self.platform, str) or not _PLATFORM.fullmatch(self.platform):
+            raise ValueError(
+                f"platform {str(self.platform)[:40]!r} is not a platform name: lower-case "
+                f"letters, digits, '.', '_' or '-', at most {PLATFORM_MAX} characters"
+            )
+        object.__setattr__(self, "lang", language_tag(self.lang))
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,18 @@ from the top (the store drops what it has seen; skipping would lose posts). A re
 keeps the fingerprinted bytes unchanged is not noticed. A cursor from before the fingerprint
 (no ``head_sha256``) is trusted on inode and size alone and resumes at its offset.
 The source never consumes a last line that has no newline yet (a writer may still be writing it).
-A complete line that is not valid JSON or lacks required fields is logged and skipped: it
-will never become valid, so the cursor moves past it.
+A complete line that is not valid JSON, lacks required fields or has one out of shape (a
+``platform`` that is no short lower-case name, see :class:`~sources.base.SourcePost`) is
+logged and skipped: it will never become valid, so the cursor moves past it. A ``platform`` is
+read in lower case (``X`` is ``x``); a ``lang`` that is no language tag is dropped, a long one
+shortened (:func:`~sources.base.language_tag`).
+
+An optional field of the wrong type does not cost the post (a lost mention is worse than a
+missing follower count): what is unambiguous is read (``"250000"`` and ``1234.0`` followers
+are 250000 and 1234, a ``created_at`` of ``"1763626500"`` is epoch seconds), and what cannot
+be read (``author.followers``, ``author.name``, ``url``, ``lang``, ``conversation_id``) is
+logged and dropped. ``platform``, ``kind``, ``in_reply_to`` and ``repost_of`` stay strict: they
+say what the post is and whom it answers, and a guess there would file it wrongly.
 """
 
 from __future__ import annotations
@@ -18,7 +28,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -32,6 +43,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("post", "comment", "reply")
 HEAD_BYTES = 1024  # how much of the file's start the cursor's fingerprint covers, at most
+_EPOCH = re.compile(r"\s*\d{9,11}(?:\.\d+)?\s*")  # epoch seconds (1973 on); not 20261120
 
 
 class JsonlSource:
@@ -69,7 +81,8 @@ class JsonlSource:
                 if not raw.strip():
                     continue
                 try:
-                    posts.append(parse_line(raw, default_platform=self.platform))
+                    where = f"{self.path.name}: line {line_no}"
+                    posts.append(parse_line(raw, default_platform=self.platform, where=where))
                 except ValueError as exc:
                     skipped += 1
                     log.warning("%s: line %d skipped: %s", self.path.name, line_no, exc)
@@ -98,8 +111,12 @@ def _head_sha256(handle: IO[bytes], size: int) -> str:
     return hashlib.sha256(handle.read(size)).hexdigest()[:32]
 
 
-def parse_line(raw: bytes | str, *, default_platform: str = "jsonl") -> SourcePost:
-    """One line of the JSON-lines schema -> a post. Raises ``ValueError`` naming the problem."""
+def parse_line(
+    raw: bytes | str, *, default_platform: str = "jsonl", where: str = "jsonl line"
+) -> SourcePost:
+    """One line of the JSON-lines schema -> a post. Raises ``ValueError`` naming the problem
+    with a required field (or ``platform``, ``kind``, ``in_reply_to``, ``repost_of``); an
+    optional field that cannot be read is logged (``where`` names the line) and dropped."""
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -115,30 +132,69 @@ def parse_line(raw: bytes | str, *, default_platform: str = "jsonl") -> SourcePo
         author = {"handle": author}
     if not isinstance(author, Mapping) or not isinstance(author.get("handle"), str):
         raise ValueError("author must be an object with a handle")
-    followers = author.get("followers")
-    if followers is not None and (not isinstance(followers, int) or isinstance(followers, bool)):
-        raise ValueError("author.followers must be a whole number")
+
+    def optional(key: str, value: Any, read: Callable[[Any], Any]) -> Any:
+        """``value`` read by ``read``; ``None`` (logged, the post kept) when it cannot be."""
+        if value is None:
+            return None
+        try:
+            return read(value)
+        except ValueError as exc:
+            log.warning("%s: %s dropped, the post kept: %s", where, key, exc)
+            return None
+
+    followers = optional("author.followers", author.get("followers"), _whole_number)
     kind = data.get("kind", "post")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
-    return SourcePost(
-        platform=str(data.get("platform") or default_platform),
+    platform = _optional_str(data, "platform") or default_platform
+    return SourcePost(  # refuses (ValueError) a platform the store cannot hold; bounds lang
+        platform=platform.strip().lower(),
         native_id=native_id,
         text=text,
         author=Author(
             native_id=str(author.get("id") or author["handle"]),
             handle=author["handle"].lstrip("@"),
-            display_name=author.get("name"),
+            display_name=optional("author.name", author.get("name"), _text),
             followers=followers,
         ),
         created_at=_timestamp(data.get("created_at")),
-        url=_optional_str(data, "url"),
-        lang=_optional_str(data, "lang"),
+        url=optional("url", data.get("url"), _text),
+        lang=optional("lang", data.get("lang"), _text),
         kind=kind,
         in_reply_to=_optional_str(data, "in_reply_to"),
         repost_of=_optional_str(data, "repost_of"),
-        conversation_id=_optional_str(data, "conversation_id"),
+        conversation_id=optional("conversation_id", data.get("conversation_id"), _text),
     )
+
+
+def _whole_number(value: Any) -> int:
+    """A count as exports write it: ``250000``, ``"250000"`` or ``1234.0`` (pandas); nothing
+    that would need a guess (``"250k"``, ``12.5``, ``true``)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, not {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError(f"expected a whole number (got {_shown(value)})")
+
+
+def _text(value: Any) -> str:
+    """A string, or an id written as a whole number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string (got {_shown(value)})")
+    return value
+
+
+def _shown(value: Any) -> str:
+    """A value for a log line: short, so a pasted blob does not flood the log."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
 
 
 def _required_str(data: Mapping[str, Any], key: str, *, allow_empty: bool = False) -> str:
@@ -169,6 +225,8 @@ def _timestamp(value: Any) -> datetime:
             raise ValueError(f"created_at {value!r} is not a time in epoch seconds") from None
     if not isinstance(value, str):
         raise ValueError("created_at is required (ISO 8601 with a time zone, or epoch seconds)")
+    if _EPOCH.fullmatch(value):  # "1763626500": epoch seconds written as a string
+        return _timestamp(float(value))
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:

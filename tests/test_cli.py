@@ -429,7 +429,8 @@ def test_check_config_warns_of_a_jsonl_file_not_there_yet(tmp_path: Path) -> Non
     # the starter config points at posts.jsonl, which nobody has written yet: not an error
     posts = tmp_path / "posts.jsonl"
     path = tmp_path / "replywatch.yaml"
-    path.write_text(CONFIG.format(db=tmp_path / "rw.db", posts=posts), encoding="utf-8")
+    brand = "brand_accounts: {jsonl: [{handle: NovaBrew}]}\n"  # or a warning of its own
+    path.write_text(CONFIG.format(db=tmp_path / "rw.db", posts=posts) + brand, encoding="utf-8")
     missing = CliRunner().invoke(app, ["check-config", "-c", str(path)])
     assert missing.exit_code == 0, missing.output
     assert "OK" in missing.stdout

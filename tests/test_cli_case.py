@@ -75,7 +75,7 @@ def test_the_case_shows_the_post_as_read_and_a_trail_a_person_can_read(tmp_path:
     assert 'template=fa/delay note="پیگیری شد"' in attempt
     assert SHARED_AT not in result.stdout  # the delivery's bookkeeping, not the case's
     (opened,) = [line for line in lines if " opened " in line]
-    assert "team=support" in opened and "owner=null" in opened
+    assert "team=support" in opened and "owner=unassigned" in opened
 
 
 def test_the_case_list_is_a_row_a_line_when_piped(tmp_path: Path) -> None:
@@ -250,3 +250,33 @@ def test_the_case_list_says_who_owns_each_how_old_and_what_is_due_next(tmp_path:
     assert one[4] == "unassigned" and one[5] in ("6h 00m", "6h 01m")  # opened on the minute
     assert one[6].startswith("ack OVERDUE 5h")
     assert two[4] == "Ana Lima" and two[6].startswith("resolve in ")
+
+
+def test_the_trail_says_when_an_answer_was_posted_and_who_owns_nobody(tmp_path: Path) -> None:
+    """The trail is written when replywatch reads a post: an answer read days after it was
+    posted (the demo, a daemon down over a weekend) says when it was posted, which is what its
+    clock counted; an opening that gave the case to nobody says "unassigned", as the case
+    line does, not ``null``."""
+    brand = {
+        "id": "x-8",
+        "platform": "x",
+        "text": "@shirin sorry, we've sent you a DM",
+        "in_reply_to": "x-7",
+        "author": {"id": "u-b", "handle": "NovaBrew"},
+        "created_at": "2026-11-20T09:40:00Z",
+    }
+    lines = [post_line(PERSIAN), json.dumps(brand)]
+    (tmp_path / "posts.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(
+        CONFIG + "brand_accounts:\n  x: [{handle: NovaBrew, native_id: u-b, team: support}]\n",
+        encoding="utf-8",
+    )
+    polled = CliRunner().invoke(app, ["poll", "--once", "-c", str(config)])
+    assert polled.exit_code == 0, polled.output
+    shown = CliRunner().invoke(app, ["case", "RW-1", "-c", str(config)])
+    assert shown.exit_code == 0, shown.output
+    [responded] = [line for line in shown.output.splitlines() if "Z  responded " in line]
+    assert "via=x:x-8" in responded and "posted_at=2026-11-20T09:40Z" in responded
+    [opened] = [line for line in shown.output.splitlines() if "Z  opened " in line]
+    assert "owner=unassigned" in opened and "null" not in opened

@@ -5,6 +5,7 @@ templates folder that is not there while no mode reads it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -115,7 +116,13 @@ def test_check_config_writes_poll_intervals_as_in_the_config(
 def _with_templates(tmp_path: Path, templates: str, modes: dict[str, str]) -> Path:
     (tmp_path / "posts.jsonl").write_text("", encoding="utf-8")
     acks = {"templates": templates, "modes": modes}
-    return write(tmp_path, yaml.safe_dump(mutate(lambda d: d.update(acknowledgements=acks))))
+    return write(tmp_path, yaml.safe_dump(mutate(lambda d: _x_lines(d, acknowledgements=acks))))
+
+
+def _x_lines(data: dict[str, Any], **changes: Any) -> None:
+    """BASE's jsonl lines read as x, where its brand account is: no other warning."""
+    data["sources"][0]["platform"] = "x"
+    data.update(changes)
 
 
 def test_a_missing_templates_folder_is_a_warning_while_every_mode_is_off(tmp_path: Path) -> None:
@@ -131,7 +138,7 @@ def test_a_missing_templates_folder_is_a_warning_while_every_mode_is_off(tmp_pat
     (tmp_path / "replies").unlink()
     (tmp_path / "replies").mkdir()
     assert settings_warnings(load_settings(tmp_path / "replywatch.yaml", environ={})) == []
-    assert settings_warnings(load_settings(write(tmp_path, BASE), environ={})) == []
+    assert settings_warnings(load_settings(write(tmp_path, mutate(_x_lines)), environ={})) == []
 
 
 def test_check_config_warns_of_a_missing_templates_folder_and_still_says_ok(

@@ -50,7 +50,7 @@ def complaint(post_id: str = "x-1", *, handle: str = "sam", minutes_ago: float =
 
 
 def write_config(
-    tmp_path: Path, slack: SlackEmulator, *, posts: str | None = None, slack_extra: str = ""
+    tmp_path: Path, slack: SlackEmulator, *, posts: str | None = None, alerts_extra: str = ""
 ) -> Path:
     (tmp_path / "posts.jsonl").write_text(posts or complaint(), encoding="utf-8")
     config = tmp_path / "replywatch.yaml"
@@ -64,7 +64,8 @@ teams:
 sources:
   - {{name: demo, type: jsonl, path: {tmp_path / "posts.jsonl"}}}
 alerts:
-  slack: {{bot_token: "env:SLACK_BOT_TOKEN", api_url: "{slack.api_url}", timeout: 5s{slack_extra}}}
+  slack: {{bot_token: "env:SLACK_BOT_TOKEN", api_url: "{slack.api_url}", timeout: 5s}}
+  {alerts_extra}
 """,
         encoding="utf-8",
     )
@@ -203,7 +204,7 @@ def test_poll_counts_a_digest_as_one_message_and_says_what_it_folded(
     slack.member_of = {SUPPORT}
     days_ago = 3 * 24 * 60
     posts = "".join(complaint(f"x-{n}", handle=f"p{n}", minutes_ago=days_ago) for n in (1, 2, 3))
-    config = str(write_config(tmp_path, slack, posts=posts, slack_extra=", digest_after: 2"))
+    config = str(write_config(tmp_path, slack, posts=posts, alerts_extra="digest_after: 2"))
     code, out = run("poll", "--once", "-c", config)
     assert code == 0, out
     titles = [m.text for m in slack.messages[SUPPORT]]

@@ -1,6 +1,6 @@
-"""The commands that send nothing (``cases``, ``case``, ``report``, ``outbox``, ``db upgrade``,
-``classifier train``) need the database, not the tokens: a team member listing cases on a
-laptop has no Slack, X or Reddit secret exported. The secrets are still checked for their
+"""The commands that send nothing (``cases``, ``case`` and its actions, ``report``, ``outbox``,
+``db upgrade``, ``classifier train``) need the database, not the tokens: a team member listing
+cases on a laptop has no Slack, X or Reddit secret exported. The secrets are still checked for their
 form there, and still required by the commands that use them (``poll``, ``run``,
 ``check-config``). The real CLI on a real SQLite file."""
 
@@ -42,6 +42,7 @@ FILLER = CONFIG[: CONFIG.index("  - {name: x-mentions")]
 READERS = [
     ["cases"],
     ["case", "RW-1"],
+    ["case", "RW-1", "resolve", "--as", "ops"],  # enqueues the Slack update, sends nothing
     ["report"],
     ["outbox", "list"],
     ["outbox", "retry"],

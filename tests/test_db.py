@@ -170,3 +170,66 @@ def test_daemons_starting_together_migrate_once(postgres_url: str) -> None:
     engine = db.make_engine(postgres_url)
     assert db.current_revision(engine) == db.head_revision()
     engine.dispose()
+
+
+def test_the_acknowledgement_limits_read_the_outbox_by_index(tmp_path: Path) -> None:
+    """Each new case counts the public replies of the last day and hour; without an index on
+    (kind, created_at) that read the whole outbox, which is never pruned."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'rw.db'}")
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        plan = conn.execute(
+            text(
+                "EXPLAIN QUERY PLAN SELECT count(*) FROM outbox WHERE kind = 'public_reply' "
+                "AND target = 'x:NovaBrew' AND created_at > '2026-11-23' AND key != 'k'"
+            )
+        ).all()
+    engine.dispose()
+    detail = " ".join(str(row[-1]) for row in plan)
+    assert "ix_outbox_kind_created" in detail, detail
+
+
+def test_migrating_a_database_that_holds_cases_keeps_every_row(tmp_path: Path) -> None:
+    """On SQLite, altering a column rebuilds its table (copy, drop, rename). With foreign keys
+    on, dropping ``posts`` refused a database holding cases ("FOREIGN KEY constraint failed":
+    every command failed after an upgrade) and emptied the entity matches of one holding
+    posts only. A database made by an older replywatch, with its rows, migrates whole."""
+    from alembic import command
+
+    (tmp_path / "posts.jsonl").write_text(
+        '{"id": "x-1", "platform": "x", "text": "@NovaBrew my order never arrived, two weeks '
+        'waiting and nobody answers. I want a refund", '
+        '"author": {"id": "u-1", "handle": "maria"}, "created_at": "2026-11-20T09:00:00Z"}\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "replywatch.yaml"
+    config.write_text(
+        "database_url: sqlite:///rw.db\n"
+        "entities: [{id: novabrew, kind: brand, name: NovaBrew, terms: [NovaBrew], "
+        "team: support}]\n"
+        'teams: {support: {slack_channel: "#support"}}\n'
+        "sources: [{name: demo, type: jsonl, path: posts.jsonl, platform: x}]\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "poll", "--once", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'rw.db'}")
+    counts = "SELECT (SELECT count(*) FROM posts), (SELECT count(*) FROM entity_matches), " + (
+        "(SELECT count(*) FROM cases), (SELECT count(*) FROM case_events)"
+    )
+    with engine.connect() as conn:
+        before = tuple(conn.execute(text(counts)).one())
+    assert before[0] == before[1] == before[2] == 1 and before[3] >= 1
+    command.downgrade(db._alembic_config(engine), "0002")  # as the last release left it
+    assert db.current_revision(engine) == "0002"
+    db.upgrade(engine)
+    assert db.current_revision(engine) == db.head_revision()
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text(counts)).one()) == before
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again
+    engine.dispose()

@@ -208,8 +208,8 @@ def folding(
             outbox.enqueue(
                 s, key=f"a{i}", kind="alert", target="#support", payload=payload, now=clock()
             )
-    slack = {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 2}
-    yield sessions, make_settings(alerts={"pr_channel": "#pr", "slack": slack})
+    slack = {"bot_token": "env:SLACK_BOT_TOKEN"}
+    yield sessions, make_settings(alerts={"pr_channel": "#pr", "digest_after": 2, "slack": slack})
 
 
 def delivered_twice(sessions: sessionmaker[Session]) -> list[str]:

@@ -144,3 +144,39 @@ def test_a_long_breach_title_is_shown_whole_and_its_text_labelled(width: int) ->
     assert all(len(line) <= width for line in out.splitlines())
     assert "Post" not in out and re.search(r"│ Message +Lena: RW-7", out)
     assert "RW-7 · #support" in out.splitlines()[-1]
+
+
+def test_an_update_shows_the_new_state_without_printing_the_post_again() -> None:
+    """The console cannot edit the case's panel: an update prints its state again, but the
+    post (printed with the case) is left out, as each claim, answer and breach updates it."""
+    screen = io.StringIO()
+    sink = ConsoleSink(Console(file=screen, width=100, color_system=None))
+    case = Alert(
+        key="alert:4",
+        kind="alert",
+        channel="#support",
+        title="HIGH complaint about NovaBrew on x",
+        text="my Pod X2 leaks everywhere",
+        fields={"Status": "open"},
+        url="https://x.com/a/status/4",
+        case_id=4,
+    )
+    sink.deliver(case)
+    first = screen.getvalue()
+    sink.update(
+        Alert(
+            key="alert:4",
+            kind="alert_update",
+            channel="#support",
+            title=case.title,
+            text=case.text,
+            fields={"Status": "acknowledged", "Owner": "Ana"},
+            url=case.url,
+            case_id=4,
+        ),
+        "alert:4",
+    )
+    again = screen.getvalue()[len(first) :]
+    assert "leaks everywhere" in first and "leaks everywhere" not in again
+    assert "acknowledged" in again and "Ana" in again
+    assert "https://x.com/a/status/4" in again and "RW-4 · #support" in again

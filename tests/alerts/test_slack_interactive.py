@@ -170,7 +170,10 @@ def test_a_failing_handler_gets_a_polite_answer_and_a_logged_traceback(
     with caplog.at_level(logging.ERROR, logger="alerts.interactive"):
         assert click(app, slack, "rw_resolve") == 200
         answer = reply(slack)
-    assert str(answer["text"]).startswith("Sorry, something went wrong while trying to resolve")
+    # the case as Slack users know it (RW-42, on its message), not "case 42"
+    assert str(answer["text"]).startswith(
+        "Sorry, something went wrong with \u201cResolve\u201d on RW-42. "
+    )
     assert "fire" not in str(answer["text"])
     assert any(r.exc_info and "database is on fire" in str(r.exc_info[1]) for r in caplog.records)
     handler.fail_with = None  # the app lives on
@@ -181,9 +184,17 @@ def test_a_failing_handler_gets_a_polite_answer_and_a_logged_traceback(
 def test_an_expected_refusal_is_shown_to_the_user(
     app: App, slack: SlackEmulator, handler: Recorder
 ) -> None:
-    handler.fail_with = CaseClosed("case 42 was resolved by @bo")
+    handler.fail_with = CaseClosed("RW-42 was resolved by @bo")
     click(app, slack, "rw_claim")
-    assert reply(slack)["text"] == "Sorry, I couldn't claim case 42: case 42 was resolved by @bo"
+    assert (
+        reply(slack)["text"]
+        == "Sorry, \u201cClaim\u201d on RW-42 didn't work: RW-42 was resolved by @bo"
+    )
+    # a button whose label is not a verb reads as the button the user pressed
+    click(app, slack, "rw_not_complaint", tag="nc")
+    assert reply(slack, "nc")["text"] == (
+        "Sorry, \u201cNot a complaint\u201d on RW-42 didn't work: RW-42 was resolved by @bo"
+    )
 
 
 def test_an_unparseable_case_id_is_answered_not_crashed(

@@ -29,6 +29,7 @@ SAFETY_POSTS = [
     ("Pod X2 آتیش گرفت", "fa"),  # caught fire
     ("دستگاه اتصالی کرد و برقم گرفت", "fa"),  # it shorted and I got a shock
     ("nasunog yung Pod X2 ko sa kusina", "tl"),  # burned in the kitchen
+    ("may ipis sa loob ng Pod X2 ko", "tl"),  # a cockroach inside my Pod X2
     ("umusok yung makina tapos nakuryente ako", "tl"),  # it smoked, then shocked me
     ("sumabog yung Pod X2 habang nag-brew", "tl"),  # exploded while brewing
     ("@NovaBrew my Pod X2 caught fire on the counter", "en"),
@@ -77,6 +78,7 @@ def test_figures_of_speech_are_neither_safety_nor_complaints(
         "احترقت اعصابي من التأخير، الطلب ما وصل",  # my nerves are fried, the order never came
         "پیتزا سوخته بود",  # the pizza was burnt
         "the coffee tastes burnt, not happy",
+        "manipis yung tela, sayang",  # thin fabric: "ipis" (cockroach) inside "manipis"
     ],
 )
 def test_complaints_with_a_safety_word_in_another_sense_raise_no_safety(text: str) -> None:

@@ -173,6 +173,9 @@ def test_report_command_reads_the_database(tmp_path: Path) -> None:
         clock.advance(timedelta(minutes=6))
         app.actions().on_action("claim", first.id, "U0BOB0001", "Bob")
         clock.advance(timedelta(minutes=30))  # the second case's acknowledgement is now late
+        # claimed first: in business hours the case was given to a member on opening (the
+        # one with fewest cases, which may be bob), out of hours to the on-call one
+        app.actions().on_action("claim", second.id, "U0ALICE01", "Alice")
         app.actions().on_action("responded", second.id, "U0ALICE01", "Alice")
         clock.now = now
         app.check_quiet()  # nothing waits for a first response from case 2; case 1 waits

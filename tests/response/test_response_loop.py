@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from alerts.blocks import render_alert
 from monitor import db
 from monitor.app import App
-from monitor.cases import resolve
+from monitor.cases import SYSTEM, add_event, resolve
 from monitor.delivery import RESEND_SETTLE, alert_from_payload
 from monitor.errors import DeliveryError, RateLimited
 from monitor.models import Case, CaseEvent, CaseStatus, Label, Outbox, OutboxStatus
@@ -544,7 +544,12 @@ def test_an_expired_claim_checks_the_platform_before_replying(world: dict[str, A
     with app.sessions.begin() as s:  # a worker takes both replies, posts one, and dies
         rows = [r for r in claim(s, worker="dead", now=clock.now) if r.kind == "public_reply"]
         assert len(rows) == 2
-    replier.reply(posted.native_id, "the dead worker's reply")
+        for row in rows:  # each attempt noted before its call, as the sender notes it
+            case = s.get(Case, row.case_id)
+            assert case is not None
+            detail = {"attempt": 1, "via": "x"}
+            add_event(s, case, "ack_attempt", actor=SYSTEM, now=clock.now, detail=detail)
+    replier.reply(posted.native_id, "the dead worker's reply")  # the other's call never ended
     assert app.deliver().sent == 0  # still leased to the dead worker
     pass_time(app.sessions, clock, LEASE + timedelta(minutes=1))  # the lease runs out
     app.deliver()
@@ -732,7 +737,7 @@ def test_an_escalation_whose_clock_stopped_before_it_went_out_is_not_sent(
 
 def test_a_stale_escalation_is_not_folded_into_a_clock_digest(world: dict[str, Any]) -> None:
     app, source, sink, _ = build(
-        world, alerts={"slack": {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3}}
+        world, alerts={"digest_after": 3, "slack": {"bot_token": "env:SLACK_BOT_TOKEN"}}
     )
     clock: FakeClock = world["clock"]
     posts = [post(clock, "NovaBrew broken", handle=f"d{i}") for i in range(6)]
@@ -786,7 +791,8 @@ def test_a_backlog_becomes_one_digest(world: dict[str, Any]) -> None:
         world,
         alerts={
             "pr_channel": "#pr",
-            "slack": {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3},
+            "digest_after": 3,
+            "slack": {"bot_token": "env:SLACK_BOT_TOKEN"},
         },
     )
     clock: FakeClock = world["clock"]
@@ -811,7 +817,7 @@ def test_a_backlog_becomes_one_digest(world: dict[str, Any]) -> None:
 
 def test_an_alert_tried_before_is_not_folded_into_a_digest(world: dict[str, Any]) -> None:
     app, source, sink, _ = build(
-        world, alerts={"slack": {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3}}
+        world, alerts={"digest_after": 3, "slack": {"bot_token": "env:SLACK_BOT_TOKEN"}}
     )
     clock: FakeClock = world["clock"]
     first = post(clock, "NovaBrew broken first", handle="u0")
@@ -899,8 +905,9 @@ def test_a_long_slack_rate_limit_is_waited_out_by_the_outbox(world: dict[str, An
 def test_a_crowd_of_breaches_becomes_one_digest_pinging_the_lead_once(
     world: dict[str, Any],
 ) -> None:
-    slack = {"bot_token": "env:SLACK_BOT_TOKEN", "digest_after": 3}
-    app, source, sink, _ = build(world, alerts={"pr_channel": "#pr", "slack": slack})
+    slack = {"bot_token": "env:SLACK_BOT_TOKEN"}
+    alerts = {"pr_channel": "#pr", "digest_after": 3, "slack": slack}
+    app, source, sink, _ = build(world, alerts=alerts)
     clock: FakeClock = world["clock"]
     source.add(*(post(clock, f"NovaBrew broken {i}", handle=f"u{i}") for i in range(5)))
     app.poll(source)

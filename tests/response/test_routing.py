@@ -110,3 +110,17 @@ def test_out_of_hours_with_nobody_on_call_waits_for_the_next_opening() -> None:
     picked = choose_owner(team, open_cases={}, now=datetime(2026, 11, 19, 10, 0, tzinfo=UTC))
     assert picked.owner is None and picked.reason == "unassigned"
     assert picked.until == datetime(2026, 11, 21, 4, 30, tzinfo=UTC)
+
+
+def test_the_trail_numbers_a_rule_from_1_as_config_errors_do() -> None:
+    # rule index 1 (the "legal" rule) is "the 2nd routing rule" in a config error
+    decision = route(
+        SETTINGS,
+        entity=SETTINGS.entity("novabrew"),
+        platform="x",
+        language="en",
+        severity="normal",
+        text="NovaBrew, my LAWYER is on it",
+    )
+    assert decision.rule == 1
+    assert decision.reason == f"routing rule 2 of {len(SETTINGS.routing)}"
