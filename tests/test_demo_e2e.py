@@ -24,6 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select, update
 from sqlalchemy.orm import Session
 
+from alerts.blocks import DIGEST_LIMIT
 from monitor.models import Case, LeaderLease, Outbox, OutboxKind, Post, SourceCursor
 
 REPO = Path(__file__).resolve().parents[1]
@@ -120,7 +121,8 @@ def test_demo_poll_once_opens_the_expected_cases_and_skips_the_rest(demo_db: str
     for key, total in digests.items():  # a panel each, titled with what it folds
         noun = "clock warnings and breaches" if ":clocks:" in key else "new complaints"
         assert f"{total} {noun} in {key.split(':')[-2]}" in first.stdout, key
-    assert first.stdout.count("more not shown: `replywatch cases` lists them") == len(digests)
+    long = sum(total > DIGEST_LIMIT for total in digests.values())  # listed in part
+    assert first.stdout.count("more not shown: `replywatch cases` lists them") == long >= 4
 
     # a second poll adds nothing: no post, no case, no alert
     engine = create_engine(demo_db)
